@@ -1,0 +1,96 @@
+//! The signed-in user's own account: change password.
+
+use crate::audit;
+use crate::auth::{CurrentUser, password, session};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::web::context::Layout;
+use crate::web::form::{FieldErrors, FormData};
+use crate::web::middleware::flash_cookie;
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/account/password", get(show).post(submit))
+}
+
+#[derive(Template)]
+#[template(path = "auth/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    errors: FieldErrors,
+}
+
+async fn show(current: CurrentUser) -> AppResult<Response> {
+    let page = PasswordPage {
+        layout: Layout::new(&current.ctx, "account"),
+        errors: FieldErrors::default(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    repeat_password: String,
+}
+
+async fn submit(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<PasswordForm>) -> AppResult<Response> {
+    let now = state.clock.now();
+    let mut errors = FieldErrors::default();
+    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", current.user.id)
+        .fetch_one(&state.db)
+        .await?;
+    if !password::verify_blocking(form.current_password.clone(), Some(stored)).await {
+        errors.add("current_password", "Det nuvarande lösenordet stämmer inte.");
+    }
+    if let Err(message) = password::check_policy(&form.new_password) {
+        errors.add("new_password", message);
+    } else if form.new_password == form.current_password {
+        errors.add("new_password", "Välj ett annat lösenord än det nuvarande.");
+    }
+    if form.repeat_password != form.new_password {
+        errors.add("repeat_password", "Lösenorden är inte lika.");
+    }
+    if !errors.is_empty() {
+        // Passwords are never echoed back into the form.
+        let page = PasswordPage {
+            layout: Layout::new(&current.ctx, "account"),
+            errors,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+
+    let hash = password::hash_blocking(form.new_password).await?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+        current.user.id,
+        hash,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    // ASVS 3.3.3: a new password ends every other session of the user.
+    let ended = session::destroy_all_for_user(&mut *tx, current.user.id, current.ctx.session_token_hash.as_ref()).await?;
+    audit::Entry::new(Some(current.user.id), "password_changed")
+        .record("user", current.user.id)
+        .details(&format!("{ended} andra sessioner avslutade"))
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+
+    let cookies = CookieJar::new().add(flash_cookie(
+        "Ditt lösenord är bytt. Andra inloggningar har loggats ut.",
+        state.config.cookie_secure,
+    ));
+    Ok((cookies, Redirect::to("/account/password")).into_response())
+}

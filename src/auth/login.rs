@@ -1,0 +1,157 @@
+//! Sign-in and sign-out pages.
+
+use crate::audit;
+use crate::auth::{password, safe_next, session, throttle};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::web::context::{Layout, RequestContext};
+use crate::web::form::FormData;
+use crate::web::middleware::{ClientAddr, build_cookie, flash_cookie, removal_cookie, session_cookie_name};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/login", get(show).post(submit)).route("/logout", post(logout))
+}
+
+/// Unknown user, wrong password and deactivated account all get this one message.
+pub const FAILED: &str = "Fel e-postadress eller lösenord.";
+pub const LOCKED: &str = "För många misslyckade inloggningsförsök. Vänta 15 minuter och försök igen.";
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    error: &'static str,
+    notice: &'static str,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: Option<String>,
+    expired: Option<String>,
+}
+
+async fn show(ctx: RequestContext, Query(query): Query<LoginQuery>) -> AppResult<Response> {
+    if ctx.user.is_some() {
+        return Ok(Redirect::to(safe_next(query.next.as_deref())).into_response());
+    }
+    let notice = if query.expired.is_some() {
+        "Du har varit inaktiv för länge och har loggats ut. Logga in igen."
+    } else {
+        ""
+    };
+    let page = LoginPage {
+        layout: Layout::new(&ctx, "login"),
+        email: String::new(),
+        next: safe_next(query.next.as_deref()).to_string(),
+        error: "",
+        notice,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: String,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ClientAddr(client): ClientAddr,
+    FormData(form): FormData<LoginForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let email = form.email.trim().to_lowercase();
+    let next = safe_next(Some(&form.next)).to_string();
+    let refuse = |error: &'static str, status: StatusCode| -> AppResult<Response> {
+        let page = LoginPage {
+            layout: Layout::new(&ctx, "login"),
+            email: form.email.trim().to_string(),
+            next: next.clone(),
+            error,
+            notice: "",
+        };
+        Ok((status, Html(page.render()?)).into_response())
+    };
+
+    let failures = throttle::failures(&state.db, &email, &client, now).await?;
+    if failures.locked() {
+        tracing::warn!(client = %client, account_failures = failures.account, client_failures = failures.client, "sign-in refused: locked out");
+        return refuse(LOCKED, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    let user = sqlx::query!("SELECT id, password_hash, active FROM users WHERE email = $1", email)
+        .fetch_optional(&state.db)
+        .await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let password_ok = password::verify_blocking(form.password.clone(), stored).await;
+    let user = match user {
+        Some(u) if password_ok && u.active => u,
+        other => {
+            throttle::record(&state.db, &email, &client, now, false).await?;
+            let after = throttle::FailureCounts {
+                account: failures.account + 1,
+                client: failures.client + 1,
+            };
+            if after.locked() && !failures.locked() {
+                tracing::warn!(client = %client, "sign-in locked out after repeated failures");
+                audit::Entry::new(other.as_ref().map(|u| u.id), "login_lockout")
+                    .details(&format!("klientadress {client}"))
+                    .write(&state.db, now)
+                    .await?;
+            }
+            return refuse(FAILED, StatusCode::UNAUTHORIZED);
+        }
+    };
+
+    // A new session id at every sign-in; the browser's old one (if any) goes.
+    let mut tx = state.db.begin().await?;
+    if let Some(old) = ctx.session_token_hash {
+        session::destroy(&mut *tx, &old).await?;
+    }
+    let token = session::create(&mut *tx, user.id, now).await?;
+    audit::Entry::new(Some(user.id), "login")
+        .record("user", user.id)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    throttle::record(&state.db, &email, &client, now, true).await?;
+
+    let secure = state.config.cookie_secure;
+    let cookies = CookieJar::new().add(build_cookie(session_cookie_name(secure), token, secure));
+    Ok((cookies, Redirect::to(&next)).into_response())
+}
+
+async fn logout(State(state): State<AppState>, ctx: RequestContext) -> AppResult<Response> {
+    let now = state.clock.now();
+    if let Some(hash) = ctx.session_token_hash {
+        let mut tx = state.db.begin().await?;
+        session::destroy(&mut *tx, &hash).await?;
+        if let Some(user) = &ctx.user {
+            audit::Entry::new(Some(user.id), "logout")
+                .record("user", user.id)
+                .write(&mut *tx, now)
+                .await?;
+        }
+        tx.commit().await?;
+    }
+    let secure = state.config.cookie_secure;
+    let cookies = CookieJar::new()
+        .add(removal_cookie(session_cookie_name(secure), secure))
+        .add(flash_cookie("Du är utloggad.", secure));
+    Ok((cookies, Redirect::to("/login")).into_response())
+}

@@ -1,0 +1,143 @@
+//! Sign-in, sessions, roles, passwords and sign-in throttling.
+
+pub mod account;
+pub mod login;
+pub mod password;
+pub mod session;
+pub mod throttle;
+
+use crate::error::AppError;
+use crate::web::context::{RequestContext, SessionUser};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// What a user may do. The occupational therapist is `Staff` with a job title.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Deserialize, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Manager,
+    Staff,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Staff, Role::Manager, Role::Admin];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Staff => "staff",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The name on screen (GLOSSARY.md).
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administratör",
+            Role::Manager => "Enhetschef",
+            Role::Staff => "Personal",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A handler argument that only a signed-in user gets past; anyone else is
+/// sent to the sign-in page (and back again afterwards).
+pub struct CurrentUser {
+    pub user: SessionUser,
+    pub ctx: RequestContext,
+}
+
+impl CurrentUser {
+    /// Refuses with the Swedish 403 page unless the user has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.user.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+pub struct SignInRequired(String);
+
+impl IntoResponse for SignInRequired {
+    fn into_response(self) -> Response {
+        Redirect::to(&self.0).into_response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = RequestContext::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match ctx.user.clone() {
+            Some(user) => Ok(CurrentUser { user, ctx }),
+            None => {
+                let mut target = String::from("/login");
+                let mut params = form_urlencoded::Serializer::new(String::new());
+                if parts.method == axum::http::Method::GET {
+                    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                    if path != "/" {
+                        params.append_pair("next", path);
+                    }
+                }
+                if ctx.session_expired {
+                    params.append_pair("expired", "1");
+                }
+                let query = params.finish();
+                if !query.is_empty() {
+                    target.push('?');
+                    target.push_str(&query);
+                }
+                Err(SignInRequired(target).into_response())
+            }
+        }
+    }
+}
+
+/// Only same-site relative paths may be the target after sign-in; anything
+/// else (`//evil`, `https://…`, `/\evil`) goes to the start page.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) => n,
+        _ => "/",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_be_a_local_path() {
+        assert_eq!(safe_next(Some("/admin/users")), "/admin/users");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn roles_round_trip_their_codes() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.code()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

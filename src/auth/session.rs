@@ -1,0 +1,170 @@
+//! Server-side sessions in PostgreSQL. The browser holds a random token; the
+//! database holds its SHA-256, the user, the CSRF token and two timestamps
+//! that decide the idle and absolute timeouts.
+
+use crate::auth::Role;
+use crate::web::context::SessionUser;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use std::time::Duration;
+
+pub const COOKIE: &str = "lotsen_session";
+/// With `Secure` the `__Host-` prefix also binds the cookie to this host and path.
+pub const COOKIE_SECURE: &str = "__Host-lotsen_session";
+pub const PRE_SESSION_COOKIE: &str = "lotsen_presession";
+pub const PRE_SESSION_COOKIE_SECURE: &str = "__Host-lotsen_presession";
+
+/// Last-seen is written at most this often, not on every request.
+pub const TOUCH_INTERVAL: chrono::Duration = chrono::Duration::seconds(60);
+
+/// 256 random bits, URL-safe.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+pub struct LoadedSession {
+    pub user: SessionUser,
+    pub csrf_token: String,
+}
+
+pub enum SessionState {
+    Valid(LoadedSession),
+    /// Timed out (idle or absolute) or the user was deactivated: gone now.
+    Expired,
+    Missing,
+}
+
+/// Whether a session is still valid at `now`; pure, so the boundaries are unit-tested.
+pub fn is_alive(created_at: DateTime<Utc>, last_seen_at: DateTime<Utc>, now: DateTime<Utc>, idle: Duration, absolute: Duration) -> bool {
+    let idle = chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
+    let absolute = chrono::Duration::from_std(absolute).unwrap_or(chrono::Duration::MAX);
+    now - last_seen_at < idle && now - created_at < absolute
+}
+
+pub async fn load(
+    db: &PgPool,
+    hash: &[u8; 32],
+    now: DateTime<Utc>,
+    idle: Duration,
+    absolute: Duration,
+) -> Result<SessionState, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT s.csrf_token, s.created_at, s.last_seen_at,
+                  u.id, u.name, u.email, u.job_title, u.role AS "role: Role", u.active
+           FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.token_hash = $1"#,
+        &hash[..]
+    )
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(SessionState::Missing) };
+    if !row.active || !is_alive(row.created_at, row.last_seen_at, now, idle, absolute) {
+        destroy(db, hash).await?;
+        return Ok(SessionState::Expired);
+    }
+    if now - row.last_seen_at >= TOUCH_INTERVAL {
+        sqlx::query!("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", &hash[..], now)
+            .execute(db)
+            .await?;
+    }
+    Ok(SessionState::Valid(LoadedSession {
+        user: SessionUser {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            job_title: row.job_title,
+            role: row.role,
+        },
+        csrf_token: row.csrf_token,
+    }))
+}
+
+/// Starts a new session for `user_id`; returns the cookie token. The caller
+/// removes any earlier session of the same browser (id rotation at sign-in).
+pub async fn create<'e>(db: impl sqlx::PgExecutor<'e>, user_id: i64, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
+    let token = new_token();
+    let hash = token_hash(&token);
+    sqlx::query!(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+        &hash[..],
+        user_id,
+        new_token(),
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(token)
+}
+
+pub async fn destroy<'e>(db: impl sqlx::PgExecutor<'e>, hash: &[u8; 32]) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", &hash[..])
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user except, optionally, the one in use.
+pub async fn destroy_all_for_user<'e>(db: impl sqlx::PgExecutor<'e>, user_id: i64, keep: Option<&[u8; 32]>) -> Result<u64, sqlx::Error> {
+    let keep: Vec<u8> = keep.map(|h| h.to_vec()).unwrap_or_default();
+    let done = sqlx::query!("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", user_id, keep)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Removes sessions that can no longer be used; run by the background sweep.
+pub async fn delete_expired(db: &PgPool, now: DateTime<Utc>, idle: Duration, absolute: Duration) -> Result<u64, sqlx::Error> {
+    let idle_cutoff = now - chrono::Duration::from_std(idle).unwrap_or_default();
+    let absolute_cutoff = now - chrono::Duration::from_std(absolute).unwrap_or_default();
+    let done = sqlx::query!(
+        "DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2",
+        idle_cutoff,
+        absolute_cutoff
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn idle_and_absolute_timeouts_are_exclusive_bounds() {
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+        let idle = Duration::from_secs(30 * 60);
+        let absolute = Duration::from_secs(12 * 3600);
+        assert!(is_alive(t0, t0, t0 + chrono::Duration::minutes(29), idle, absolute));
+        assert!(!is_alive(t0, t0, t0 + chrono::Duration::minutes(30), idle, absolute));
+        // Active all day, but the absolute limit still ends it.
+        let last_seen = t0 + chrono::Duration::hours(12) - chrono::Duration::minutes(1);
+        assert!(!is_alive(t0, last_seen, t0 + chrono::Duration::hours(12), idle, absolute));
+        assert!(is_alive(
+            t0,
+            last_seen,
+            t0 + chrono::Duration::hours(12) - chrono::Duration::seconds(1),
+            idle,
+            absolute
+        ));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashes_fixed_length() {
+        let a = new_token();
+        let b = new_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a).len(), 32);
+    }
+}

@@ -1,0 +1,174 @@
+//! The command line: `lotsen [serve|migrate|create-user|demo-data]`.
+
+use crate::auth::{Role, password};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::state::AppState;
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+const USAGE: &str = "Användning:
+  lotsen [serve]        starta webbservern (standard)
+  lotsen migrate        uppdatera databasens schema
+  lotsen demo-data      lägg in demodata (kan köras flera gånger)
+  lotsen create-user --email E --name N --role admin|manager|staff [--title T] [--unit ENHET]...
+                        skapa en användare; lösenordet läses från terminalen eller standard in";
+
+pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
+    let _ = dotenvy::dotenv();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("Felaktig konfiguration: {err}");
+            std::process::exit(2);
+        }
+    };
+    let command = args.first().map(String::as_str).unwrap_or("serve");
+    match command {
+        "serve" => serve(config).await,
+        "migrate" => {
+            let db = crate::db::pool(&config)?;
+            crate::db::migrate(&db).await?;
+            println!("Databasen är uppdaterad.");
+            Ok(())
+        }
+        "demo-data" => {
+            let db = crate::db::pool(&config)?;
+            crate::db::migrate(&db).await?;
+            crate::demo::load(&db, SystemClock.now()).await?;
+            println!(
+                "Demodata finns. Logga in med lösenordet {:?} som någon av:",
+                crate::demo::DEMO_PASSWORD
+            );
+            for user in &crate::demo::USERS {
+                println!("  {:<26} {}", user.email, user.role.label());
+            }
+            Ok(())
+        }
+        "create-user" => create_user(config, &args[1..]).await,
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprintln!("Okänt kommando {other:?}.\n{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_filter))
+        .init();
+    let db = crate::db::pool(&config)?;
+    crate::db::migrate(&db).await?;
+    let addr = config.addr;
+    let state = AppState::new(db, config, Arc::new(SystemClock));
+    let jobs = crate::jobs::spawn(state.clone());
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("Lotsen lyssnar på http://{}", listener.local_addr()?);
+    axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    jobs.abort();
+    tracing::info!("Lotsen har stängts");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let requests in flight finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("avslutar: väntar på pågående förfrågningar");
+}
+
+async fn create_user(config: Config, args: &[String]) -> anyhow::Result<()> {
+    let mut email = None;
+    let mut name = None;
+    let mut role = None;
+    let mut title = String::new();
+    let mut units = Vec::new();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| anyhow::anyhow!("{flag} saknar värde\n{USAGE}"))?.clone();
+        match flag.as_str() {
+            "--email" => email = Some(crate::web::form::email(&value).map_err(|m| anyhow::anyhow!(m))?),
+            "--name" => name = Some(value),
+            "--role" => {
+                role = Some(Role::parse(&value).ok_or_else(|| anyhow::anyhow!("okänd roll {value:?}: admin, manager eller staff"))?)
+            }
+            "--title" => title = value,
+            "--unit" => units.push(value),
+            other => anyhow::bail!("okänd flagga {other}\n{USAGE}"),
+        }
+    }
+    let (Some(email), Some(name), Some(role)) = (email, name, role) else {
+        anyhow::bail!("--email, --name och --role krävs\n{USAGE}")
+    };
+
+    // Never from argv: it would show in the process list and shell history.
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Lösenord (12–128 tecken): ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    password::check_policy(&password).map_err(|m| anyhow::anyhow!(m))?;
+
+    let db = crate::db::pool(&config)?;
+    crate::db::migrate(&db).await?;
+    let hash = password::hash_blocking(password).await?;
+    let now = SystemClock.now();
+    let mut tx = db.begin().await?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO users (email, name, job_title, role, password_hash, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        email,
+        name.trim(),
+        title.trim(),
+        role as Role,
+        hash,
+        now
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| if crate::error::violated_constraint(&e).is_some() { anyhow::anyhow!("det finns redan en användare med e-postadressen {email}") } else { e.into() })?;
+    for unit in &units {
+        let added = sqlx::query!(
+            "INSERT INTO unit_memberships (user_id, unit_id) SELECT $1, id FROM units WHERE lower(name) = lower($2)",
+            id,
+            unit
+        )
+        .execute(&mut *tx)
+        .await?;
+        if added.rows_affected() == 0 {
+            anyhow::bail!("enheten {unit:?} finns inte");
+        }
+    }
+    crate::audit::Entry::new(None, "user_created")
+        .record("user", id)
+        .details("kommandoraden")
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    println!("Användaren {email} ({}) är skapad.", role.label());
+    Ok(())
+}

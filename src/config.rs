@@ -1,0 +1,168 @@
+//! Configuration, read once from the environment at start-up.
+//! Every variable is documented, with its default, in `.env.example`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub addr: SocketAddr,
+    pub db_max_connections: u32,
+    /// How long a request waits for a database connection before the app
+    /// answers 503; keeps pages from hanging while PostgreSQL is down.
+    pub db_acquire_timeout: Duration,
+    pub cookie_secure: bool,
+    pub session_idle_timeout: Duration,
+    pub session_absolute_timeout: Duration,
+    pub log_filter: String,
+    /// Behind a load balancer: take the client address from the last entry
+    /// of `X-Forwarded-For` (only safe when the proxy always sets it).
+    pub trust_forwarded_for: bool,
+    pub static_dir: String,
+}
+
+/// A bad value: the one line printed before start-up stops.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://lotsen:lotsen@127.0.0.1:5432/lotsen";
+
+impl Config {
+    /// Reads the process environment (after `.env`, when present, has been loaded).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The same, from any lookup: lets tests check parsing without touching the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let parsed = |name: &'static str, default: &str| -> String { get(name).unwrap_or_else(|| default.to_string()) };
+
+        let database_url = parsed("DATABASE_URL", DEFAULT_DATABASE_URL);
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError {
+                name: "DATABASE_URL",
+                problem: "måste börja med postgres://".into(),
+            });
+        }
+        let addr = parse_with(
+            "LOTSEN_ADDR",
+            &parsed("LOTSEN_ADDR", "127.0.0.1:8080"),
+            |v| v.parse::<SocketAddr>().ok(),
+            "en adress som 127.0.0.1:8080",
+        )?;
+        let db_max_connections = parse_with(
+            "LOTSEN_DB_MAX_CONNECTIONS",
+            &parsed("LOTSEN_DB_MAX_CONNECTIONS", "10"),
+            |v| v.parse::<u32>().ok().filter(|n| (1..=500).contains(n)),
+            "ett heltal 1–500",
+        )?;
+        let db_acquire_timeout = Duration::from_secs(parse_with(
+            "LOTSEN_DB_TIMEOUT_SECONDS",
+            &parsed("LOTSEN_DB_TIMEOUT_SECONDS", "3"),
+            |v| v.parse::<u64>().ok().filter(|n| (1..=60).contains(n)),
+            "sekunder, 1–60",
+        )?);
+        let cookie_secure = parse_with(
+            "LOTSEN_COOKIE_SECURE",
+            &parsed("LOTSEN_COOKIE_SECURE", "false"),
+            parse_bool,
+            "true eller false",
+        )?;
+        let idle_minutes = parse_with(
+            "LOTSEN_SESSION_IDLE_MINUTES",
+            &parsed("LOTSEN_SESSION_IDLE_MINUTES", "30"),
+            |v| v.parse::<u64>().ok().filter(|n| (1..=24 * 60).contains(n)),
+            "minuter, 1–1440",
+        )?;
+        let absolute_hours = parse_with(
+            "LOTSEN_SESSION_ABSOLUTE_HOURS",
+            &parsed("LOTSEN_SESSION_ABSOLUTE_HOURS", "12"),
+            |v| v.parse::<u64>().ok().filter(|n| (1..=72).contains(n)),
+            "timmar, 1–72",
+        )?;
+        let trust_forwarded_for = parse_with(
+            "LOTSEN_TRUST_FORWARDED_FOR",
+            &parsed("LOTSEN_TRUST_FORWARDED_FOR", "false"),
+            parse_bool,
+            "true eller false",
+        )?;
+        let log_filter = parsed("LOTSEN_LOG", "info,sqlx=warn,tower_http=info");
+        if tracing_subscriber::EnvFilter::try_new(&log_filter).is_err() {
+            return Err(ConfigError {
+                name: "LOTSEN_LOG",
+                problem: format!("ogiltigt filter {log_filter:?}"),
+            });
+        }
+        let static_dir = parsed("LOTSEN_STATIC_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/static"));
+
+        Ok(Config {
+            database_url,
+            addr,
+            db_max_connections,
+            db_acquire_timeout,
+            cookie_secure,
+            session_idle_timeout: Duration::from_secs(idle_minutes * 60),
+            session_absolute_timeout: Duration::from_secs(absolute_hours * 3600),
+            log_filter,
+            trust_forwarded_for,
+            static_dir,
+        })
+    }
+
+    /// Settings for tests: everything default except the database.
+    pub fn for_tests(database_url: &str) -> Self {
+        let url = database_url.to_string();
+        Self::from_lookup(move |name| (name == "DATABASE_URL").then(|| url.clone())).expect("default configuration is valid")
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_with<T>(name: &'static str, raw: &str, parse: impl Fn(&str) -> Option<T>, expected: &str) -> Result<T, ConfigError> {
+    parse(raw.trim()).ok_or_else(|| ConfigError {
+        name,
+        problem: format!("ogiltigt värde {raw:?}, väntade {expected}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = with(&[]).unwrap();
+        assert_eq!(config.addr.to_string(), "127.0.0.1:8080");
+        assert!(!config.cookie_secure);
+        assert_eq!(config.session_idle_timeout, Duration::from_secs(30 * 60));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let err = with(&[("LOTSEN_ADDR", "localhost")]).unwrap_err();
+        assert_eq!(err.name, "LOTSEN_ADDR");
+        let err = with(&[("LOTSEN_COOKIE_SECURE", "kanske")]).unwrap_err();
+        assert!(err.to_string().starts_with("LOTSEN_COOKIE_SECURE:"));
+        let err = with(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(err.name, "DATABASE_URL");
+        let err = with(&[("LOTSEN_SESSION_IDLE_MINUTES", "0")]).unwrap_err();
+        assert_eq!(err.name, "LOTSEN_SESSION_IDLE_MINUTES");
+    }
+}

@@ -1,0 +1,27 @@
+use crate::config::Config;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A lazily connecting pool: the app starts, and answers 503, even while
+/// PostgreSQL is down, and recovers by itself when it comes back.
+pub fn pool(config: &Config) -> Result<PgPool, sqlx::Error> {
+    Ok(pool_with(config, PgConnectOptions::from_str(&config.database_url)?))
+}
+
+pub fn pool_with(config: &Config, options: PgConnectOptions) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(config.db_max_connections)
+        .min_connections(0)
+        .acquire_timeout(config.db_acquire_timeout)
+        // A connection left over from before a database restart is found
+        // dead here, before a request uses it, and replaced.
+        .test_before_acquire(true)
+        .connect_lazy_with(options.application_name("lotsen"))
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}

@@ -1,0 +1,36 @@
+//! The start page: who you are, your units, and where to go from here.
+
+use crate::auth::CurrentUser;
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::web::context::Layout;
+use askama::Template;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    name: String,
+    job_title: String,
+    role_label: &'static str,
+    units: Vec<String>,
+}
+
+pub async fn show(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    let units = sqlx::query_scalar!(
+        "SELECT u.name FROM units u JOIN unit_memberships m ON m.unit_id = u.id WHERE m.user_id = $1 AND u.active ORDER BY u.name",
+        current.user.id
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let page = HomePage {
+        layout: Layout::new(&current.ctx, "home"),
+        name: current.user.name.clone(),
+        job_title: current.user.job_title.clone(),
+        role_label: current.user.role.label(),
+        units,
+    };
+    Ok(Html(page.render()?).into_response())
+}

@@ -1,0 +1,45 @@
+//! Background work beside the server. Every instance runs the loop, but each
+//! round takes a PostgreSQL advisory lock first, so one instance does the
+//! work and the others skip that round.
+
+use crate::auth::{session, throttle};
+use crate::state::AppState;
+use std::time::Duration;
+
+/// Arbitrary, fixed key for the housekeeping lock.
+const HOUSEKEEPING_LOCK: i64 = 0x4c6f_7473_656e_0001;
+const INTERVAL: Duration = Duration::from_secs(5 * 60);
+
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match housekeeping(&state).await {
+                Ok(Some((sessions, attempts))) => tracing::debug!(sessions, attempts, "housekeeping done"),
+                Ok(None) => tracing::debug!("housekeeping ran elsewhere"),
+                Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
+            }
+        }
+    })
+}
+
+/// Deletes expired sessions and old sign-in attempts. Returns `None` when
+/// another instance holds the lock. Both deletes use indexed columns, so the
+/// cost follows what is due, not how much history there is.
+pub async fn housekeeping(state: &AppState) -> Result<Option<(u64, u64)>, sqlx::Error> {
+    let mut tx = state.db.begin().await?;
+    let locked: bool = sqlx::query_scalar!(r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#, HOUSEKEEPING_LOCK)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !locked {
+        return Ok(None);
+    }
+    let now = state.clock.now();
+    let config = &state.config;
+    let sessions = session::delete_expired(&state.db, now, config.session_idle_timeout, config.session_absolute_timeout).await?;
+    let attempts = throttle::delete_old(&state.db, now).await?;
+    tx.commit().await?;
+    Ok(Some((sessions, attempts)))
+}

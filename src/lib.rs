@@ -1,0 +1,20 @@
+//! Lotsen: case management for municipal day-activity centres.
+//! `app(state)` is the whole web application; `cli` is the binary's entry.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod home;
+pub mod jobs;
+pub mod state;
+pub mod units;
+pub mod users;
+pub mod web;
+
+pub use state::AppState;
+pub use web::app;

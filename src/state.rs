@@ -1,0 +1,26 @@
+use crate::clock::Clock;
+use crate::config::Config;
+use sqlx::PgPool;
+use std::sync::Arc;
+
+/// What every handler may reach: the pool, the configuration and the clock.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    /// Appended to static URLs (`?v=`) so that they can be cached for a year.
+    pub asset_version: Arc<str>,
+}
+
+impl AppState {
+    pub fn new(db: PgPool, config: Config, clock: Arc<dyn Clock>) -> Self {
+        let asset_version = crate::web::assets::version(&config.static_dir).into();
+        AppState {
+            db,
+            config: Arc::new(config),
+            clock,
+            asset_version,
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Units (enheter): the centres. Admins create, rename and deactivate them.
+
+use crate::audit;
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, AppResult, violated_constraint};
+use crate::state::AppState;
+use crate::web::context::Layout;
+use crate::web::form::{FieldErrors, FormData, required_text};
+use crate::web::middleware::flash_cookie;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use sqlx::PgPool;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/units", get(list).post(create))
+        .route("/admin/units/{id}", get(edit_form).post(update))
+}
+
+pub struct UnitRow {
+    pub id: i64,
+    pub name: String,
+    pub active: bool,
+    pub members: i64,
+}
+
+async fn all_units(db: &PgPool) -> Result<Vec<UnitRow>, sqlx::Error> {
+    sqlx::query_as!(
+        UnitRow,
+        r#"SELECT u.id, u.name, u.active, count(m.user_id) AS "members!"
+           FROM units u LEFT JOIN unit_memberships m ON m.unit_id = u.id
+           GROUP BY u.id ORDER BY u.active DESC, u.name"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "units/list.html")]
+struct ListPage {
+    layout: Layout,
+    units: Vec<UnitRow>,
+    name: String,
+    errors: FieldErrors,
+}
+
+async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let page = ListPage {
+        layout: Layout::new(&current.ctx, "units"),
+        units: all_units(&state.db).await?,
+        name: String::new(),
+        errors: FieldErrors::default(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UnitForm {
+    name: String,
+    active: Option<String>,
+}
+
+const NAME_TAKEN: &str = "Det finns redan en enhet med det namnet.";
+
+async fn create(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<UnitForm>) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let now = state.clock.now();
+    let mut errors = FieldErrors::default();
+    let name = required_text(&form.name, "enhetens namn", 120)
+        .map_err(|m| errors.add("name", m))
+        .ok();
+    let inserted = match name {
+        Some(name) => {
+            let mut tx = state.db.begin().await?;
+            let result = sqlx::query_scalar!("INSERT INTO units (name, created_at) VALUES ($1, $2) RETURNING id", name, now)
+                .fetch_one(&mut *tx)
+                .await;
+            match result {
+                Ok(id) => {
+                    audit::Entry::new(Some(current.user.id), "unit_created")
+                        .record("unit", id)
+                        .write(&mut *tx, now)
+                        .await?;
+                    tx.commit().await?;
+                    Some(name)
+                }
+                Err(err) if violated_constraint(&err) == Some("units_name_key") => {
+                    errors.add("name", NAME_TAKEN);
+                    None
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        None => None,
+    };
+    match inserted {
+        Some(name) => {
+            let cookies = CookieJar::new().add(flash_cookie(&format!("Enheten {name} är skapad."), state.config.cookie_secure));
+            Ok((cookies, Redirect::to("/admin/units")).into_response())
+        }
+        None => {
+            let page = ListPage {
+                layout: Layout::new(&current.ctx, "units"),
+                units: all_units(&state.db).await?,
+                name: form.name,
+                errors,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "units/edit.html")]
+struct EditPage {
+    layout: Layout,
+    id: i64,
+    name: String,
+    active: bool,
+    errors: FieldErrors,
+}
+
+async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let unit = sqlx::query!("SELECT name, active FROM units WHERE id = $1", id)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let page = EditPage {
+        layout: Layout::new(&current.ctx, "units"),
+        id,
+        name: unit.name,
+        active: unit.active,
+        errors: FieldErrors::default(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(form): FormData<UnitForm>,
+) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let now = state.clock.now();
+    let mut errors = FieldErrors::default();
+    let active = form.active.is_some();
+    if let Ok(name) = required_text(&form.name, "enhetens namn", 120).map_err(|m| errors.add("name", m)) {
+        let mut tx = state.db.begin().await?;
+        match sqlx::query!("UPDATE units SET name = $2, active = $3 WHERE id = $1", id, name, active)
+            .execute(&mut *tx)
+            .await
+        {
+            Ok(done) if done.rows_affected() == 0 => return Err(AppError::NotFound),
+            Ok(_) => {
+                audit::Entry::new(Some(current.user.id), "unit_updated")
+                    .record("unit", id)
+                    .details(if active { "aktiv" } else { "inaktiv" })
+                    .write(&mut *tx, now)
+                    .await?;
+                tx.commit().await?;
+                let cookies = CookieJar::new().add(flash_cookie(&format!("Enheten {name} är sparad."), state.config.cookie_secure));
+                return Ok((cookies, Redirect::to("/admin/units")).into_response());
+            }
+            Err(err) if violated_constraint(&err) == Some("units_name_key") => errors.add("name", NAME_TAKEN),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let page = EditPage {
+        layout: Layout::new(&current.ctx, "units"),
+        id,
+        name: form.name,
+        active,
+        errors,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+}

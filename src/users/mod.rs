@@ -1,0 +1,337 @@
+//! User accounts, administered by admins: create, edit role, job title and
+//! units, deactivate, reset password.
+
+mod queries;
+
+use crate::audit;
+use crate::auth::{CurrentUser, Role, password, session};
+use crate::error::{AppError, AppResult, violated_constraint};
+use crate::state::AppState;
+use crate::web::context::Layout;
+use crate::web::form::{FieldErrors, FormData, email, required_text};
+use crate::web::middleware::flash_cookie;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::cookie::CookieJar;
+pub use queries::{UnitChoice, UserRow};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list).post(create))
+        .route("/admin/users/new", get(new_form))
+        .route("/admin/users/{id}", get(edit_form).post(update))
+        .route("/admin/users/{id}/password", post(reset_password))
+}
+
+#[derive(Template)]
+#[template(path = "users/list.html")]
+struct ListPage {
+    layout: Layout,
+    users: Vec<UserRow>,
+}
+
+async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let users = queries::list(&state.db).await?;
+    Ok(Html(
+        ListPage {
+            layout: Layout::new(&current.ctx, "users"),
+            users,
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+/// What the user typed, kept as typed so a refused form shows it again.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UserForm {
+    email: String,
+    name: String,
+    job_title: String,
+    role: String,
+    unit_ids: Vec<String>,
+    password: String,
+    active: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "users/form.html")]
+struct FormPage {
+    layout: Layout,
+    /// None when creating a new user.
+    user_id: Option<i64>,
+    form: UserForm,
+    units: Vec<UnitChoice>,
+    roles: [Role; 3],
+    errors: FieldErrors,
+    password_errors: FieldErrors,
+}
+
+impl FormPage {
+    fn new(current: &CurrentUser, user_id: Option<i64>, form: UserForm, units: Vec<UnitChoice>) -> Self {
+        FormPage {
+            layout: Layout::new(&current.ctx, "users"),
+            user_id,
+            form,
+            units,
+            roles: Role::ALL,
+            errors: FieldErrors::default(),
+            password_errors: FieldErrors::default(),
+        }
+    }
+
+    /// The form again, with what was typed (never a password) and the messages.
+    fn refused(mut self) -> AppResult<Response> {
+        self.form.password.clear();
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(self.render()?)).into_response())
+    }
+
+    fn unit_checked(&self, id: &i64) -> bool {
+        self.form.unit_ids.iter().any(|u| u == &id.to_string())
+    }
+}
+
+impl From<queries::UserDetail> for UserForm {
+    fn from(user: queries::UserDetail) -> Self {
+        UserForm {
+            email: user.email,
+            name: user.name,
+            job_title: user.job_title,
+            role: user.role.code().into(),
+            unit_ids: user.unit_ids.iter().map(i64::to_string).collect(),
+            password: String::new(),
+            active: user.active.then(|| "on".into()),
+        }
+    }
+}
+
+/// A validated form, ready to store.
+struct ValidUser {
+    email: String,
+    name: String,
+    job_title: String,
+    role: Role,
+    unit_ids: Vec<i64>,
+    active: bool,
+}
+
+fn validate(form: &UserForm, units: &[UnitChoice], errors: &mut FieldErrors) -> Option<ValidUser> {
+    let email = email(&form.email).map_err(|m| errors.add("email", m)).ok();
+    let name = required_text(&form.name, "namn", 120).map_err(|m| errors.add("name", m)).ok();
+    let job_title = form.job_title.trim().to_string();
+    if job_title.chars().count() > 80 {
+        errors.add("job_title", "Högst 80 tecken.");
+    }
+    let role = Role::parse(&form.role);
+    if role.is_none() {
+        errors.add("role", "Välj en roll.");
+    }
+    let mut unit_ids = Vec::new();
+    for raw in &form.unit_ids {
+        match raw.parse::<i64>().ok().filter(|id| units.iter().any(|u| u.id == *id)) {
+            Some(id) => unit_ids.push(id),
+            None => errors.add("unit_ids", "Välj bland enheterna i listan."),
+        }
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    Some(ValidUser {
+        email: email?,
+        name: name?,
+        job_title,
+        role: role?,
+        unit_ids,
+        active: form.active.is_some(),
+    })
+}
+
+async fn new_form(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let form = UserForm {
+        role: Role::Staff.code().into(),
+        active: Some("on".into()),
+        ..UserForm::default()
+    };
+    let page = FormPage::new(&current, None, form, queries::unit_choices(&state.db).await?);
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn create(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<UserForm>) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let now = state.clock.now();
+    let units = queries::unit_choices(&state.db).await?;
+    let mut errors = FieldErrors::default();
+    if let Err(message) = password::check_policy(&form.password) {
+        errors.add("password", message);
+    }
+    let valid = validate(&form, &units, &mut errors);
+    let refuse = |form: UserForm, errors: FieldErrors| {
+        FormPage {
+            errors,
+            ..FormPage::new(&current, None, form, units.clone())
+        }
+        .refused()
+    };
+    let Some(valid) = valid.filter(|_| errors.is_empty()) else {
+        return refuse(form, errors);
+    };
+
+    let hash = password::hash_blocking(form.password.clone()).await?;
+    let mut tx = state.db.begin().await?;
+    let id = match queries::insert(
+        &mut tx,
+        &valid.email,
+        &valid.name,
+        &valid.job_title,
+        valid.role,
+        valid.active,
+        &hash,
+        now,
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(err) if violated_constraint(&err) == Some("users_email_key") => {
+            errors.add("email", "Det finns redan en användare med den e-postadressen.");
+            return refuse(form, errors);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    queries::set_units(&mut tx, id, &valid.unit_ids).await?;
+    audit::Entry::new(Some(current.user.id), "user_created")
+        .record("user", id)
+        .details(valid.role.code())
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+
+    let cookies = CookieJar::new().add(flash_cookie(
+        &format!("Användaren {} är skapad.", valid.name),
+        state.config.cookie_secure,
+    ));
+    Ok((cookies, Redirect::to("/admin/users")).into_response())
+}
+
+async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let user = queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let page = FormPage::new(&current, Some(id), user.into(), queries::unit_choices(&state.db).await?);
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(form): FormData<UserForm>,
+) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let now = state.clock.now();
+    queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let units = queries::unit_choices(&state.db).await?;
+    let mut errors = FieldErrors::default();
+    let valid = validate(&form, &units, &mut errors);
+    // An admin cannot lock themselves out.
+    if id == current.user.id {
+        if form.active.is_none() {
+            errors.add("active", "Du kan inte inaktivera ditt eget konto.");
+        }
+        if Role::parse(&form.role).is_some_and(|r| r != Role::Admin) {
+            errors.add("role", "Du kan inte ta bort din egen administratörsroll.");
+        }
+    }
+    let refuse = |form: UserForm, errors: FieldErrors| {
+        FormPage {
+            errors,
+            ..FormPage::new(&current, Some(id), form, units.clone())
+        }
+        .refused()
+    };
+    let Some(valid) = valid.filter(|_| errors.is_empty()) else {
+        return refuse(form, errors);
+    };
+
+    let mut tx = state.db.begin().await?;
+    match queries::update(&mut tx, id, &valid.email, &valid.name, &valid.job_title, valid.role, valid.active).await {
+        Ok(()) => {}
+        Err(err) if violated_constraint(&err) == Some("users_email_key") => {
+            errors.add("email", "Det finns redan en användare med den e-postadressen.");
+            return refuse(form, errors);
+        }
+        Err(err) => return Err(err.into()),
+    }
+    queries::set_units(&mut tx, id, &valid.unit_ids).await?;
+    if !valid.active {
+        session::destroy_all_for_user(&mut *tx, id, None).await?;
+    }
+    let details = format!("roll {}, {}", valid.role.code(), if valid.active { "aktiv" } else { "inaktiv" });
+    audit::Entry::new(Some(current.user.id), "user_updated")
+        .record("user", id)
+        .details(&details)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+
+    let cookies = CookieJar::new().add(flash_cookie(
+        &format!("Ändringarna för {} är sparade.", valid.name),
+        state.config.cookie_secure,
+    ));
+    Ok((cookies, Redirect::to("/admin/users")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResetForm {
+    new_password: String,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(reset): FormData<ResetForm>,
+) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let now = state.clock.now();
+    let user = queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    if let Err(message) = password::check_policy(&reset.new_password) {
+        let mut password_errors = FieldErrors::default();
+        password_errors.add("new_password", message);
+        let units = queries::unit_choices(&state.db).await?;
+        return FormPage {
+            password_errors,
+            ..FormPage::new(&current, Some(id), user.into(), units)
+        }
+        .refused();
+    }
+    let hash = password::hash_blocking(reset.new_password).await?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+        id,
+        hash,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Whoever held the old password is signed out everywhere.
+    session::destroy_all_for_user(&mut *tx, id, None).await?;
+    audit::Entry::new(Some(current.user.id), "password_reset")
+        .record("user", id)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    let cookies = CookieJar::new().add(flash_cookie(
+        &format!("Nytt lösenord är satt för {}.", user.name),
+        state.config.cookie_secure,
+    ));
+    Ok((cookies, Redirect::to(&format!("/admin/users/{id}"))).into_response())
+}

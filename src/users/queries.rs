@@ -1,0 +1,129 @@
+use crate::auth::Role;
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, Transaction};
+
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub job_title: String,
+    pub role: Role,
+    pub active: bool,
+    pub units: String,
+}
+
+/// Every user with their units, in one query.
+pub async fn list(db: &PgPool) -> Result<Vec<UserRow>, sqlx::Error> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT u.id, u.name, u.email, u.job_title, u.role AS "role: Role", u.active,
+                  coalesce(string_agg(un.name, ', ' ORDER BY un.name), '') AS "units!"
+           FROM users u
+           LEFT JOIN unit_memberships m ON m.user_id = u.id
+           LEFT JOIN units un ON un.id = m.unit_id
+           GROUP BY u.id
+           ORDER BY u.active DESC, u.name, u.id"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct UserDetail {
+    pub email: String,
+    pub name: String,
+    pub job_title: String,
+    pub role: Role,
+    pub active: bool,
+    pub unit_ids: Vec<i64>,
+}
+
+pub async fn find(db: &PgPool, id: i64) -> Result<Option<UserDetail>, sqlx::Error> {
+    sqlx::query_as!(
+        UserDetail,
+        r#"SELECT u.email, u.name, u.job_title, u.role AS "role: Role", u.active,
+                  array(SELECT unit_id FROM unit_memberships WHERE user_id = u.id ORDER BY unit_id) AS "unit_ids!"
+           FROM users u WHERE u.id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+#[derive(Clone)]
+pub struct UnitChoice {
+    pub id: i64,
+    pub name: String,
+}
+
+pub async fn unit_choices(db: &PgPool) -> Result<Vec<UnitChoice>, sqlx::Error> {
+    sqlx::query_as!(UnitChoice, "SELECT id, name FROM units WHERE active ORDER BY name")
+        .fetch_all(db)
+        .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    email: &str,
+    name: &str,
+    job_title: &str,
+    role: Role,
+    active: bool,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        "INSERT INTO users (email, name, job_title, role, active, password_hash, created_at, password_changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        email,
+        name,
+        job_title,
+        role as Role,
+        active,
+        password_hash,
+        now
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn update(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    email: &str,
+    name: &str,
+    job_title: &str,
+    role: Role,
+    active: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE users SET email = $2, name = $3, job_title = $4, role = $5, active = $6 WHERE id = $1",
+        id,
+        email,
+        name,
+        job_title,
+        role as Role,
+        active
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_units(tx: &mut Transaction<'_, Postgres>, user_id: i64, unit_ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM unit_memberships WHERE user_id = $1 AND NOT (unit_id = ANY($2))",
+        user_id,
+        unit_ids
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO unit_memberships (user_id, unit_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
+        user_id,
+        unit_ids
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

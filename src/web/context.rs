@@ -1,0 +1,78 @@
+//! What the session middleware learns about a request, handed to handlers
+//! through request extensions, and the `Layout` every page template gets.
+
+use crate::auth::Role;
+use crate::error::AppError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+/// The signed-in user, as loaded with the session.
+#[derive(Clone, Debug)]
+pub struct SessionUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub job_title: String,
+    pub role: Role,
+}
+
+/// Per-request facts set by `web::middleware::session`.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub user: Option<SessionUser>,
+    /// The token forms must echo back: the session's, or before sign-in the
+    /// pre-session cookie's.
+    pub csrf_token: String,
+    pub session_token_hash: Option<[u8; 32]>,
+    /// The request came with a session that had timed out.
+    pub session_expired: bool,
+    pub flash: Option<String>,
+    pub asset_version: std::sync::Arc<str>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("session middleware did not run")))
+    }
+}
+
+/// What `base.html` needs: navigation, the CSRF token for the sign-out form,
+/// the flash message and the asset version.
+pub struct Layout {
+    pub user: Option<SessionUser>,
+    pub csrf_token: String,
+    pub flash: Option<String>,
+    pub asset_version: std::sync::Arc<str>,
+    /// Which navigation entry is current (`aria-current="page"`).
+    pub section: &'static str,
+}
+
+impl Layout {
+    pub fn new(ctx: &RequestContext, section: &'static str) -> Self {
+        Layout {
+            user: ctx.user.clone(),
+            csrf_token: ctx.csrf_token.clone(),
+            flash: ctx.flash.clone(),
+            asset_version: ctx.asset_version.clone(),
+            section,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role == Role::Admin)
+    }
+
+    pub fn is_manager(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role == Role::Manager)
+    }
+
+    pub fn aria_current(&self, section: &str) -> &'static str {
+        if self.section == section { "page" } else { "false" }
+    }
+}

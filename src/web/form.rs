@@ -1,0 +1,122 @@
+//! Form input: an extractor whose failures render the Swedish 400 page, and
+//! per-field error messages for re-rendering a form with what the user typed.
+
+use crate::error::AppError;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+
+/// Like `axum_extra::extract::Form` (repeated keys become a `Vec`), but a body
+/// that cannot be read gives our 400 page rather than a plain-text rejection.
+pub struct FormData<T>(pub T);
+
+impl<T, S> FromRequest<S> for FormData<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum_extra::extract::Form::<T>::from_request(req, state).await {
+            Ok(axum_extra::extract::Form(value)) => Ok(FormData(value)),
+            Err(rejection) => {
+                tracing::debug!(%rejection, "unreadable form");
+                Err(AppError::BadRequest("unreadable form"))
+            }
+        }
+    }
+}
+
+/// Messages keyed by field name, in the order the fields appear.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        if self.get(field).is_empty() {
+            self.0.push((field, message.into()));
+        }
+    }
+
+    /// The message for `field`, or "" when it has none (templates test `is_empty`).
+    pub fn get(&self, field: &str) -> &str {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str()).unwrap_or("")
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        !self.get(field).is_empty()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(&'static str, String)> {
+        self.0.iter()
+    }
+}
+
+/// Trimmed text that must not be empty and has a length limit; the error is
+/// the Swedish message for the field.
+pub fn required_text(value: &str, what: &str, max_chars: usize) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        Err(format!("Fyll i {what}."))
+    } else if value.chars().count() > max_chars {
+        Err(format!("Högst {max_chars} tecken."))
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+/// A plausible e-mail address, normalised to lower case. Deliberately loose:
+/// the real check is that the person can sign in with it.
+pub fn email(value: &str) -> Result<String, &'static str> {
+    let value = value.trim().to_lowercase();
+    let valid = value.len() <= 254
+        && !value.contains(char::is_whitespace)
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+        });
+    if value.is_empty() {
+        Err("Fyll i e-postadress.")
+    } else if valid {
+        Ok(value)
+    } else {
+        Err("Skriv e-postadressen som namn@exempel.se.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_normalised_and_checked() {
+        assert_eq!(email("  Anna.Berg@Linkoping.SE ").unwrap(), "anna.berg@linkoping.se");
+        assert!(email("").is_err());
+        assert!(email("anna").is_err());
+        assert!(email("anna@localhost").is_err());
+        assert!(email("an na@x.se").is_err());
+        assert!(email("@x.se").is_err());
+        assert!(email("a@b@x.se").is_err());
+    }
+
+    #[test]
+    fn required_text_trims_and_limits() {
+        assert_eq!(required_text("  Lotsen  ", "namn", 10).unwrap(), "Lotsen");
+        assert_eq!(required_text("   ", "namn", 10).unwrap_err(), "Fyll i namn.");
+        assert!(required_text("ååååååååååå", "namn", 10).is_err());
+        assert!(required_text("åååååååååå", "namn", 10).is_ok());
+    }
+
+    #[test]
+    fn first_message_per_field_wins() {
+        let mut errors = FieldErrors::default();
+        errors.add("email", "först");
+        errors.add("email", "sedan");
+        assert_eq!(errors.get("email"), "först");
+        assert_eq!(errors.get("name"), "");
+        assert!(errors.has("email"));
+    }
+}

@@ -1,0 +1,240 @@
+//! Middleware of our own: the session and CSRF check that runs before every
+//! page, and the client address used by sign-in throttling.
+
+use crate::auth::session::{self, SessionState};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::context::RequestContext;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use base64::Engine;
+use std::net::SocketAddr;
+use subtle::ConstantTimeEq;
+
+pub const FLASH_COOKIE: &str = "lotsen_flash";
+/// Forms are small; anything larger is refused before it is read.
+pub const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// Loads the session (if any), decides the CSRF token, checks it on every
+/// state-changing request, and hands a `RequestContext` to the handlers.
+pub async fn session(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match session_inner(state, request, next).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn session_inner(state: AppState, request: Request, next: Next) -> Result<Response, AppError> {
+    // Pages are read with GET and changed with POST (HTML forms know no
+    // other verbs). Any other method goes on with no request context, so the
+    // router answers 405 — and a handler that needs the context fails closed.
+    if !matches!(*request.method(), Method::GET | Method::HEAD | Method::POST) {
+        return Ok(next.run(request).await);
+    }
+    let (mut parts, body) = request.into_parts();
+    let jar = CookieJar::from_headers(&parts.headers);
+    let secure = state.config.cookie_secure;
+    let now = state.clock.now();
+
+    let mut user = None;
+    let mut csrf_token = None;
+    let mut session_token_hash = None;
+    let mut session_expired = false;
+    let mut clear_session_cookie = false;
+    if let Some(cookie) = jar.get(session_cookie_name(secure)) {
+        let hash = session::token_hash(cookie.value());
+        let config = &state.config;
+        match session::load(&state.db, &hash, now, config.session_idle_timeout, config.session_absolute_timeout).await? {
+            SessionState::Valid(loaded) => {
+                user = Some(loaded.user);
+                csrf_token = Some(loaded.csrf_token);
+                session_token_hash = Some(hash);
+            }
+            SessionState::Expired => {
+                session_expired = true;
+                clear_session_cookie = true;
+            }
+            SessionState::Missing => clear_session_cookie = true,
+        }
+    }
+
+    // Before sign-in the token lives in a pre-session cookie of its own.
+    let mut new_pre_session = None;
+    let csrf_token = match csrf_token {
+        Some(token) => token,
+        None => match jar.get(pre_session_cookie_name(secure)) {
+            Some(c) if c.value().len() == 43 => c.value().to_string(),
+            _ => {
+                let token = session::new_token();
+                new_pre_session = Some(token.clone());
+                token
+            }
+        },
+    };
+
+    let body = if is_state_changing(&parts.method) {
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| AppError::BadRequest("body too large"))?;
+        let sent = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| {
+                form_urlencoded::parse(&bytes)
+                    .find(|(k, _)| k == "csrf_token")
+                    .map(|(_, v)| v.into_owned())
+            });
+        // A brand-new pre-session token was never in any form: nothing can match it.
+        let valid = new_pre_session.is_none() && sent.is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(csrf_token.as_bytes())));
+        if !valid {
+            return Err(AppError::CsrfRejected);
+        }
+        Body::from(bytes)
+    } else {
+        body
+    };
+
+    let flash = jar.get(FLASH_COOKIE).and_then(|c| decode_flash(c.value()));
+    parts.extensions.insert(RequestContext {
+        user,
+        csrf_token,
+        session_token_hash,
+        session_expired,
+        flash: flash.clone(),
+        asset_version: state.asset_version.clone(),
+    });
+
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+
+    let mut cookies = Vec::new();
+    if let Some(token) = new_pre_session {
+        cookies.push(build_cookie(pre_session_cookie_name(secure), token, secure));
+    }
+    // A handler that set a new session cookie (sign-in) has already dealt with it.
+    if clear_session_cookie && !sets_cookie(response.headers(), session_cookie_name(secure)) {
+        cookies.push(removal_cookie(session_cookie_name(secure), secure));
+    }
+    // The flash has been shown: remove it, unless the handler has just set a new one.
+    if flash.is_some() && !sets_cookie(response.headers(), FLASH_COOKIE) {
+        cookies.push(removal_cookie(FLASH_COOKIE, secure));
+    }
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
+}
+
+fn sets_cookie(headers: &axum::http::HeaderMap, name: &str) -> bool {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.split_once('=').is_some_and(|(n, _)| n == name)))
+}
+
+fn is_state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD)
+}
+
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { session::COOKIE_SECURE } else { session::COOKIE }
+}
+
+fn pre_session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        session::PRE_SESSION_COOKIE_SECURE
+    } else {
+        session::PRE_SESSION_COOKIE
+    }
+}
+
+/// HttpOnly, SameSite=Lax, Path=/, Secure when configured; no Max-Age, so the
+/// browser forgets it when closed (the server enforces the timeouts).
+pub fn build_cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .secure(secure)
+        .build()
+}
+
+pub fn removal_cookie(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut cookie = build_cookie(name, String::new(), secure);
+    cookie.make_removal();
+    cookie
+}
+
+/// A one-time message shown on the next page (after a redirect).
+pub fn flash_cookie(message: &str, secure: bool) -> Cookie<'static> {
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(message.as_bytes());
+    build_cookie(FLASH_COOKIE, value, secure)
+}
+
+fn decode_flash(value: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    (!text.is_empty() && text.chars().count() <= 300).then_some(text)
+}
+
+/// The client's address, for throttling and the audit log. Behind a load
+/// balancer (`LOTSEN_TRUST_FORWARDED_FOR=true`) the last `X-Forwarded-For` hop.
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_for {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .next_back();
+            if let Some(addr) = forwarded
+                .and_then(|v| v.rsplit(',').next())
+                .map(str::trim)
+                .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+            {
+                return Ok(ClientAddr(addr.to_string()));
+            }
+        }
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "okänd".into());
+        Ok(ClientAddr(addr))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flash_round_trips_swedish_text() {
+        let cookie = flash_cookie("Lösenordet är bytt.", false);
+        assert_eq!(decode_flash(cookie.value()).as_deref(), Some("Lösenordet är bytt."));
+        assert_eq!(decode_flash("%%%"), None);
+    }
+
+    #[test]
+    fn only_safe_methods_skip_the_csrf_check() {
+        assert!(!is_state_changing(&Method::GET));
+        assert!(!is_state_changing(&Method::HEAD));
+        assert!(is_state_changing(&Method::OPTIONS));
+        for m in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            assert!(is_state_changing(&m));
+        }
+    }
+}

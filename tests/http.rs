@@ -1,0 +1,200 @@
+//! HTTP hygiene and operations: headers, error pages, probes, database outages.
+
+mod common;
+
+use common::{DbRelay, Page, TestApp};
+use lotsen::auth::Role;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use std::time::{Duration, Instant};
+
+fn assert_security_headers(response: &reqwest::Response) {
+    let h = response.headers();
+    let csp = h.get("content-security-policy").expect("CSP").to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+    assert_eq!(h.get("referrer-policy").unwrap(), "same-origin");
+    assert_eq!(h.get("x-frame-options").unwrap(), "DENY");
+    assert!(h.get("x-request-id").is_some(), "request id");
+    assert!(h.get("server").is_none(), "no server banner");
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "no HSTS over plain http unless Secure is configured"
+    );
+}
+
+#[sqlx::test]
+async fn every_kind_of_response_has_the_security_headers(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let (browser, _) = app.signed_in(Role::Staff).await;
+
+    let page = browser.get("/").await;
+    assert_security_headers(&page);
+    assert_eq!(
+        page.headers().get("cache-control").unwrap(),
+        "no-store",
+        "pages with personal data are not cached"
+    );
+    assert_eq!(page.headers().get("content-type").unwrap(), "text/html; charset=utf-8");
+
+    let missing = browser.get("/finns-inte").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_security_headers(&missing);
+    assert_eq!(Page::from(missing).await.text("h1"), "Sidan finns inte");
+
+    let forbidden = browser.get("/admin/users").await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    assert_security_headers(&forbidden);
+
+    let css = browser.get("/static/app.css").await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert_security_headers(&css);
+    assert_eq!(css.headers().get("cache-control").unwrap(), "public, max-age=31536000, immutable");
+    assert!(css.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/css"));
+
+    let health = browser.get("/healthz").await;
+    assert_security_headers(&health);
+}
+
+#[sqlx::test]
+async fn pages_link_static_files_by_content_version(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let page = app.browser().get_page("/login").await;
+    let href = page.attr("link[rel=stylesheet]", "href").unwrap();
+    assert!(
+        href.starts_with("/static/app.css?v=") && href.len() > "/static/app.css?v=".len(),
+        "{href}"
+    );
+    assert_eq!(page.attr("html", "lang").as_deref(), Some("sv"));
+    assert_eq!(page.attr("a.skip-link", "href").as_deref(), Some("#main"));
+    assert_eq!(page.count("main#main"), 1);
+}
+
+#[sqlx::test]
+async fn unsupported_methods_get_405_with_a_swedish_page(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let response = reqwest::Client::new().put(app.url("/login")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(response.headers().get("allow").is_some());
+    assert_security_headers(&response);
+    assert_eq!(Page::from(response).await.text("h1"), "Metoden stöds inte");
+}
+
+#[sqlx::test]
+async fn a_too_large_body_is_refused(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let browser = app.browser();
+    let token = browser.get_page("/login").await.csrf_token();
+    let big = "x".repeat(300 * 1024);
+    let response = browser
+        .post_raw("/login", &[("csrf_token", token.as_str()), ("email", big.as_str())])
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[sqlx::test]
+async fn a_panicking_handler_renders_the_500_page(db: PgPool) {
+    let clock = std::sync::Arc::new(lotsen::clock::ManualClock::new(common::start_time()));
+    async fn boom() -> &'static str {
+        let pages: Vec<&'static str> = Vec::new();
+        pages[usize::from(pages.is_empty())]
+    }
+    let extra = axum::Router::new().route("/boom", axum::routing::get(boom));
+    let app = TestApp::spawn_full(db, clock, |_| {}, extra).await;
+    let response = app.browser().get("/boom").await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_security_headers(&response);
+    let page = Page::from(response).await;
+    assert_eq!(page.text("h1"), "Något gick fel");
+    assert!(!page.text("body").contains("index out of bounds"), "no internals in the response");
+}
+
+#[sqlx::test]
+async fn probes_report_the_process_and_the_database(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let browser = app.browser();
+    assert_eq!(browser.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(browser.get("/readyz").await.status(), StatusCode::OK);
+}
+
+/// A port with nothing listening: the database is "down" from the app's view.
+async fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[sqlx::test]
+async fn without_a_database_pages_answer_503_within_seconds(db: PgPool) {
+    let port = closed_port().await;
+    let options = (*db.connect_options()).clone().port(port);
+    let mut config = lotsen::config::Config::for_tests("postgres://unused");
+    config.db_acquire_timeout = Duration::from_secs(2);
+    let down = lotsen::db::pool_with(&config, options);
+    let app = TestApp::spawn_with(down, |c| c.db_acquire_timeout = Duration::from_secs(2)).await;
+    let browser = app.browser();
+
+    // The sign-in form itself needs no database; signing in does.
+    assert_eq!(browser.get("/login").await.status(), StatusCode::OK);
+    let started = Instant::now();
+    let response = browser.login("anna@lotsen.test", common::PASSWORD).await;
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(Page::from(response).await.text("h1"), "Tjänsten är inte tillgänglig just nu");
+    assert_eq!(browser.get("/readyz").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(browser.get("/healthz").await.status(), StatusCode::OK, "the process itself is fine");
+}
+
+#[sqlx::test]
+async fn after_a_database_outage_the_app_recovers_by_itself(db: PgPool) {
+    let mut relay = DbRelay::start(0).await;
+    let port = relay.port;
+    let options = (*db.connect_options()).clone().port(port);
+    let mut config = lotsen::config::Config::for_tests("postgres://unused");
+    config.db_acquire_timeout = Duration::from_secs(2);
+    let pool = lotsen::db::pool_with(&config, options);
+    let app = TestApp::spawn_with(pool.clone(), |c| c.db_acquire_timeout = Duration::from_secs(2)).await;
+    let (browser, _) = {
+        // Sign in through the relay: the user lives in the test database.
+        let email = "anna@lotsen.test";
+        common::create_user(&db, email, Role::Staff, common::PASSWORD).await;
+        let browser = app.browser();
+        assert_eq!(browser.login(email, common::PASSWORD).await.status(), StatusCode::SEE_OTHER);
+        (browser, ())
+    };
+    assert_eq!(browser.get("/").await.status(), StatusCode::OK);
+
+    relay.cut();
+    let started = Instant::now();
+    assert_eq!(browser.get("/").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_eq!(browser.get("/readyz").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    let _relay = DbRelay::start(port).await;
+    let mut recovered = false;
+    for _ in 0..20 {
+        if browser.get("/").await.status() == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "the app answers again without a restart");
+    assert_eq!(browser.get("/readyz").await.status(), StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn the_audit_log_cannot_be_changed(db: PgPool) {
+    sqlx::query("INSERT INTO audit_log (occurred_at, action) VALUES (now(), 'test')")
+        .execute(&db)
+        .await
+        .unwrap();
+    let update = sqlx::query("UPDATE audit_log SET action = 'changed'").execute(&db).await;
+    assert!(update.is_err(), "update refused");
+    let delete = sqlx::query("DELETE FROM audit_log").execute(&db).await;
+    assert!(delete.is_err(), "delete refused");
+    let truncate = sqlx::query("TRUNCATE audit_log").execute(&db).await;
+    assert!(truncate.is_err(), "truncate refused");
+}
