@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-pub const FILES: [&str; 2] = ["app.css", "app.js"];
+pub const FILES: [&str; 3] = ["app.css", "app.js", "favicon.svg"];
 
 /// A short hash of the static files' contents.
 pub fn version(dir: &str) -> String {

@@ -1,0 +1,100 @@
+// What a person does: sign in and out with the keyboard only, get a form
+// wrong and be helped to fix it, and see the start page of each role.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startApp, DEMO_USERS, DEMO_PASSWORD } from "./lib/server.mjs";
+import { launch, signIn, watch } from "./lib/browser.mjs";
+
+const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), "artifacts");
+let app;
+let browser;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  app = await startApp();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const squash = (text) => text.replace(/\s+/g, " ").trim();
+
+/** Presses Tab until `predicate` holds for the focused element; fails after `max` presses. */
+async function tabTo(page, description, predicate, max = 25) {
+  for (let i = 0; i < max; i += 1) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate(predicate)) return;
+  }
+  assert.fail(`could not reach ${description} with Tab`);
+}
+
+test("keyboard only: sign in and sign out", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = watch(page);
+  await page.goto(`${app.baseUrl}/login`);
+
+  await tabTo(page, "the e-mail field", () => document.activeElement?.id === "f-email");
+  await page.keyboard.type(DEMO_USERS.staff);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "f-password");
+  await page.keyboard.type(DEMO_PASSWORD);
+  await Promise.all([page.waitForURL(`${app.baseUrl}/`), page.keyboard.press("Enter")]);
+  assert.match(await page.locator("h1").innerText(), /^Välkommen/);
+
+  await tabTo(page, "the sign-out button", () => document.activeElement?.textContent?.trim() === "Logga ut");
+  await Promise.all([page.waitForURL(`${app.baseUrl}/login`), page.keyboard.press("Enter")]);
+  assert.equal(await page.locator(".flash").innerText(), "Du är utloggad.");
+  // Signed out for real: the start page sends us back to sign in.
+  await page.goto(`${app.baseUrl}/`);
+  assert.equal(new URL(page.url()).pathname, "/login");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a refused form explains itself next to the field, keeps what was typed and focuses the first error", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, app.baseUrl, DEMO_USERS.admin, DEMO_PASSWORD);
+  await page.goto(`${app.baseUrl}/admin/users/new`);
+  await page.getByLabel(/^Namn/).fill("Bo Berg");
+  await page.getByLabel("E-postadress").fill("inte-en-adress");
+  await page.getByLabel("Titel (t.ex. stödpedagog, arbetsterapeut)").fill("stödassistent");
+  await page.getByLabel("Första lösenord (12–128 tecken)").fill("kort");
+  await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name: "Skapa användare" }).click()]);
+  await page.waitForFunction(() => document.activeElement?.id === "f-email");
+
+  const emailField = page.locator("#f-email");
+  assert.equal(await emailField.getAttribute("aria-invalid"), "true");
+  // The message stands in the same field group as the input, and is its description.
+  const message = page.locator(".field:has(#f-email) .error-message");
+  assert.equal(squash(await message.textContent()), "Fel: Skriv e-postadressen som namn@exempel.se.");
+  assert.equal(await emailField.getAttribute("aria-describedby"), "f-email-error");
+  assert.equal(squash(await page.locator("#f-password-error").textContent()), "Fel: Lösenordet måste ha minst 12 tecken.");
+  // What was typed is still there; the password is not.
+  assert.equal(await page.locator("#f-name").inputValue(), "Bo Berg");
+  assert.equal(await emailField.inputValue(), "inte-en-adress");
+  assert.equal(await page.locator("#f-job_title").inputValue(), "stödassistent");
+  assert.equal(await page.locator("#f-password").inputValue(), "");
+  await context.close();
+});
+
+for (const role of ["admin", "manager", "staff"]) {
+  test(`start page of ${role}: a screenshot, and no sideways scrolling on a phone`, async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await signIn(page, app.baseUrl, DEMO_USERS[role], DEMO_PASSWORD);
+    await page.screenshot({ path: path.join(artifacts, `start-${role}.png`), fullPage: true });
+    await page.setViewportSize({ width: 320, height: 640 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(overflow, 0, "no horizontal scrolling at 320px");
+    await page.screenshot({ path: path.join(artifacts, `start-${role}-320.png`), fullPage: true });
+    await context.close();
+  });
+}

@@ -1,0 +1,62 @@
+// Starts the real Lotsen binary on a random port against a fresh database
+// loaded with demo data, the browser-side twin of tests/common/mod.rs.
+import { spawn, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, "../../..");
+const bin = process.env.LOTSEN_BIN ?? path.join(repoRoot, "target/debug/lotsen");
+const admin = { host: "127.0.0.1", port: "5432", user: "lotsen", password: "lotsen" };
+
+export const DEMO_PASSWORD = "lotsen-demo-2026";
+export const DEMO_USERS = {
+  admin: "admin@lotsen.example",
+  manager: "chef@lotsen.example",
+  staff: "personal@lotsen.example",
+};
+
+function psql(sql) {
+  execFileSync("psql", ["-h", admin.host, "-p", admin.port, "-U", admin.user, "-d", "lotsen", "-qc", sql], {
+    env: { ...process.env, PGPASSWORD: admin.password },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+export async function startApp() {
+  const database = `lotsen_browser_${randomBytes(4).toString("hex")}`;
+  psql(`CREATE DATABASE ${database}`);
+  const env = {
+    ...process.env,
+    DATABASE_URL: `postgres://${admin.user}:${admin.password}@${admin.host}:${admin.port}/${database}`,
+    LOTSEN_ADDR: "127.0.0.1:0",
+    LOTSEN_LOG: "info,tower_http=warn",
+    LOTSEN_STATIC_DIR: path.join(repoRoot, "static"),
+  };
+  execFileSync(bin, ["demo-data"], { env, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(bin, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const baseUrl = await new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`Lotsen did not start:\n${seen}`)), 30_000);
+    const read = (chunk) => {
+      seen += chunk.toString();
+      const match = seen.match(/lyssnar på (http:\/\/[0-9.:]+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+    child.on("exit", (code) => reject(new Error(`Lotsen exited with ${code}:\n${seen}`)));
+  });
+  return {
+    baseUrl,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on("exit", resolve)));
+      psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    },
+  };
+}
