@@ -63,10 +63,26 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_filter))
         .init();
     let db = crate::db::pool(&config)?;
-    crate::db::migrate(&db).await?;
     let addr = config.addr;
     let state = AppState::new(db, config, Arc::new(SystemClock));
-    let jobs = crate::jobs::spawn(state.clone());
+    // Listen at once, even if PostgreSQL is not up yet: pages and /readyz
+    // answer 503 until the schema is migrated, then the jobs start.
+    state.schema_ready.store(false, std::sync::atomic::Ordering::Release);
+    let background = state.clone();
+    let jobs = tokio::spawn(async move {
+        loop {
+            match crate::db::migrate(&background.db).await {
+                Ok(()) => break,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not migrate the database yet; trying again in 2 s");
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                }
+            }
+        }
+        background.schema_ready.store(true, std::sync::atomic::Ordering::Release);
+        tracing::info!("databasen är migrerad");
+        let _ = crate::jobs::spawn(background).await;
+    });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Lotsen lyssnar på http://{}", listener.local_addr()?);
     axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<SocketAddr>())

@@ -17,6 +17,8 @@ pub enum AppError {
     CsrfRejected,
     #[error("database unavailable: {0}")]
     DatabaseUnavailable(sqlx::Error),
+    #[error("the schema is not migrated yet")]
+    NotReady,
     #[error("database error: {0}")]
     Database(sqlx::Error),
     #[error("template error: {0}")]
@@ -128,6 +130,7 @@ impl IntoResponse for AppError {
                 tracing::warn!(error = %err, "database unavailable");
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            AppError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Template(_) | AppError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -38,8 +38,8 @@ pub async fn housekeeping(state: &AppState) -> Result<Option<(u64, u64)>, sqlx::
     }
     let now = state.clock.now();
     let config = &state.config;
-    let sessions = session::delete_expired(&state.db, now, config.session_idle_timeout, config.session_absolute_timeout).await?;
-    let attempts = throttle::delete_old(&state.db, now).await?;
+    let sessions = session::delete_expired(&mut *tx, now, config.session_idle_timeout, config.session_absolute_timeout).await?;
+    let attempts = throttle::delete_old(&mut *tx, now).await?;
     tx.commit().await?;
     Ok(Some((sessions, attempts)))
 }

@@ -2,6 +2,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use sqlx::PgPool;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What every handler may reach: the pool, the configuration and the clock.
 #[derive(Clone)]
@@ -11,6 +12,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Appended to static URLs (`?v=`) so that they can be cached for a year.
     pub asset_version: Arc<str>,
+    /// False until the migrations have run; pages answer 503 until then.
+    pub schema_ready: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -21,6 +24,11 @@ impl AppState {
             config: Arc::new(config),
             clock,
             asset_version,
+            schema_ready: Arc::new(AtomicBool::new(true)),
         }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.schema_ready.load(Ordering::Acquire)
     }
 }

@@ -194,6 +194,12 @@ async fn deactivating_a_user_ends_their_sessions(db: PgPool) {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id = $1")
+        .bind(staff_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0, "the user's sessions are deleted");
     assert_eq!(staff.get("/").await.status(), StatusCode::SEE_OTHER, "signed out at once");
     let active: bool = sqlx::query_scalar("SELECT active FROM users WHERE id = $1")
         .bind(staff_id)

@@ -178,7 +178,7 @@ async fn signing_out_ends_the_session_on_the_server(db: PgPool) {
 
     let response = browser.submit("/", "/logout", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), "/login");
+    assert_eq!(location(&response), "/login?signed_out=1");
     assert!(
         set_cookie(&response, "lotsen_session").unwrap().contains("Max-Age=0"),
         "the cookie is removed"
@@ -451,4 +451,99 @@ async fn expired_sessions_are_swept_by_housekeeping(db: PgPool) {
     app.clock.advance(chrono::Duration::days(2));
     let (sessions, attempts) = lotsen::jobs::housekeeping(&state).await.unwrap().unwrap();
     assert_eq!((sessions, attempts), (1, 1));
+}
+
+#[sqlx::test]
+async fn a_signed_in_user_is_never_sent_off_site(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let (browser, _) = app.signed_in(Role::Staff).await;
+    // Browsers drop tabs in URLs, so "/<tab>/evil" would become "//evil".
+    for next in [
+        "//evil.example",
+        "/%09/evil.example",
+        "/%5Cevil.example",
+        "https://evil.example",
+        "/%01",
+    ] {
+        let response = browser.get(&format!("/login?next={next}")).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(location(&response), "/", "{next}");
+    }
+}
+
+#[sqlx::test]
+async fn a_form_sent_after_the_session_expired_leads_to_sign_in(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let (browser, _) = app.signed_in(Role::Admin).await;
+    let token = browser.get_page("/admin/units").await.csrf_token();
+    app.clock.advance(chrono::Duration::hours(1));
+    let response = browser
+        .post_raw("/admin/units", &[("csrf_token", token.as_str()), ("name", "Sen enhet")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/login?expired=1");
+    let units: i64 = sqlx::query_scalar("SELECT count(*) FROM units").fetch_one(&db).await.unwrap();
+    assert_eq!(units, 0, "nothing was saved");
+}
+
+#[sqlx::test]
+async fn parallel_guesses_do_not_get_past_the_limit(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    create_user(&db, "anna@lotsen.test", Role::Staff, PASSWORD).await;
+    let browser = app.browser();
+    let token = browser.get_page("/login").await.csrf_token();
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let (client, url, token) = (browser.client.clone(), app.url("/login"), token.clone());
+        guesses.spawn(async move {
+            let guess = format!("gissning nummer {i}");
+            let form = [
+                ("csrf_token", token.as_str()),
+                ("email", "anna@lotsen.test"),
+                ("password", guess.as_str()),
+            ];
+            client.post(url).form(&form).send().await.unwrap().status()
+        });
+    }
+    let statuses = guesses.join_all().await;
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert!(checked <= 5, "at most 5 passwords were tried, not {checked}");
+    assert_eq!(checked + refused, 12);
+}
+
+#[sqlx::test]
+async fn guessing_the_current_password_is_throttled_too(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    create_user(&db, "anna@lotsen.test", Role::Staff, PASSWORD).await;
+    let desk = app.browser();
+    desk.login("anna@lotsen.test", PASSWORD).await;
+    let new = "ett nytt bra lösenord";
+    for i in 0..5 {
+        let guess = format!("gissning nummer {i}");
+        let response = desk
+            .submit(
+                "/account/password",
+                "/account/password",
+                &[
+                    ("current_password", guess.as_str()),
+                    ("new_password", new),
+                    ("repeat_password", new),
+                ],
+            )
+            .await;
+        assert_eq!(
+            Page::from(response).await.field_error("current_password"),
+            "Fel: Det nuvarande lösenordet stämmer inte."
+        );
+    }
+    let response = desk
+        .submit(
+            "/account/password",
+            "/account/password",
+            &[("current_password", PASSWORD), ("new_password", new), ("repeat_password", new)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(Page::from(response).await.field_error("current_password"), format!("Fel: {LOCKED}"));
 }

@@ -198,3 +198,62 @@ async fn the_audit_log_cannot_be_changed(db: PgPool) {
     let truncate = sqlx::query("TRUNCATE audit_log").execute(&db).await;
     assert!(truncate.is_err(), "truncate refused");
 }
+
+#[sqlx::test]
+async fn framework_errors_get_the_swedish_page_without_internals(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let response = admin.get("/admin/users/abc").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = Page::from(response).await;
+    assert_eq!(page.text("h1"), "Felaktig begäran");
+    assert!(!page.text("body").contains("parse"), "no parser message");
+
+    let response = app.browser().get("/login?next=a&next=b").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(!Page::from(response).await.text("body").contains("deserialize"));
+}
+
+#[sqlx::test]
+async fn the_request_id_is_always_made_by_the_server(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let response = reqwest::Client::new()
+        .get(app.url("/healthz"))
+        .header("x-request-id", "forged-id")
+        .send()
+        .await
+        .unwrap();
+    let id = response.headers().get("x-request-id").unwrap().to_str().unwrap();
+    assert_ne!(id, "forged-id");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+}
+
+#[sqlx::test]
+async fn a_missing_static_file_is_not_cached(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let response = app.browser().get("/static/finns-inte.css").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+}
+
+#[sqlx::test]
+async fn until_the_schema_is_migrated_pages_and_readiness_answer_503(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    // The same flag `lotsen serve` lowers while it waits for the database.
+    let state = lotsen::AppState::new(db, app.config.clone(), app.clock.clone());
+    state.schema_ready.store(false, std::sync::atomic::Ordering::Release);
+    let clock = app.clock.clone();
+    drop(app);
+    let router = lotsen::app(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let _ = clock;
+    let browser = common::Browser::new(addr);
+    assert_eq!(browser.get("/login").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(browser.get("/readyz").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(browser.get("/healthz").await.status(), StatusCode::OK);
+    state.schema_ready.store(true, std::sync::atomic::Ordering::Release);
+    assert_eq!(browser.get("/login").await.status(), StatusCode::OK);
+    assert_eq!(browser.get("/readyz").await.status(), StatusCode::OK);
+}

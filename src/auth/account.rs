@@ -1,19 +1,18 @@
 //! The signed-in user's own account: change password.
 
 use crate::audit;
-use crate::auth::{CurrentUser, password, session};
+use crate::auth::{CurrentUser, password, session, throttle};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData};
-use crate::web::middleware::flash_cookie;
+use crate::web::middleware::ClientAddr;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -43,14 +42,27 @@ pub struct PasswordForm {
     repeat_password: String,
 }
 
-async fn submit(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<PasswordForm>) -> AppResult<Response> {
+async fn submit(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    FormData(form): FormData<PasswordForm>,
+) -> AppResult<Response> {
     let now = state.clock.now();
     let mut errors = FieldErrors::default();
-    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", current.user.id)
-        .fetch_one(&state.db)
-        .await?;
-    if !password::verify_blocking(form.current_password.clone(), Some(stored)).await {
-        errors.add("current_password", "Det nuvarande lösenordet stämmer inte.");
+    // Guessing the current password at an unattended desk is throttled like sign-in.
+    let attempt = throttle::begin_attempt(&state.db, &current.user.email, &client, now).await?;
+    if throttle::failures(&state.db, &current.user.email, &client, now).await?.locked() {
+        errors.add("current_password", throttle::LOCKED_MESSAGE);
+    } else {
+        let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", current.user.id)
+            .fetch_one(&state.db)
+            .await?;
+        if password::verify_blocking(form.current_password.clone(), Some(stored)).await {
+            throttle::succeeded(&state.db, &attempt).await?;
+        } else {
+            errors.add("current_password", "Det nuvarande lösenordet stämmer inte.");
+        }
     }
     if let Err(message) = password::check_policy(&form.new_password) {
         errors.add("new_password", message);
@@ -88,9 +100,8 @@ async fn submit(State(state): State<AppState>, current: CurrentUser, FormData(fo
         .await?;
     tx.commit().await?;
 
-    let cookies = CookieJar::new().add(flash_cookie(
-        "Ditt lösenord är bytt. Andra inloggningar har loggats ut.",
-        state.config.cookie_secure,
-    ));
-    Ok((cookies, Redirect::to("/account/password")).into_response())
+    current
+        .flash(&state.db, "Ditt lösenord är bytt. Andra inloggningar har loggats ut.")
+        .await?;
+    Ok(Redirect::to("/account/password").into_response())
 }

@@ -6,7 +6,7 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::context::{Layout, RequestContext};
 use crate::web::form::FormData;
-use crate::web::middleware::{ClientAddr, build_cookie, flash_cookie, removal_cookie, session_cookie_name};
+use crate::web::middleware::{ClientAddr, build_cookie, removal_cookie, session_cookie_name};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -22,7 +22,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Unknown user, wrong password and deactivated account all get this one message.
 pub const FAILED: &str = "Fel e-postadress eller lösenord.";
-pub const LOCKED: &str = "För många misslyckade inloggningsförsök. Vänta 15 minuter och försök igen.";
+pub const LOCKED: &str = throttle::LOCKED_MESSAGE;
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -39,6 +39,7 @@ struct LoginPage {
 pub struct LoginQuery {
     next: Option<String>,
     expired: Option<String>,
+    signed_out: Option<String>,
 }
 
 async fn show(ctx: RequestContext, Query(query): Query<LoginQuery>) -> AppResult<Response> {
@@ -47,6 +48,8 @@ async fn show(ctx: RequestContext, Query(query): Query<LoginQuery>) -> AppResult
     }
     let notice = if query.expired.is_some() {
         "Du har varit inaktiv för länge och har loggats ut. Logga in igen."
+    } else if query.signed_out.is_some() {
+        "Du är utloggad."
     } else {
         ""
     };
@@ -88,9 +91,12 @@ async fn submit(
         Ok((status, Html(page.render()?)).into_response())
     };
 
+    // The attempt is written before the password is checked, so requests
+    // sent in parallel all count: none slips past the limit.
+    let attempt = throttle::begin_attempt(&state.db, &email, &client, now).await?;
     let failures = throttle::failures(&state.db, &email, &client, now).await?;
     if failures.locked() {
-        tracing::warn!(client = %client, account_failures = failures.account, client_failures = failures.client, "sign-in refused: locked out");
+        tracing::warn!(client = %attempt.client_key, account_failures = failures.account, client_failures = failures.client, "sign-in refused: locked out");
         return refuse(LOCKED, StatusCode::TOO_MANY_REQUESTS);
     }
 
@@ -102,17 +108,13 @@ async fn submit(
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
-            throttle::record(&state.db, &email, &client, now, false).await?;
-            let after = throttle::FailureCounts {
-                account: failures.account + 1,
-                client: failures.client + 1,
-            };
-            if after.locked() && !failures.locked() {
-                tracing::warn!(client = %client, "sign-in locked out after repeated failures");
-                audit::Entry::new(other.as_ref().map(|u| u.id), "login_lockout")
-                    .details(&format!("klientadress {client}"))
-                    .write(&state.db, now)
-                    .await?;
+            if failures.reaches_lockout() {
+                tracing::warn!(client = %attempt.client_key, "sign-in locked out after repeated failures");
+                let mut entry = audit::Entry::new(None, "login_lockout").details("för många misslyckade inloggningsförsök");
+                if let Some(u) = &other {
+                    entry = entry.record("user", u.id);
+                }
+                entry.write(&state.db, now).await?;
             }
             return refuse(FAILED, StatusCode::UNAUTHORIZED);
         }
@@ -128,8 +130,8 @@ async fn submit(
         .record("user", user.id)
         .write(&mut *tx, now)
         .await?;
+    throttle::succeeded(&mut *tx, &attempt).await?;
     tx.commit().await?;
-    throttle::record(&state.db, &email, &client, now, true).await?;
 
     let secure = state.config.cookie_secure;
     let cookies = CookieJar::new().add(build_cookie(session_cookie_name(secure), token, secure));
@@ -150,8 +152,6 @@ async fn logout(State(state): State<AppState>, ctx: RequestContext) -> AppResult
         tx.commit().await?;
     }
     let secure = state.config.cookie_secure;
-    let cookies = CookieJar::new()
-        .add(removal_cookie(session_cookie_name(secure), secure))
-        .add(flash_cookie("Du är utloggad.", secure));
-    Ok((cookies, Redirect::to("/login")).into_response())
+    let cookies = CookieJar::new().add(removal_cookie(session_cookie_name(secure), secure));
+    Ok((cookies, Redirect::to("/login?signed_out=1")).into_response())
 }

@@ -69,6 +69,14 @@ impl CurrentUser {
             Err(AppError::Forbidden)
         }
     }
+
+    /// A message for the next page this user sees (after the redirect).
+    pub async fn flash(&self, db: &sqlx::PgPool, message: &str) -> Result<(), AppError> {
+        if let Some(hash) = &self.ctx.session_token_hash {
+            session::set_flash(db, hash, message).await?;
+        }
+        Ok(())
+    }
 }
 
 pub struct SignInRequired(String);
@@ -112,10 +120,19 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 }
 
 /// Only same-site relative paths may be the target after sign-in; anything
-/// else (`//evil`, `https://…`, `/\evil`) goes to the start page.
+/// else (`//evil`, `https://…`, `/\evil`, and look-alikes with tabs or other
+/// characters browsers strip) goes to the start page.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && n.len() <= 2000
+                // Printable ASCII only (paths arrive percent-encoded), so also a valid Location header.
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n
+        }
         _ => "/",
     }
 }
@@ -130,6 +147,13 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
+        // Browsers drop tabs and newlines when parsing a URL: "/\t/evil" would become "//evil".
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\u{1}")), "/");
+        assert_eq!(safe_next(Some("/a\\b")), "/");
+        assert_eq!(safe_next(Some("/å")), "/");
+        assert_eq!(safe_next(Some("/admin/users?x=1")), "/admin/users?x=1");
         assert_eq!(safe_next(None), "/");
     }
 

@@ -34,6 +34,8 @@ pub fn token_hash(token: &str) -> [u8; 32] {
 pub struct LoadedSession {
     pub user: SessionUser,
     pub csrf_token: String,
+    /// A one-time message, now taken from the session.
+    pub flash: Option<String>,
 }
 
 pub enum SessionState {
@@ -58,7 +60,7 @@ pub async fn load(
     absolute: Duration,
 ) -> Result<SessionState, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT s.csrf_token, s.created_at, s.last_seen_at,
+        r#"SELECT s.csrf_token, s.created_at, s.last_seen_at, s.flash,
                   u.id, u.name, u.email, u.job_title, u.role AS "role: Role", u.active
            FROM sessions s JOIN users u ON u.id = s.user_id
            WHERE s.token_hash = $1"#,
@@ -85,6 +87,7 @@ pub async fn load(
             role: row.role,
         },
         csrf_token: row.csrf_token,
+        flash: row.flash,
     }))
 }
 
@@ -105,6 +108,14 @@ pub async fn create<'e>(db: impl sqlx::PgExecutor<'e>, user_id: i64, now: DateTi
     Ok(token)
 }
 
+pub async fn set_flash(db: &PgPool, hash: &[u8; 32], message: &str) -> Result<(), sqlx::Error> {
+    let message: String = message.chars().take(500).collect();
+    sqlx::query!("UPDATE sessions SET flash = $2 WHERE token_hash = $1", &hash[..], message)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn destroy<'e>(db: impl sqlx::PgExecutor<'e>, hash: &[u8; 32]) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", &hash[..])
         .execute(db)
@@ -122,7 +133,12 @@ pub async fn destroy_all_for_user<'e>(db: impl sqlx::PgExecutor<'e>, user_id: i6
 }
 
 /// Removes sessions that can no longer be used; run by the background sweep.
-pub async fn delete_expired(db: &PgPool, now: DateTime<Utc>, idle: Duration, absolute: Duration) -> Result<u64, sqlx::Error> {
+pub async fn delete_expired<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    now: DateTime<Utc>,
+    idle: Duration,
+    absolute: Duration,
+) -> Result<u64, sqlx::Error> {
     let idle_cutoff = now - chrono::Duration::from_std(idle).unwrap_or_default();
     let absolute_cutoff = now - chrono::Duration::from_std(absolute).unwrap_or_default();
     let done = sqlx::query!(

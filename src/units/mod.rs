@@ -6,14 +6,12 @@ use crate::error::{AppError, AppResult, violated_constraint};
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, required_text};
-use crate::web::middleware::flash_cookie;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use sqlx::PgPool;
 
@@ -103,8 +101,8 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
     };
     match inserted {
         Some(name) => {
-            let cookies = CookieJar::new().add(flash_cookie(&format!("Enheten {name} är skapad."), state.config.cookie_secure));
-            Ok((cookies, Redirect::to("/admin/units")).into_response())
+            current.flash(&state.db, &format!("Enheten {name} är skapad.")).await?;
+            Ok(Redirect::to("/admin/units").into_response())
         }
         None => {
             let page = ListPage {
@@ -168,8 +166,8 @@ async fn update(
                     .write(&mut *tx, now)
                     .await?;
                 tx.commit().await?;
-                let cookies = CookieJar::new().add(flash_cookie(&format!("Enheten {name} är sparad."), state.config.cookie_secure));
-                return Ok((cookies, Redirect::to("/admin/units")).into_response());
+                current.flash(&state.db, &format!("Enheten {name} är sparad.")).await?;
+                return Ok(Redirect::to("/admin/units").into_response());
             }
             Err(err) if violated_constraint(&err) == Some("units_name_key") => errors.add("name", NAME_TAKEN),
             Err(err) => return Err(err.into()),

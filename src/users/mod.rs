@@ -9,14 +9,12 @@ use crate::error::{AppError, AppResult, violated_constraint};
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, email, required_text};
-use crate::web::middleware::flash_cookie;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum_extra::extract::cookie::CookieJar;
 pub use queries::{UnitChoice, UserRow};
 use serde::Deserialize;
 
@@ -67,6 +65,8 @@ struct FormPage {
     layout: Layout,
     /// None when creating a new user.
     user_id: Option<i64>,
+    /// The name as saved, for the heading (the form may hold an edit).
+    stored_name: String,
     form: UserForm,
     units: Vec<UnitChoice>,
     roles: [Role; 3],
@@ -79,6 +79,7 @@ impl FormPage {
         FormPage {
             layout: Layout::new(&current.ctx, "users"),
             user_id,
+            stored_name: form.name.clone(),
             form,
             units,
             roles: Role::ALL,
@@ -213,11 +214,8 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         .await?;
     tx.commit().await?;
 
-    let cookies = CookieJar::new().add(flash_cookie(
-        &format!("Användaren {} är skapad.", valid.name),
-        state.config.cookie_secure,
-    ));
-    Ok((cookies, Redirect::to("/admin/users")).into_response())
+    current.flash(&state.db, &format!("Användaren {} är skapad.", valid.name)).await?;
+    Ok(Redirect::to("/admin/users").into_response())
 }
 
 async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
@@ -235,7 +233,7 @@ async fn update(
 ) -> AppResult<Response> {
     current.require(&[Role::Admin])?;
     let now = state.clock.now();
-    queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let stored = queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let units = queries::unit_choices(&state.db).await?;
     let mut errors = FieldErrors::default();
     let valid = validate(&form, &units, &mut errors);
@@ -251,6 +249,7 @@ async fn update(
     let refuse = |form: UserForm, errors: FieldErrors| {
         FormPage {
             errors,
+            stored_name: stored.name.clone(),
             ..FormPage::new(&current, Some(id), form, units.clone())
         }
         .refused()
@@ -280,11 +279,10 @@ async fn update(
         .await?;
     tx.commit().await?;
 
-    let cookies = CookieJar::new().add(flash_cookie(
-        &format!("Ändringarna för {} är sparade.", valid.name),
-        state.config.cookie_secure,
-    ));
-    Ok((cookies, Redirect::to("/admin/users")).into_response())
+    current
+        .flash(&state.db, &format!("Ändringarna för {} är sparade.", valid.name))
+        .await?;
+    Ok(Redirect::to("/admin/users").into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -329,9 +327,8 @@ async fn reset_password(
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;
-    let cookies = CookieJar::new().add(flash_cookie(
-        &format!("Nytt lösenord är satt för {}.", user.name),
-        state.config.cookie_secure,
-    ));
-    Ok((cookies, Redirect::to(&format!("/admin/users/{id}"))).into_response())
+    current
+        .flash(&state.db, &format!("Nytt lösenord är satt för {}.", user.name))
+        .await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }

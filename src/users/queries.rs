@@ -111,8 +111,10 @@ pub async fn update(
 }
 
 pub async fn set_units(tx: &mut Transaction<'_, Postgres>, user_id: i64, unit_ids: &[i64]) -> Result<(), sqlx::Error> {
+    // Memberships of inactive units are not on the form, so they are left alone.
     sqlx::query!(
-        "DELETE FROM unit_memberships WHERE user_id = $1 AND NOT (unit_id = ANY($2))",
+        "DELETE FROM unit_memberships m USING units u
+         WHERE m.unit_id = u.id AND u.active AND m.user_id = $1 AND NOT (m.unit_id = ANY($2))",
         user_id,
         unit_ids
     )

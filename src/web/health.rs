@@ -11,6 +11,9 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if !state.is_ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "databasen är inte migrerad ännu");
+    }
     let probe = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db);
     match tokio::time::timeout(Duration::from_secs(3), probe).await {
         Ok(Ok(_)) => (StatusCode::OK, "ok"),

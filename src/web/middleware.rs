@@ -10,13 +10,11 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use base64::Engine;
 use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
-pub const FLASH_COOKIE: &str = "lotsen_flash";
 /// Forms are small; anything larger is refused before it is read.
 pub const MAX_FORM_BYTES: usize = 256 * 1024;
 
@@ -36,12 +34,16 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
     if !matches!(*request.method(), Method::GET | Method::HEAD | Method::POST) {
         return Ok(next.run(request).await);
     }
+    if !state.is_ready() {
+        return Err(AppError::NotReady);
+    }
     let (mut parts, body) = request.into_parts();
     let jar = CookieJar::from_headers(&parts.headers);
     let secure = state.config.cookie_secure;
     let now = state.clock.now();
 
     let mut user = None;
+    let mut flash = None;
     let mut csrf_token = None;
     let mut session_token_hash = None;
     let mut session_expired = false;
@@ -52,6 +54,7 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
         match session::load(&state.db, &hash, now, config.session_idle_timeout, config.session_absolute_timeout).await? {
             SessionState::Valid(loaded) => {
                 user = Some(loaded.user);
+                flash = loaded.flash;
                 csrf_token = Some(loaded.csrf_token);
                 session_token_hash = Some(hash);
             }
@@ -77,6 +80,13 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
         },
     };
 
+    // A form sent after the session timed out cannot carry a valid token;
+    // say what happened instead of refusing it as forged.
+    if session_expired && is_state_changing(&parts.method) {
+        let removal = removal_cookie(session_cookie_name(secure), secure);
+        return Ok((CookieJar::new().add(removal), Redirect::to("/login?expired=1")).into_response());
+    }
+
     let body = if is_state_changing(&parts.method) {
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
@@ -101,13 +111,12 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
         body
     };
 
-    let flash = jar.get(FLASH_COOKIE).and_then(|c| decode_flash(c.value()));
     parts.extensions.insert(RequestContext {
         user,
         csrf_token,
         session_token_hash,
         session_expired,
-        flash: flash.clone(),
+        flash,
         asset_version: state.asset_version.clone(),
     });
 
@@ -120,10 +129,6 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
     // A handler that set a new session cookie (sign-in) has already dealt with it.
     if clear_session_cookie && !sets_cookie(response.headers(), session_cookie_name(secure)) {
         cookies.push(removal_cookie(session_cookie_name(secure), secure));
-    }
-    // The flash has been shown: remove it, unless the handler has just set a new one.
-    if flash.is_some() && !sets_cookie(response.headers(), FLASH_COOKIE) {
-        cookies.push(removal_cookie(FLASH_COOKIE, secure));
     }
     for cookie in cookies {
         if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
@@ -173,18 +178,6 @@ pub fn removal_cookie(name: &'static str, secure: bool) -> Cookie<'static> {
     cookie
 }
 
-/// A one-time message shown on the next page (after a redirect).
-pub fn flash_cookie(message: &str, secure: bool) -> Cookie<'static> {
-    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(message.as_bytes());
-    build_cookie(FLASH_COOKIE, value, secure)
-}
-
-fn decode_flash(value: &str) -> Option<String> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    (!text.is_empty() && text.chars().count() <= 300).then_some(text)
-}
-
 /// The client's address, for throttling and the audit log. Behind a load
 /// balancer (`LOTSEN_TRUST_FORWARDED_FOR=true`) the last `X-Forwarded-For` hop.
 pub struct ClientAddr(pub String);
@@ -220,13 +213,6 @@ impl FromRequestParts<AppState> for ClientAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flash_round_trips_swedish_text() {
-        let cookie = flash_cookie("Lösenordet är bytt.", false);
-        assert_eq!(decode_flash(cookie.value()).as_deref(), Some("Lösenordet är bytt."));
-        assert_eq!(decode_flash("%%%"), None);
-    }
 
     #[test]
     fn only_safe_methods_skip_the_csrf_check() {

@@ -22,7 +22,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -49,12 +48,18 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route_layer(from_fn_with_state(state.clone(), middleware::session))
         .fallback(not_found);
 
-    // Static URLs carry a content hash (`?v=`), so they never go stale.
+    // Static URLs carry a content hash (`?v=`), so they never go stale; a
+    // missing file is not worth keeping.
     let static_files = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=31536000, immutable"),
-        ))
+        .map_response(|mut response: Response<_>| {
+            if response.status().is_success() {
+                response.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=31536000, immutable"),
+                );
+            }
+            response
+        })
         .service(ServeDir::new(&state.config.static_dir));
 
     let mut security_headers = vec![
@@ -88,6 +93,11 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(pages)
         .layer(
             ServiceBuilder::new()
+                // The request id is always ours: one sent by a client could forge log correlation.
+                .map_request(|mut request: Request| {
+                    request.headers_mut().remove(REQUEST_ID);
+                    request
+                })
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
@@ -122,12 +132,18 @@ async fn add_headers(State(headers): State<std::sync::Arc<Vec<(HeaderName, Heade
 }
 
 /// Error responses made by the framework itself (405 from the router, 413
-/// from the body limit, 408 from the timeout) have no body of ours: give them
-/// the Swedish error page, keeping their headers (such as `Allow`).
+/// from the body limit, 408 from the timeout, 400 from a path or query that
+/// does not parse) have an empty or plain-text English body: give them the
+/// Swedish error page instead, keeping their headers (such as `Allow`).
 async fn error_pages(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    if (status.is_client_error() || status.is_server_error()) && !response.headers().contains_key(header::CONTENT_TYPE) {
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if (status.is_client_error() || status.is_server_error()) && !is_html {
         let (parts, _) = response.into_parts();
         let mut page = ErrorPage::response(status);
         for (name, value) in parts.headers.iter() {

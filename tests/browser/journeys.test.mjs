@@ -49,8 +49,8 @@ test("keyboard only: sign in and sign out", async () => {
   assert.match(await page.locator("h1").innerText(), /^Välkommen/);
 
   await tabTo(page, "the sign-out button", () => document.activeElement?.textContent?.trim() === "Logga ut");
-  await Promise.all([page.waitForURL(`${app.baseUrl}/login`), page.keyboard.press("Enter")]);
-  assert.equal(await page.locator(".flash").innerText(), "Du är utloggad.");
+  await Promise.all([page.waitForURL(`${app.baseUrl}/login?signed_out=1`), page.keyboard.press("Enter")]);
+  assert.equal(await page.locator(".notice").innerText(), "Du är utloggad.");
   // Signed out for real: the start page sends us back to sign in.
   await page.goto(`${app.baseUrl}/`);
   assert.equal(new URL(page.url()).pathname, "/login");
