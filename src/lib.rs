@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod home;
 pub mod jobs;
+pub mod participants;
 pub mod state;
 pub mod units;
 pub mod users;

@@ -87,9 +87,47 @@ pub fn email(value: &str) -> Result<String, &'static str> {
     }
 }
 
+/// An optional date typed as 2026-03-02 (what `<input type="date">` sends)
+/// or 20260302. Empty is `None`; anything else is the Swedish message.
+pub fn optional_date(value: &str) -> Result<Option<chrono::NaiveDate>, &'static str> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(value, "%Y%m%d"))
+        .map(Some)
+        .map_err(|_| "Skriv datumet som ÅÅÅÅ-MM-DD.")
+}
+
+/// A date that must be given.
+pub fn required_date(value: &str) -> Result<chrono::NaiveDate, &'static str> {
+    optional_date(value)?.ok_or("Fyll i ett datum (ÅÅÅÅ-MM-DD).")
+}
+
+/// Optional text with a length limit, trimmed.
+pub fn optional_text(value: &str, max_chars: usize) -> Result<String, String> {
+    let value = value.trim();
+    if value.chars().count() > max_chars {
+        Err(format!("Högst {max_chars} tecken."))
+    } else {
+        Ok(value.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_in_two_spellings() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        assert_eq!(optional_date("2026-03-02"), Ok(Some(d)));
+        assert_eq!(optional_date(" 20260302 "), Ok(Some(d)));
+        assert_eq!(optional_date(""), Ok(None));
+        assert!(optional_date("2026-02-30").is_err());
+        assert!(required_date("").is_err());
+    }
 
     #[test]
     fn email_is_normalised_and_checked() {

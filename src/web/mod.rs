@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod context;
 pub mod form;
+pub mod format;
 pub mod health;
 pub mod middleware;
 
@@ -43,6 +44,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::auth::account::routes())
         .merge(crate::users::routes())
         .merge(crate::units::routes())
+        .merge(crate::participants::routes())
         .merge(extra)
         // Only for requests that match a route: a 404 needs no session.
         .route_layer(from_fn_with_state(state.clone(), middleware::session))

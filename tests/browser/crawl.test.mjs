@@ -16,6 +16,16 @@ import { launch, signIn, watch } from "./lib/browser.mjs";
 
 const MAX_DEPTH = 4;
 const MAX_PAGES_PER_ROLE = 300;
+// Pages of one kind (the same route with another id or page number) are
+// checked at most this many times: every kind is covered, the crawl stays short.
+const MAX_PER_ROUTE = 2;
+
+/** "/participants/17/edit?page=3" -> "/participants/{n}/edit?page" */
+function routeOf(url) {
+  const u = new URL(url, "http://x");
+  const keys = [...u.searchParams.keys()].sort().join("&");
+  return u.pathname.replace(/\/\d+(?=\/|$)/g, "/{n}") + (keys ? `?${keys}` : "");
+}
 const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const htmlDir = mkdtempSync(path.join(tmpdir(), "lotsen-html-"));
 const sources = new Map(); // saved file -> "role url"
@@ -98,6 +108,7 @@ for (const role of Object.keys(START)) {
     if (role !== "anonymous") await signIn(page, app.baseUrl, DEMO_USERS[role], DEMO_PASSWORD);
 
     const seen = new Set(START[role]);
+    const perRoute = new Map();
     const queue = START[role].map((url) => ({ url, depth: 0 }));
     let count = 0;
     while (queue.length > 0 && count < MAX_PAGES_PER_ROLE) {
@@ -120,8 +131,10 @@ for (const role of Object.keys(START)) {
       if (depth < MAX_DEPTH) {
         const links = await page.$$eval("a[href]", (as) => as.map((a) => a.getAttribute("href")));
         for (const next of sameOriginPages(links, app.baseUrl + url)) {
-          if (!seen.has(next)) {
+          const route = routeOf(next);
+          if (!seen.has(next) && (perRoute.get(route) ?? 0) < MAX_PER_ROUTE) {
             seen.add(next);
+            perRoute.set(route, (perRoute.get(route) ?? 0) + 1);
             queue.push({ url: next, depth: depth + 1 });
           }
         }

@@ -1,0 +1,421 @@
+//! The participant form: what was typed (kept as typed for a refused form),
+//! its validation into `ParticipantFields`, and the difference between two
+//! saved versions (shown when a stale edit is refused).
+
+use super::identity::{self, IdentityKind};
+use super::model::{Gender, ReferralSource};
+use crate::web::form::{FieldErrors, optional_date, optional_text, required_text};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+/// The centre serves adults (DOMAIN.md).
+pub const MIN_AGE: i32 = 18;
+
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct ParticipantForm {
+    pub unit_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub identity_kind: String,
+    pub identity_number: String,
+    pub birth_date: String,
+    pub gender: String,
+    pub phone: String,
+    pub email: String,
+    pub address: String,
+    pub resident: String,
+    pub non_resident_reason: String,
+    pub referral_source: String,
+    pub first_contact_on: String,
+    pub first_visit_on: String,
+    pub has_coordinated_plan: String,
+    pub coordinated_plan_on: String,
+    pub coordinated_plan_lead: String,
+    pub coordinated_plan_next_follow_up: String,
+    /// The version the edit started from (edits only).
+    pub version: String,
+}
+
+/// A participant's own fields, validated; the same shape as a row of
+/// `participant_versions`, so two versions can be compared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParticipantFields {
+    pub first_name: String,
+    pub last_name: String,
+    pub identity_kind: String,
+    pub identity_number: Option<String>,
+    pub birth_date: NaiveDate,
+    pub gender: String,
+    pub phone: String,
+    pub email: String,
+    pub address: String,
+    pub resident: bool,
+    pub non_resident_reason: String,
+    pub referral_source: String,
+    pub first_contact_on: Option<NaiveDate>,
+    pub first_visit_on: Option<NaiveDate>,
+    pub has_coordinated_plan: bool,
+    pub coordinated_plan_on: Option<NaiveDate>,
+    pub coordinated_plan_lead: String,
+    pub coordinated_plan_next_follow_up: Option<NaiveDate>,
+}
+
+fn yes_no(value: &str) -> Option<bool> {
+    match value {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
+fn date_text(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+impl ParticipantForm {
+    /// The form filled from a saved participant, for editing.
+    pub fn from_fields(f: &ParticipantFields, unit_id: i64, version: i32) -> Self {
+        let identity_number = match IdentityKind::parse(&f.identity_kind) {
+            Some(k) if k.is_validated() => identity::formatted(&f.identity_kind, f.identity_number.as_deref()),
+            _ => f.identity_number.clone().unwrap_or_default(),
+        };
+        ParticipantForm {
+            unit_id: unit_id.to_string(),
+            first_name: f.first_name.clone(),
+            last_name: f.last_name.clone(),
+            identity_kind: f.identity_kind.clone(),
+            identity_number,
+            birth_date: f.birth_date.to_string(),
+            gender: f.gender.clone(),
+            phone: f.phone.clone(),
+            email: f.email.clone(),
+            address: f.address.clone(),
+            resident: if f.resident { "yes" } else { "no" }.into(),
+            non_resident_reason: f.non_resident_reason.clone(),
+            referral_source: f.referral_source.clone(),
+            first_contact_on: date_text(f.first_contact_on),
+            first_visit_on: date_text(f.first_visit_on),
+            has_coordinated_plan: if f.has_coordinated_plan { "yes" } else { "no" }.into(),
+            coordinated_plan_on: date_text(f.coordinated_plan_on),
+            coordinated_plan_lead: f.coordinated_plan_lead.clone(),
+            coordinated_plan_next_follow_up: date_text(f.coordinated_plan_next_follow_up),
+            version: version.to_string(),
+        }
+    }
+
+    /// Checks every field; each problem becomes a Swedish message next to its field.
+    pub fn validate(&self, today: NaiveDate, errors: &mut FieldErrors) -> Option<ParticipantFields> {
+        let first_name = required_text(&self.first_name, "förnamn", 100)
+            .map_err(|m| errors.add("first_name", m))
+            .ok();
+        let last_name = required_text(&self.last_name, "efternamn", 100)
+            .map_err(|m| errors.add("last_name", m))
+            .ok();
+
+        let kind = IdentityKind::parse(&self.identity_kind);
+        if kind.is_none() {
+            errors.add("identity_kind", "Välj typ av nummer.");
+        }
+        let typed_birth = optional_date(&self.birth_date)
+            .map_err(|m| errors.add("birth_date", m))
+            .ok()
+            .flatten();
+        let (identity_number, birth_date) = match kind {
+            Some(k) if k.is_validated() => match identity::check(k, &self.identity_number, today) {
+                Ok(checked) => (Some(checked.digits), Some(checked.birth_date)),
+                Err(message) => {
+                    errors.add("identity_number", message);
+                    (None, None)
+                }
+            },
+            Some(IdentityKind::Reservnummer) => {
+                let number = self.identity_number.trim();
+                if number.is_empty() {
+                    errors.add("identity_number", "Fyll i reservnumret.");
+                } else if number.chars().count() > 20 {
+                    errors.add("identity_number", "Högst 20 tecken.");
+                }
+                if typed_birth.is_none() && !errors.has("birth_date") {
+                    errors.add("birth_date", "Fyll i födelsedatum (ÅÅÅÅ-MM-DD).");
+                }
+                (Some(number.to_string()), typed_birth)
+            }
+            Some(IdentityKind::None) => {
+                if typed_birth.is_none() && !errors.has("birth_date") {
+                    errors.add("birth_date", "Fyll i födelsedatum (ÅÅÅÅ-MM-DD).");
+                }
+                (None, typed_birth)
+            }
+            _ => (None, None),
+        };
+        if let Some(birth) = birth_date {
+            let field = if kind.is_some_and(IdentityKind::is_validated) {
+                "identity_number"
+            } else {
+                "birth_date"
+            };
+            if birth > today {
+                errors.add(field, "Födelsedatumet ligger i framtiden.");
+            } else if identity::age_on(birth, today) < MIN_AGE {
+                errors.add(field, "Personen är under 18 år. Lotsen tar bara emot vuxna.");
+            }
+        }
+
+        if Gender::parse(&self.gender).is_none() {
+            errors.add("gender", "Välj kön för statistiken (eller ”annat eller ej angivet”).");
+        }
+        let phone = optional_text(&self.phone, 40).map_err(|m| errors.add("phone", m)).ok();
+        let email = optional_text(&self.email, 254).map_err(|m| errors.add("email", m)).ok();
+        let address = optional_text(&self.address, 300).map_err(|m| errors.add("address", m)).ok();
+
+        let resident = yes_no(&self.resident);
+        if resident.is_none() {
+            errors.add("resident", "Ange om personen är folkbokförd i kommunen.");
+        }
+        let non_resident_reason = optional_text(&self.non_resident_reason, 500)
+            .map_err(|m| errors.add("non_resident_reason", m))
+            .ok();
+        if resident == Some(false) && non_resident_reason.as_deref().is_some_and(str::is_empty) {
+            errors.add(
+                "non_resident_reason",
+                "Skriv skälet till undantaget när personen inte är folkbokförd i kommunen.",
+            );
+        }
+        if ReferralSource::parse(&self.referral_source).is_none() {
+            errors.add("referral_source", "Välj kontaktväg.");
+        }
+        let first_contact_on = optional_date(&self.first_contact_on)
+            .map_err(|m| errors.add("first_contact_on", m))
+            .ok()
+            .flatten();
+        let first_visit_on = optional_date(&self.first_visit_on)
+            .map_err(|m| errors.add("first_visit_on", m))
+            .ok()
+            .flatten();
+        if let (Some(contact), Some(visit)) = (first_contact_on, first_visit_on)
+            && visit < contact
+        {
+            errors.add("first_visit_on", "Första besöket kan inte vara före första kontakten.");
+        }
+
+        let has_coordinated_plan = yes_no(&self.has_coordinated_plan).unwrap_or(false);
+        let coordinated_plan_on = optional_date(&self.coordinated_plan_on)
+            .map_err(|m| errors.add("coordinated_plan_on", m))
+            .ok()
+            .flatten();
+        let coordinated_plan_lead = optional_text(&self.coordinated_plan_lead, 200)
+            .map_err(|m| errors.add("coordinated_plan_lead", m))
+            .ok();
+        let coordinated_plan_next_follow_up = optional_date(&self.coordinated_plan_next_follow_up)
+            .map_err(|m| errors.add("coordinated_plan_next_follow_up", m))
+            .ok()
+            .flatten();
+        if !has_coordinated_plan && (coordinated_plan_on.is_some() || coordinated_plan_next_follow_up.is_some()) {
+            errors.add(
+                "has_coordinated_plan",
+                "Markera att personen har en SIP om du fyller i datum för den.",
+            );
+        }
+
+        if !errors.is_empty() {
+            return None;
+        }
+        Some(ParticipantFields {
+            first_name: first_name?,
+            last_name: last_name?,
+            identity_kind: kind?.code().to_string(),
+            identity_number,
+            birth_date: birth_date?,
+            gender: self.gender.clone(),
+            phone: phone?,
+            email: email?,
+            address: address?,
+            resident: resident?,
+            non_resident_reason: if resident? { String::new() } else { non_resident_reason? },
+            referral_source: self.referral_source.clone(),
+            first_contact_on,
+            first_visit_on,
+            has_coordinated_plan,
+            coordinated_plan_on,
+            coordinated_plan_lead: coordinated_plan_lead?,
+            coordinated_plan_next_follow_up,
+        })
+    }
+}
+
+/// One field that differs between two versions, for the conflict message.
+#[derive(Debug, PartialEq)]
+pub struct Change {
+    pub field: &'static str,
+    pub before: String,
+    pub after: String,
+}
+
+/// What changed from `before` to `after`, in the words of the form.
+pub fn changes(before: &ParticipantFields, after: &ParticipantFields) -> Vec<Change> {
+    let yes = |b: bool| if b { "Ja" } else { "Nej" }.to_string();
+    let pairs: Vec<(&'static str, String, String)> = vec![
+        ("Förnamn", before.first_name.clone(), after.first_name.clone()),
+        ("Efternamn", before.last_name.clone(), after.last_name.clone()),
+        (
+            "Typ av nummer",
+            IdentityKind::parse(&before.identity_kind).map(|k| k.label()).unwrap_or("").into(),
+            IdentityKind::parse(&after.identity_kind).map(|k| k.label()).unwrap_or("").into(),
+        ),
+        // Only the masked number: the conflict message is no place to spell it out.
+        (
+            "Nummer",
+            identity::masked(&before.identity_kind, before.identity_number.as_deref()),
+            identity::masked(&after.identity_kind, after.identity_number.as_deref()),
+        ),
+        ("Födelsedatum", before.birth_date.to_string(), after.birth_date.to_string()),
+        (
+            "Kön",
+            Gender::label_of(&before.gender).into(),
+            Gender::label_of(&after.gender).into(),
+        ),
+        ("Telefon", before.phone.clone(), after.phone.clone()),
+        ("E-post", before.email.clone(), after.email.clone()),
+        ("Adress", before.address.clone(), after.address.clone()),
+        ("Folkbokförd i kommunen", yes(before.resident), yes(after.resident)),
+        (
+            "Skäl till undantag",
+            before.non_resident_reason.clone(),
+            after.non_resident_reason.clone(),
+        ),
+        (
+            "Kontaktväg",
+            ReferralSource::label_of(&before.referral_source).into(),
+            ReferralSource::label_of(&after.referral_source).into(),
+        ),
+        (
+            "Första kontakt",
+            date_text(before.first_contact_on),
+            date_text(after.first_contact_on),
+        ),
+        ("Första besök", date_text(before.first_visit_on), date_text(after.first_visit_on)),
+        ("SIP", yes(before.has_coordinated_plan), yes(after.has_coordinated_plan)),
+        (
+            "SIP upprättad",
+            date_text(before.coordinated_plan_on),
+            date_text(after.coordinated_plan_on),
+        ),
+        (
+            "Planeringsansvarig",
+            before.coordinated_plan_lead.clone(),
+            after.coordinated_plan_lead.clone(),
+        ),
+        (
+            "Nästa uppföljning av SIP",
+            date_text(before.coordinated_plan_next_follow_up),
+            date_text(after.coordinated_plan_next_follow_up),
+        ),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, b, a)| b != a)
+        .map(|(field, before, after)| Change { field, before, after })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    fn filled() -> ParticipantForm {
+        ParticipantForm {
+            unit_id: "1".into(),
+            first_name: "Anna".into(),
+            last_name: "Berg".into(),
+            identity_kind: "personnummer".into(),
+            identity_number: "640823-3234".into(),
+            gender: "woman".into(),
+            resident: "yes".into(),
+            referral_source: "psychiatry".into(),
+            has_coordinated_plan: "no".into(),
+            ..ParticipantForm::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_form_gives_fields_with_the_birth_date_from_the_number() {
+        let mut errors = FieldErrors::default();
+        let fields = filled().validate(today(), &mut errors).unwrap();
+        assert_eq!(fields.identity_number.as_deref(), Some("196408233234"));
+        assert_eq!(fields.birth_date, NaiveDate::from_ymd_opt(1964, 8, 23).unwrap());
+    }
+
+    #[test]
+    fn under_18_is_refused_whether_from_the_number_or_typed() {
+        let mut errors = FieldErrors::default();
+        let form = ParticipantForm {
+            identity_kind: "none".into(),
+            identity_number: String::new(),
+            birth_date: "2008-11-23".into(),
+            ..filled()
+        };
+        assert!(form.validate(today(), &mut errors).is_none());
+        assert_eq!(errors.get("birth_date"), "Personen är under 18 år. Lotsen tar bara emot vuxna.");
+        let mut errors = FieldErrors::default();
+        let form = ParticipantForm {
+            birth_date: "2008-11-22".into(),
+            ..form
+        };
+        assert!(form.validate(today(), &mut errors).is_some(), "18 today is fine: {errors:?}");
+    }
+
+    #[test]
+    fn no_number_needs_a_typed_birth_date() {
+        let mut errors = FieldErrors::default();
+        let form = ParticipantForm {
+            identity_kind: "none".into(),
+            identity_number: String::new(),
+            ..filled()
+        };
+        assert!(form.validate(today(), &mut errors).is_none());
+        assert_eq!(errors.get("birth_date"), "Fyll i födelsedatum (ÅÅÅÅ-MM-DD).");
+    }
+
+    #[test]
+    fn not_resident_needs_a_reason() {
+        let mut errors = FieldErrors::default();
+        let form = ParticipantForm {
+            resident: "no".into(),
+            ..filled()
+        };
+        assert!(form.validate(today(), &mut errors).is_none());
+        assert_eq!(
+            errors.get("non_resident_reason"),
+            "Skriv skälet till undantaget när personen inte är folkbokförd i kommunen."
+        );
+        let mut errors = FieldErrors::default();
+        let form = ParticipantForm {
+            non_resident_reason: "Överenskommet med förvaltningen".into(),
+            ..form
+        };
+        assert!(form.validate(today(), &mut errors).is_some());
+    }
+
+    #[test]
+    fn changes_name_the_fields_that_differ() {
+        let mut errors = FieldErrors::default();
+        let before = filled().validate(today(), &mut errors).unwrap();
+        let after = ParticipantFields {
+            phone: "070-123 45 67".into(),
+            ..before.clone()
+        };
+        assert_eq!(
+            changes(&before, &after),
+            vec![Change {
+                field: "Telefon",
+                before: String::new(),
+                after: "070-123 45 67".into()
+            }]
+        );
+    }
+}

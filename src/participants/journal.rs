@@ -1,0 +1,263 @@
+//! The journal: notes with event date, server time, author and title. A
+//! saved note is never changed (the database refuses it too): a correction
+//! (rättelse) is a new note, and the original stays visible struck through;
+//! a note "den enskilde anser uppgiften oriktig" links to the note it disputes.
+
+use super::access;
+use super::model::NoteType;
+use super::record::Typed;
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::form::{FieldErrors, FormData, optional_text, required_date};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use sqlx::PgPool;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/participants/{id}/journal", post(add))
+        .route("/participants/{id}/journal/{note_id}/correct", post(correct))
+        .route("/participants/{id}/journal/{note_id}/dispute", post(dispute))
+}
+
+pub struct JournalEntry {
+    pub id: i64,
+    pub event_on: NaiveDate,
+    pub note_type: String,
+    pub body: String,
+    pub author_name: String,
+    pub author_title: String,
+    pub created_at: DateTime<Utc>,
+    pub corrects_id: Option<i64>,
+    pub correction_reason: Option<String>,
+    pub disputes_id: Option<i64>,
+    /// Set when a later note corrects this one.
+    pub corrected_by: Option<String>,
+    pub corrected_at: Option<DateTime<Utc>>,
+    pub corrected_reason: Option<String>,
+}
+
+impl JournalEntry {
+    pub fn written(&self) -> String {
+        crate::web::format::local_time(self.created_at)
+    }
+
+    pub fn corrected_when(&self) -> String {
+        self.corrected_at.map(crate::web::format::local_time).unwrap_or_default()
+    }
+
+    pub fn is_corrected(&self) -> bool {
+        self.corrected_by.is_some()
+    }
+}
+
+/// All notes, newest event first, each with the correction that replaced it (if any).
+pub async fn entries(db: &PgPool, participant_id: i64) -> Result<Vec<JournalEntry>, sqlx::Error> {
+    sqlx::query_as!(
+        JournalEntry,
+        r#"SELECT n.id, n.event_on, n.note_type, n.body, n.author_name, n.author_title, n.created_at, n.corrects_id,
+                  n.correction_reason, n.disputes_id,
+                  c.author_name AS "corrected_by?", c.created_at AS "corrected_at?", c.correction_reason AS "corrected_reason?"
+           FROM journal_notes n LEFT JOIN journal_notes c ON c.corrects_id = n.id
+           WHERE n.participant_id = $1
+           ORDER BY n.event_on DESC, n.id DESC"#,
+        participant_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+struct NewNote<'a> {
+    participant_id: i64,
+    event_on: NaiveDate,
+    note_type: NoteType,
+    body: &'a str,
+    corrects: Option<(i64, &'a str)>,
+    disputes: Option<i64>,
+}
+
+async fn insert(state: &AppState, current: &CurrentUser, note: NewNote<'_>) -> Result<Result<i64, &'static str>, sqlx::Error> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let inserted = sqlx::query_scalar!(
+        "INSERT INTO journal_notes (participant_id, event_on, note_type, body, author_id, author_name, author_title, created_at,
+             corrects_id, correction_reason, disputes_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        note.participant_id,
+        note.event_on,
+        note.note_type.code(),
+        note.body,
+        current.user.id,
+        current.user.name,
+        current.user.job_title,
+        now,
+        note.corrects.map(|(id, _)| id),
+        note.corrects.map(|(_, reason)| reason),
+        note.disputes
+    )
+    .fetch_one(&mut *tx)
+    .await;
+    let id = match inserted {
+        Ok(id) => id,
+        // Two people correcting the same note at once: the second is told.
+        Err(err) if crate::error::violated_constraint(&err) == Some("journal_notes_corrects_id_key") => {
+            return Ok(Err(
+                "Anteckningen har redan rättats. Ladda om sidan och rätta den senaste versionen.",
+            ));
+        }
+        Err(err) => return Err(err),
+    };
+    audit::Entry::new(
+        Some(current.user.id),
+        if note.corrects.is_some() {
+            "journal_corrected"
+        } else {
+            "journal_note_added"
+        },
+    )
+    .record("participant", note.participant_id)
+    .details(&format!("anteckning {id}"))
+    .write(&mut *tx, now)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+async fn add(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(typed): FormData<Typed>,
+) -> AppResult<Response> {
+    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+    let mut errors = FieldErrors::default();
+    let event_on = required_date(&typed.note_event_on).map_err(|m| errors.add("note_event_on", m)).ok();
+    if event_on.is_some_and(|d| d > state.clock.today()) {
+        errors.add("note_event_on", "Händelsedatumet kan inte ligga i framtiden.");
+    }
+    let note_type = NoteType::parse(&typed.note_type).filter(|t| *t != NoteType::Disputed);
+    if note_type.is_none() {
+        errors.add("note_type", "Välj typ av anteckning.");
+    }
+    let body = typed.note_body.trim().to_string();
+    if body.is_empty() {
+        errors.add("note_body", "Skriv anteckningen.");
+    } else if body.chars().count() > 20_000 {
+        errors.add("note_body", "Högst 20 000 tecken.");
+    }
+    let (Some(event_on), Some(note_type), true) = (event_on, note_type, errors.is_empty()) else {
+        return super::record::render_show(&state, &current, id, unit_id, "journal", errors, typed).await;
+    };
+    let note = NewNote {
+        participant_id: id,
+        event_on,
+        note_type,
+        body: &body,
+        corrects: None,
+        disputes: None,
+    };
+    insert(&state, &current, note).await?.map_err(|_| AppError::BadRequest("note"))?;
+    current.flash(&state.db, "Anteckningen är sparad.").await?;
+    Ok(Redirect::to(&format!("/participants/{id}#journal")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CorrectionForm {
+    body: String,
+    reason: String,
+}
+
+/// The note being corrected or disputed must belong to this participant.
+async fn note_of(db: &PgPool, participant_id: i64, note_id: i64) -> AppResult<(NaiveDate, String)> {
+    let row = sqlx::query!(
+        "SELECT event_on, note_type FROM journal_notes WHERE id = $1 AND participant_id = $2",
+        note_id,
+        participant_id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok((row.event_on, row.note_type))
+}
+
+async fn correct(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((id, note_id)): Path<(i64, i64)>,
+    FormData(form): FormData<CorrectionForm>,
+) -> AppResult<Response> {
+    access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+    let (event_on, note_type) = note_of(&state.db, id, note_id).await?;
+    let body = form.body.trim();
+    let reason = optional_text(&form.reason, 1000).unwrap_or_default();
+    let problem = if body.is_empty() {
+        Some("Skriv den rättade texten.")
+    } else if reason.is_empty() {
+        Some("Skriv varför anteckningen rättas.")
+    } else {
+        None
+    };
+    let outcome = match problem {
+        Some(problem) => Err(problem),
+        None => {
+            let note_type = NoteType::parse(&note_type).unwrap_or(NoteType::Other);
+            let disputes = if note_type == NoteType::Disputed {
+                sqlx::query_scalar!("SELECT disputes_id FROM journal_notes WHERE id = $1", note_id)
+                    .fetch_one(&state.db)
+                    .await?
+            } else {
+                None
+            };
+            let note = NewNote {
+                participant_id: id,
+                event_on,
+                note_type,
+                body,
+                corrects: Some((note_id, &reason)),
+                disputes,
+            };
+            insert(&state, &current, note).await?
+        }
+    };
+    let message = match outcome {
+        Ok(_) => "Anteckningen är rättad. Originalet finns kvar, överstruket.",
+        Err(problem) => problem,
+    };
+    current.flash(&state.db, message).await?;
+    Ok(Redirect::to(&format!("/participants/{id}#note-{note_id}")).into_response())
+}
+
+async fn dispute(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((id, note_id)): Path<(i64, i64)>,
+    FormData(form): FormData<CorrectionForm>,
+) -> AppResult<Response> {
+    access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+    note_of(&state.db, id, note_id).await?;
+    let body = form.body.trim();
+    if body.is_empty() {
+        current.flash(&state.db, "Skriv vad den enskilde anser är oriktigt.").await?;
+        return Ok(Redirect::to(&format!("/participants/{id}#note-{note_id}")).into_response());
+    }
+    let note = NewNote {
+        participant_id: id,
+        event_on: state.clock.today(),
+        note_type: NoteType::Disputed,
+        body,
+        corrects: None,
+        disputes: Some(note_id),
+    };
+    insert(&state, &current, note).await?.map_err(|_| AppError::BadRequest("dispute"))?;
+    current
+        .flash(&state.db, "Den enskildes invändning är antecknad och kopplad till anteckningen.")
+        .await?;
+    Ok(Redirect::to(&format!("/participants/{id}#journal")).into_response())
+}

@@ -1,0 +1,449 @@
+//! Participants (deltagare): the register, the personakt, search, and
+//! "Mina deltagare". The record's parts live beside this file: `record`
+//! (status, kontaktman, boendestöd, närstående, samtycken), `journal`, and
+//! `access` (who may see whom, and the access log).
+
+pub mod access;
+pub mod form;
+pub mod identity;
+pub mod journal;
+pub mod model;
+pub mod queries;
+pub mod record;
+
+use crate::audit;
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, AppResult, violated_constraint};
+use crate::state::AppState;
+use crate::web::context::Layout;
+use crate::web::form::{FieldErrors, FormData};
+use access::Action;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use form::ParticipantForm;
+use model::{Gender, ParticipantStatus, ReferralSource};
+use queries::{ListFilter, ListRow, PAGE_SIZE, StaffChoice};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/participants", get(list).post(create))
+        .route("/participants/search", axum::routing::post(search))
+        .route("/participants/new", get(new_form))
+        .route("/participants/mine", get(mine))
+        .route("/participants/{id}", get(record::show))
+        .route("/participants/{id}/edit", get(edit_form).post(update))
+        .route("/participants/{id}/print", get(record::print))
+        .merge(record::routes())
+        .merge(journal::routes())
+        .route("/access-log", get(access::page))
+}
+
+/// The units a participant may be registered in: the user's own.
+pub struct UnitChoice {
+    pub id: i64,
+    pub name: String,
+}
+
+async fn unit_choices(db: &sqlx::PgPool, user_id: i64) -> Result<Vec<UnitChoice>, sqlx::Error> {
+    sqlx::query_as!(
+        UnitChoice,
+        "SELECT u.id, u.name FROM units u JOIN unit_memberships m ON m.unit_id = u.id WHERE m.user_id = $1 AND u.active ORDER BY u.name",
+        user_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "participants/list.html")]
+struct ListPage {
+    layout: Layout,
+    heading: &'static str,
+    rows: Vec<ListRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    filter: FilterForm,
+    staff: Vec<StaffChoice>,
+    statuses: &'static [ParticipantStatus],
+    /// A search by name or number was made (results come from a POST).
+    searched: bool,
+    error: &'static str,
+}
+
+impl ListPage {
+    fn masked(&self, row: &ListRow) -> String {
+        identity::masked(&row.identity_kind, row.identity_number.as_deref())
+    }
+
+    fn status_label(&self, code: &str) -> &'static str {
+        ParticipantStatus::parse(code).map(ParticipantStatus::label).unwrap_or("")
+    }
+
+    /// Query string for another page of the same (GET) listing.
+    fn page_query(&self, page: i64) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", &self.filter.status),
+            ("key_worker", &self.filter.key_worker),
+            ("home_support", &self.filter.home_support),
+        ] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("page", &page.to_string());
+        q.finish()
+    }
+}
+
+/// Filters as typed; the search term (`q`) only ever arrives by POST, since
+/// it may hold a personnummer, which must never be in a URL.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct FilterForm {
+    pub q: String,
+    pub status: String,
+    pub key_worker: String,
+    pub home_support: String,
+    pub page: String,
+}
+
+impl FilterForm {
+    fn to_filter(&self, units: Vec<i64>) -> Result<ListFilter, &'static str> {
+        let mut filter = ListFilter {
+            units,
+            status: ParticipantStatus::parse(&self.status).map(|s| s.code().to_string()),
+            key_worker: self.key_worker.parse().ok(),
+            home_support: match self.home_support.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            ..ListFilter::default()
+        };
+        let q = self.q.trim();
+        if q.is_empty() {
+            return Ok(filter);
+        }
+        let looks_like_number = q.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c.is_whitespace());
+        if looks_like_number {
+            let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+            // Whole numbers and birth-date parts; a ten-digit or six-digit
+            // number may belong to either century.
+            filter.number_patterns = Some(match digits.len() {
+                12 => vec![digits],
+                10 => vec![format!("19{digits}"), format!("20{digits}")],
+                8 => vec![format!("{digits}%")],
+                6 => vec![format!("19{digits}%"), format!("20{digits}%")],
+                _ => return Err("Sök på hela numret (10 eller 12 siffror) eller födelsedatum (6 eller 8 siffror)."),
+            });
+        } else {
+            if q.chars().count() < 2 {
+                return Err("Skriv minst två bokstäver.");
+            }
+            // Words in order, anything between: "an be" finds "Anna Berg".
+            let words: Vec<String> = q
+                .to_lowercase()
+                .split_whitespace()
+                .map(|w| w.replace(['\\', '%', '_'], ""))
+                .filter(|w| !w.is_empty())
+                .collect();
+            filter.name_pattern = Some(format!("%{}%", words.join("%")));
+        }
+        Ok(filter)
+    }
+
+    fn page(&self) -> i64 {
+        self.page.parse::<i64>().unwrap_or(1).clamp(1, 100_000)
+    }
+}
+
+async fn render_list(
+    state: &AppState,
+    current: &CurrentUser,
+    filter_form: FilterForm,
+    searched: bool,
+    heading: &'static str,
+) -> AppResult<Response> {
+    let units = access::user_units(&state.db, current.user.id).await?;
+    let staff = queries::staff_of_units(&state.db, &units).await?;
+    let page = filter_form.page();
+    let (rows, error) = match filter_form.to_filter(units) {
+        Ok(filter) => (queries::list(&state.db, &filter, page).await?, ""),
+        Err(message) => (Vec::new(), message),
+    };
+    if searched && !rows.is_empty() {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        access::log(&state.db, &current.user, &ids, Action::Search, state.clock.now()).await?;
+    }
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let page = ListPage {
+        layout: Layout::new(&current.ctx, "participants"),
+        heading,
+        pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        rows,
+        total,
+        page,
+        filter: filter_form,
+        staff,
+        statuses: ParticipantStatus::ALL,
+        searched,
+        error,
+    };
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn list(State(state): State<AppState>, current: CurrentUser, Query(filter): Query<FilterForm>) -> AppResult<Response> {
+    // A search term never comes by GET.
+    let filter = FilterForm {
+        q: String::new(),
+        ..filter
+    };
+    render_list(&state, &current, filter, false, "Deltagare").await
+}
+
+async fn search(State(state): State<AppState>, current: CurrentUser, FormData(filter): FormData<FilterForm>) -> AppResult<Response> {
+    let searched = !filter.q.trim().is_empty();
+    render_list(&state, &current, filter, searched, "Deltagare").await
+}
+
+async fn mine(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    let filter = FilterForm {
+        key_worker: current.user.id.to_string(),
+        ..FilterForm::default()
+    };
+    render_list(&state, &current, filter, false, "Mina deltagare").await
+}
+
+#[derive(Template)]
+#[template(path = "participants/form.html")]
+struct FormPage {
+    layout: Layout,
+    /// None when registering a new participant.
+    participant_id: Option<i64>,
+    heading: String,
+    form: ParticipantForm,
+    units: Vec<UnitChoice>,
+    errors: FieldErrors,
+    /// Set when a stale edit was refused: who saved in between, and what.
+    conflict: Option<Conflict>,
+    identity_kinds: [identity::IdentityKind; 4],
+    genders: &'static [Gender],
+    referral_sources: &'static [ReferralSource],
+}
+
+pub struct Conflict {
+    pub changed_by: String,
+    pub changed_at: String,
+    pub changes: Vec<form::Change>,
+}
+
+impl FormPage {
+    fn refused(self) -> AppResult<Response> {
+        let status = if self.conflict.is_some() {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        Ok((status, Html(self.render()?)).into_response())
+    }
+}
+
+async fn new_form(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    let units = unit_choices(&state.db, current.user.id).await?;
+    let form = ParticipantForm {
+        unit_id: units.first().map(|u| u.id.to_string()).unwrap_or_default(),
+        identity_kind: "personnummer".into(),
+        resident: "yes".into(),
+        has_coordinated_plan: "no".into(),
+        first_contact_on: state.clock.today().to_string(),
+        ..ParticipantForm::default()
+    };
+    let page = FormPage {
+        layout: Layout::new(&current.ctx, "participants"),
+        participant_id: None,
+        heading: "Registrera deltagare".into(),
+        form,
+        units,
+        errors: FieldErrors::default(),
+        conflict: None,
+        identity_kinds: identity::IdentityKind::ALL,
+        genders: Gender::ALL,
+        referral_sources: ReferralSource::ALL,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+const NUMBER_TAKEN: &str = "Det finns redan en deltagare med det numret på enheten.";
+
+async fn create(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<ParticipantForm>) -> AppResult<Response> {
+    let now = state.clock.now();
+    let units = unit_choices(&state.db, current.user.id).await?;
+    let mut errors = FieldErrors::default();
+    let unit_id = form.unit_id.parse::<i64>().ok().filter(|id| units.iter().any(|u| u.id == *id));
+    if unit_id.is_none() {
+        errors.add("unit_id", "Välj en av dina enheter.");
+    }
+    let fields = form.validate(state.clock.today(), &mut errors);
+    let refuse = |form: ParticipantForm, errors: FieldErrors, units: Vec<UnitChoice>| {
+        FormPage {
+            layout: Layout::new(&current.ctx, "participants"),
+            participant_id: None,
+            heading: "Registrera deltagare".into(),
+            form,
+            units,
+            errors,
+            conflict: None,
+            identity_kinds: identity::IdentityKind::ALL,
+            genders: Gender::ALL,
+            referral_sources: ReferralSource::ALL,
+        }
+        .refused()
+    };
+    let (Some(unit_id), Some(fields)) = (unit_id, fields.filter(|_| errors.is_empty())) else {
+        return refuse(form, errors, units);
+    };
+
+    let mut tx = state.db.begin().await?;
+    let id = match queries::insert(&mut tx, unit_id, &fields, current.user.id, now).await {
+        Ok(id) => id,
+        Err(err) if violated_constraint(&err) == Some("participants_identity_key") => {
+            errors.add("identity_number", NUMBER_TAKEN);
+            return refuse(form, errors, units);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    record::add_status_event(
+        &mut tx,
+        id,
+        ParticipantStatus::Active,
+        state.clock.today(),
+        None,
+        "Registrerad",
+        current.user.id,
+        now,
+    )
+    .await?;
+    audit::Entry::new(Some(current.user.id), "participant_created")
+        .record("participant", id)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    current
+        .flash(&state.db, &format!("{} {} är registrerad.", fields.first_name, fields.last_name))
+        .await?;
+    Ok(Redirect::to(&format!("/participants/{id}")).into_response())
+}
+
+async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+    let summary = queries::summary(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let saved = queries::version(&state.db, id, summary.version).await?.ok_or(AppError::NotFound)?;
+    let page = FormPage {
+        layout: Layout::new(&current.ctx, "participants"),
+        participant_id: Some(id),
+        heading: format!("Ändra uppgifter för {} {}", saved.fields.first_name, saved.fields.last_name),
+        form: ParticipantForm::from_fields(&saved.fields, unit_id, summary.version),
+        units: unit_choices(&state.db, current.user.id).await?,
+        errors: FieldErrors::default(),
+        conflict: None,
+        identity_kinds: identity::IdentityKind::ALL,
+        genders: Gender::ALL,
+        referral_sources: ReferralSource::ALL,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(form): FormData<ParticipantForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    access::authorize(&state.db, &current.user, id, now).await?;
+    let summary = queries::summary(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut errors = FieldErrors::default();
+    let base_version = form.version.parse::<i32>().ok();
+    let fields = form.validate(state.clock.today(), &mut errors);
+    let units = unit_choices(&state.db, current.user.id).await?;
+    let heading = format!("Ändra uppgifter för {}", form.first_name.trim());
+    let page = |form: ParticipantForm, errors: FieldErrors, conflict: Option<Conflict>, units: Vec<UnitChoice>| FormPage {
+        layout: Layout::new(&current.ctx, "participants"),
+        participant_id: Some(id),
+        heading: heading.clone(),
+        form,
+        units,
+        errors,
+        conflict,
+        identity_kinds: identity::IdentityKind::ALL,
+        genders: Gender::ALL,
+        referral_sources: ReferralSource::ALL,
+    };
+    let Some(fields) = fields.filter(|_| errors.is_empty()) else {
+        return page(form, errors, None, units).refused();
+    };
+    let base_version = base_version.unwrap_or(0);
+
+    let mut tx = state.db.begin().await?;
+    let saved = match queries::update(&mut tx, id, base_version, &fields, current.user.id, now).await {
+        Ok(saved) => saved,
+        Err(err) if violated_constraint(&err) == Some("participants_identity_key") => {
+            errors.add("identity_number", NUMBER_TAKEN);
+            return page(form, errors, None, units).refused();
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if !saved {
+        drop(tx);
+        // Someone saved after this form was opened: show what they changed,
+        // keep what this user typed, and let them save again knowingly.
+        let conflict = match (
+            queries::version(&state.db, id, base_version).await?,
+            queries::version(&state.db, id, summary.version).await?,
+        ) {
+            (Some(before), Some(latest)) => Conflict {
+                changed_by: latest.changed_by,
+                changed_at: latest
+                    .changed_at
+                    .with_timezone(&chrono_tz::Europe::Stockholm)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+                changes: form::changes(&before.fields, &latest.fields),
+            },
+            _ => Conflict {
+                changed_by: "någon annan".into(),
+                changed_at: String::new(),
+                changes: Vec::new(),
+            },
+        };
+        let form = ParticipantForm {
+            version: summary.version.to_string(),
+            ..form
+        };
+        return page(form, errors, Some(conflict), units).refused();
+    }
+    audit::Entry::new(Some(current.user.id), "participant_updated")
+        .record("participant", id)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    current.flash(&state.db, "Uppgifterna är sparade.").await?;
+    Ok(Redirect::to(&format!("/participants/{id}")).into_response())
+}
+
+/// Only managers review the access log.
+pub fn may_review_access(current: &CurrentUser) -> bool {
+    current.user.role == Role::Manager
+}

@@ -1,0 +1,33 @@
+//! How values are written on screen: Swedish conventions.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::Stockholm;
+
+/// A moment as the centre's wall clock shows it: 2026-03-02 09:15.
+pub fn local_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Stockholm).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Hours with a decimal comma, without needless decimals: 4,5 / 10 / "–".
+pub fn hours(h: Option<f64>) -> String {
+    match h {
+        None => "–".to_string(),
+        Some(h) if h.fract() == 0.0 => format!("{h:.0}"),
+        Some(h) => format!("{h:.2}").trim_end_matches('0').replace('.', ","),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn stockholm_time_and_decimal_comma() {
+        assert_eq!(local_time(Utc.with_ymd_and_hms(2026, 7, 1, 7, 5, 0).unwrap()), "2026-07-01 09:05");
+        assert_eq!(hours(Some(4.5)), "4,5");
+        assert_eq!(hours(Some(10.0)), "10");
+        assert_eq!(hours(Some(2.25)), "2,25");
+        assert_eq!(hours(None), "–");
+    }
+}
