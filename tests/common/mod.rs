@@ -326,3 +326,30 @@ impl Drop for DbRelay {
         self.cut();
     }
 }
+
+pub async fn create_unit(db: &PgPool, name: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>("INSERT INTO units (name, created_at) VALUES ($1, $2) RETURNING id")
+        .bind(name)
+        .bind(start_time())
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+pub async fn add_member(db: &PgPool, user_id: i64, unit_id: i64) {
+    sqlx::query("INSERT INTO unit_memberships (user_id, unit_id) VALUES ($1, $2)")
+        .bind(user_id)
+        .bind(unit_id)
+        .execute(db)
+        .await
+        .unwrap();
+}
+
+impl TestApp {
+    /// A signed-in browser for a new user of `role` who works at `unit_id`.
+    pub async fn signed_in_at(&self, role: Role, unit_id: i64) -> (Browser, i64) {
+        let (browser, id) = self.signed_in(role).await;
+        add_member(&self.db, id, unit_id).await;
+        (browser, id)
+    }
+}

@@ -1,0 +1,569 @@
+//! Participants: registration rules, unit scoping, the journal, concurrent
+//! edits, the access log, and search at 10 000 people.
+
+mod common;
+
+use common::{Page, TestApp, location};
+use lotsen::auth::Role;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+/// A complete registration form for unit `unit`, changed by `overrides`.
+fn registration(unit: &str, overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, String)> {
+    let mut fields: Vec<(&'static str, String)> = vec![
+        ("unit_id", unit.to_string()),
+        ("first_name", "Anna".into()),
+        ("last_name", "Berg".into()),
+        ("identity_kind", "personnummer".into()),
+        ("identity_number", "640823-3234".into()),
+        ("birth_date", String::new()),
+        ("gender", "woman".into()),
+        ("resident", "yes".into()),
+        ("referral_source", "psychiatry".into()),
+        ("has_coordinated_plan", "no".into()),
+    ];
+    for (key, value) in overrides {
+        match fields.iter_mut().find(|(k, _)| k == key) {
+            Some(field) => field.1 = value.to_string(),
+            None => fields.push((key, value.to_string())),
+        }
+    }
+    fields
+}
+
+async fn register(browser: &common::Browser, unit: i64, overrides: &[(&'static str, &'static str)]) -> reqwest::Response {
+    let fields = registration(&unit.to_string(), overrides);
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.submit("/participants/new", "/participants", &borrowed).await
+}
+
+/// Registers Anna Berg and returns her id.
+async fn anna(browser: &common::Browser, unit: i64) -> i64 {
+    let response = register(browser, unit, &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    location(&response).trim_start_matches("/participants/").parse().unwrap()
+}
+
+async fn count(db: &PgPool, sql: &'static str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql).fetch_one(db).await.unwrap()
+}
+
+#[sqlx::test]
+async fn a_participant_is_registered_with_the_number_stored_as_12_digits(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    let (number, birth): (String, chrono::NaiveDate) = sqlx::query_as("SELECT identity_number, birth_date FROM participants WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(number, "196408233234");
+    assert_eq!(birth.to_string(), "1964-08-23");
+    let page = staff.get_page(&format!("/participants/{id}")).await;
+    assert_eq!(page.text("h1"), "Anna Berg");
+    assert!(
+        page.text("#details").contains("19640823-3234"),
+        "the personakt shows the whole number"
+    );
+    // Lists show it masked.
+    let list = staff.get_page("/participants").await;
+    let row = list.text("tbody tr");
+    assert!(row.contains("640823-XXXX") && !row.contains("3234"), "{row}");
+    // The same number twice in one unit is refused.
+    let again = register(&staff, unit, &[("first_name", "Annika")]).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        Page::from(again).await.field_error("identity_number"),
+        "Fel: Det finns redan en deltagare med det numret på enheten."
+    );
+}
+
+#[sqlx::test]
+async fn a_wrong_check_digit_or_a_person_under_18_is_refused(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+
+    let response = register(&staff, unit, &[("identity_number", "640823-3235")]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        Page::from(response).await.field_error("identity_number"),
+        "Fel: Kontrollsiffran stämmer inte. Kontrollera numret."
+    );
+
+    // The test clock says 2026-03-02: someone born 2008-03-03 is 17.
+    let response = register(
+        &staff,
+        unit,
+        &[("identity_kind", "none"), ("identity_number", ""), ("birth_date", "2008-03-03")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Page::from(response).await;
+    assert_eq!(
+        page.field_error("birth_date"),
+        "Fel: Personen är under 18 år. Lotsen tar bara emot vuxna."
+    );
+    assert_eq!(page.attr("#f-birth_date", "value").as_deref(), Some("2008-03-03"));
+    assert_eq!(count(&db, "SELECT count(*) FROM participants").await, 0);
+
+    let response = register(
+        &staff,
+        unit,
+        &[("identity_kind", "none"), ("identity_number", ""), ("birth_date", "2008-03-02")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "18 today is an adult");
+}
+
+#[sqlx::test]
+async fn not_resident_without_a_reason_is_refused_and_the_form_keeps_what_was_typed(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let response = register(
+        &staff,
+        unit,
+        &[("resident", "no"), ("phone", "070-111 22 33"), ("first_name", "Åsa")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Page::from(response).await;
+    assert_eq!(
+        page.field_error("non_resident_reason"),
+        "Fel: Skriv skälet till undantaget när personen inte är folkbokförd i kommunen."
+    );
+    // The message stands beside its field, which is marked invalid.
+    assert_eq!(page.attr("#f-non_resident_reason", "aria-invalid").as_deref(), Some("true"));
+    assert_eq!(page.attr("#f-first_name", "value").as_deref(), Some("Åsa"));
+    assert_eq!(page.attr("#f-phone", "value").as_deref(), Some("070-111 22 33"));
+    assert_eq!(page.attr("#f-identity_number", "value").as_deref(), Some("640823-3234"));
+    assert_eq!(page.attr("#f-resident-no", "checked").as_deref(), Some(""), "Nej is still chosen");
+    assert_eq!(count(&db, "SELECT count(*) FROM participants").await, 0);
+    // The database holds the rule too.
+    let direct = sqlx::query(
+        "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, birth_date, gender, resident, referral_source, created_at, updated_at)
+         VALUES ($1, 'A', 'B', 'none', '1990-01-01', 'woman', false, 'self', now(), now())",
+    )
+    .bind(unit)
+    .execute(&db)
+    .await;
+    assert!(direct.is_err());
+}
+
+#[sqlx::test]
+async fn staff_cannot_open_participants_of_other_units_and_the_attempt_is_logged(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let centrum = common::create_unit(&db, "Lotsen Centrum").await;
+    let ryd = common::create_unit(&db, "Lotsen Ryd").await;
+    let (at_centrum, _) = app.signed_in_at(Role::Staff, centrum).await;
+    let (at_ryd, ryd_user) = app.signed_in_at(Role::Staff, ryd).await;
+    let id = anna(&at_centrum, centrum).await;
+
+    for path in [
+        format!("/participants/{id}"),
+        format!("/participants/{id}/edit"),
+        format!("/participants/{id}/print"),
+    ] {
+        let response = at_ryd.get(&path).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let response = at_ryd
+        .submit(
+            "/",
+            &format!("/participants/{id}/journal"),
+            &[("note_event_on", "2026-03-01"), ("note_type", "event"), ("note_body", "x")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let denied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM access_log WHERE action = 'denied' AND user_id = $1 AND participant_id = $2")
+            .bind(ryd_user)
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(denied, 4);
+    assert_eq!(count(&db, "SELECT count(*) FROM journal_notes").await, 0);
+    // Nor do they show up in the other unit's list or search.
+    assert_eq!(at_ryd.get_page("/participants").await.count("tbody tr"), 0);
+    let search = Page::from(at_ryd.submit("/participants", "/participants/search", &[("q", "Anna")]).await).await;
+    assert_eq!(search.count("tbody tr"), 0);
+}
+
+#[sqlx::test]
+async fn a_journal_correction_keeps_the_original_struck_through(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    let path = format!("/participants/{id}");
+    let response = staff
+        .submit(
+            &path,
+            &format!("{path}/journal"),
+            &[
+                ("note_event_on", "2026-03-01"),
+                ("note_type", "conversation"),
+                ("note_body", "Pratade om praktik på biblioteket."),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let note: i64 = sqlx::query_scalar("SELECT id FROM journal_notes").fetch_one(&db).await.unwrap();
+
+    let response = staff
+        .submit(
+            &path,
+            &format!("{path}/journal/{note}/correct"),
+            &[("body", "Pratade om praktik på stadsbiblioteket."), ("reason", "Fel bibliotek")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let page = staff.get_page(&path).await;
+    assert_eq!(page.text(&format!("#note-{note} del")), "Pratade om praktik på biblioteket.");
+    assert!(page.text(&format!("#note-{note}")).contains("Skäl: Fel bibliotek"));
+    let notes: Vec<(String, Option<i64>)> = sqlx::query_as("SELECT body, corrects_id FROM journal_notes ORDER BY id")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        notes,
+        vec![
+            ("Pratade om praktik på biblioteket.".to_string(), None),
+            ("Pratade om praktik på stadsbiblioteket.".to_string(), Some(note))
+        ]
+    );
+    // The same version cannot be corrected twice.
+    staff
+        .submit(
+            &path,
+            &format!("{path}/journal/{note}/correct"),
+            &[("body", "Något annat"), ("reason", "Igen")],
+        )
+        .await;
+    assert_eq!(count(&db, "SELECT count(*) FROM journal_notes").await, 2);
+
+    // A dispute links to the note it disputes.
+    staff
+        .submit(&path, &format!("{path}/journal/{note}/dispute"), &[("body", "Jag sa inte så.")])
+        .await;
+    let disputes: i64 = sqlx::query_scalar("SELECT disputes_id FROM journal_notes WHERE note_type = 'disputed'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(disputes, note);
+}
+
+#[sqlx::test]
+async fn the_database_refuses_to_change_or_delete_a_journal_note(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    let path = format!("/participants/{id}");
+    staff
+        .submit(
+            &path,
+            &format!("{path}/journal"),
+            &[("note_event_on", "2026-03-01"), ("note_type", "event"), ("note_body", "Original.")],
+        )
+        .await;
+    let update = sqlx::query("UPDATE journal_notes SET body = 'Ändrad'").execute(&db).await;
+    assert!(update.unwrap_err().to_string().contains("never changed or deleted"));
+    let delete = sqlx::query("DELETE FROM journal_notes").execute(&db).await;
+    assert!(delete.is_err());
+    assert!(sqlx::query("TRUNCATE journal_notes CASCADE").execute(&db).await.is_err());
+    assert_eq!(
+        sqlx::query_scalar::<_, String>("SELECT body FROM journal_notes")
+            .fetch_one(&db)
+            .await
+            .unwrap(),
+        "Original."
+    );
+}
+
+#[sqlx::test]
+async fn a_save_from_a_stale_form_is_refused_with_what_changed(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (first, _) = app.signed_in_at(Role::Staff, unit).await;
+    let (second, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&first, unit).await;
+    let edit = format!("/participants/{id}/edit");
+
+    // Both open the form at version 1.
+    let first_form = first.get_page(&edit).await;
+    let second_form = second.get_page(&edit).await;
+    assert_eq!(first_form.attr("input[name=version]", "value").as_deref(), Some("1"));
+    let fields = |page: &Page, phone: &str| -> Vec<(String, String)> {
+        let mut f = registration(&unit.to_string(), &[])
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<Vec<_>>();
+        f.push(("phone".into(), phone.into()));
+        f.push(("version".into(), page.attr("input[name=version]", "value").unwrap()));
+        f.push(("csrf_token".into(), page.csrf_token()));
+        f
+    };
+    let post = |browser: &common::Browser, f: Vec<(String, String)>| {
+        let body: Vec<(String, String)> = f;
+        let client = browser.client.clone();
+        let url = format!("{}{}", browser.base, edit);
+        async move { client.post(url).form(&body).send().await.unwrap() }
+    };
+    let saved = post(&first, fields(&first_form, "070-111 11 11")).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    let refused = post(&second, fields(&second_form, "070-222 22 22")).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let page = Page::from(refused).await;
+    assert!(page.text(".conflict h2").contains("Någon annan har sparat"));
+    let change = page.text(".conflict tbody tr");
+    assert!(change.contains("Telefon") && change.contains("070-111 11 11"), "{change}");
+    assert_eq!(
+        page.attr("#f-phone", "value").as_deref(),
+        Some("070-222 22 22"),
+        "what the second person typed is kept"
+    );
+    assert_eq!(
+        page.attr("input[name=version]", "value").as_deref(),
+        Some("2"),
+        "saving again is a deliberate overwrite"
+    );
+    let phone: String = sqlx::query_scalar("SELECT phone FROM participants WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(phone, "070-111 11 11", "the first save stands");
+    assert_eq!(count(&db, "SELECT count(*) FROM participant_versions").await, 2);
+}
+
+#[sqlx::test]
+async fn views_searches_and_prints_are_logged_and_managers_see_who_opened(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, staff_id) = app.signed_in_at(Role::Staff, unit).await;
+    let (manager, _) = app.signed_in_at(Role::Manager, unit).await;
+    let id = anna(&staff, unit).await;
+    let log = |action: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM access_log WHERE action = $1 AND user_id = $2 AND participant_id = $3")
+                .bind(action)
+                .bind(staff_id)
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    staff.get_page(&format!("/participants/{id}")).await;
+    assert_eq!(log("view").await, 1);
+    let results = Page::from(staff.submit("/participants", "/participants/search", &[("q", "anna be")]).await).await;
+    assert_eq!(results.count("tbody tr"), 1);
+    assert_eq!(log("search").await, 1);
+    let print = staff.get_page(&format!("/participants/{id}/print")).await;
+    assert!(print.text("h1").contains("Anna Berg"));
+    assert_eq!(log("print").await, 1);
+    let (role, unit_logged): (String, i64) = sqlx::query_as("SELECT user_role, unit_id FROM access_log WHERE action = 'print'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!((role.as_str(), unit_logged), ("staff", unit));
+
+    // The manager sees it on the personakt and in the unit's access log; staff see neither.
+    let personakt = manager.get_page(&format!("/participants/{id}")).await;
+    let opened = personakt.texts("#access tbody tr");
+    assert!(
+        opened
+            .iter()
+            .any(|r| r.contains("Test Personal") && r.contains("Skrev ut personakten")),
+        "{opened:?}"
+    );
+    assert_eq!(staff.get_page(&format!("/participants/{id}")).await.count("#access"), 0);
+    assert_eq!(staff.get("/access-log").await.status(), StatusCode::FORBIDDEN);
+    let filtered = manager
+        .get_page(&format!(
+            "/access-log?user={staff_id}&participant={id}&from=2026-03-01&to=2026-03-02"
+        ))
+        .await;
+    assert_eq!(
+        filtered.count("tbody tr"),
+        4,
+        "two views, a search and a print: {:?}",
+        filtered.texts("tbody tr")
+    );
+    let none = manager.get_page(&format!("/access-log?user={staff_id}&from=2026-03-03")).await;
+    assert_eq!(none.count("tbody tr"), 0);
+}
+
+#[sqlx::test]
+async fn ending_and_coming_back_stay_on_one_record(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, staff_id) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    let path = format!("/participants/{id}");
+    staff
+        .submit(
+            &path,
+            &format!("{path}/key-worker"),
+            &[("key_worker_id", &staff_id.to_string()), ("key_worker_from", "2026-03-02")],
+        )
+        .await;
+    assert_eq!(staff.get_page("/participants/mine").await.count("tbody tr"), 1);
+
+    let refused = staff
+        .submit(
+            &path,
+            &format!("{path}/status"),
+            &[("status", "ended"), ("status_on", "2026-03-02")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(Page::from(refused).await.field_error("end_reason"), "Fel: Välj avslutsorsak.");
+    staff
+        .submit(
+            &path,
+            &format!("{path}/status"),
+            &[("status", "ended"), ("status_on", "2026-03-02"), ("end_reason", "moved_on")],
+        )
+        .await;
+    let (status, reason): (String, Option<String>) = sqlx::query_as("SELECT status, end_reason FROM participants WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), reason.as_deref()), ("ended", Some("moved_on")));
+    assert_eq!(
+        staff.get_page("/participants/mine").await.count("tbody tr"),
+        0,
+        "no current kontaktman after the end"
+    );
+
+    staff
+        .submit(
+            &path,
+            &format!("{path}/status"),
+            &[("status", "active"), ("status_on", "2026-03-02"), ("status_note", "Kom tillbaka")],
+        )
+        .await;
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM participants").await,
+        1,
+        "the return is on the same record"
+    );
+    let events: Vec<String> = sqlx::query_scalar("SELECT status FROM participant_status_events ORDER BY id")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(events, vec!["active", "ended", "active"]);
+    let (status, reason): (String, Option<String>) = sqlx::query_as("SELECT status, end_reason FROM participants WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), reason), ("active", None));
+}
+
+#[sqlx::test]
+async fn home_support_is_a_dated_history_and_marks_the_priority_group(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    let path = format!("/participants/{id}");
+    let bad = staff
+        .submit(
+            &path,
+            &format!("{path}/home-support"),
+            &[("support_from", "2025-03-01"), ("has_support", "yes"), ("support_hours", "fyra")],
+        )
+        .await;
+    assert_eq!(
+        Page::from(bad).await.field_error("support_hours"),
+        "Fel: Skriv timmar per vecka som ett tal, t.ex. 4,5."
+    );
+    staff
+        .submit(
+            &path,
+            &format!("{path}/home-support"),
+            &[
+                ("support_from", "2025-03-01"),
+                ("has_support", "yes"),
+                ("support_provider", "Boendestöd Öst"),
+                ("support_hours", "8"),
+            ],
+        )
+        .await;
+    staff
+        .submit(
+            &path,
+            &format!("{path}/home-support"),
+            &[("support_from", "2026-02-01"), ("has_support", "yes"), ("support_hours", "4,5")],
+        )
+        .await;
+    let hours: Vec<f64> = sqlx::query_scalar("SELECT hours_per_week::float8 FROM home_support_entries ORDER BY valid_from")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(hours, vec![8.0, 4.5]);
+    let listed = Page::from(
+        staff
+            .submit("/participants", "/participants/search", &[("home_support", "yes")])
+            .await,
+    )
+    .await;
+    assert_eq!(listed.count("tbody tr"), 1);
+    assert!(listed.text("tbody tr").contains("prioriterad"));
+}
+
+#[sqlx::test]
+async fn search_finds_the_right_people_among_10_000(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let other = common::create_unit(&db, "Lotsen Ryd").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    sqlx::query(
+        "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, birth_date, gender, resident, referral_source, created_at, updated_at)
+         SELECT CASE WHEN g % 10 = 0 THEN $2 ELSE $1 END, 'Person' || g, 'Efternamn' || (g % 500), 'none', DATE '1980-01-01' + g, 'man', true, 'self', now(), now()
+         FROM generate_series(1, 10000) AS g",
+    )
+    .bind(unit)
+    .bind(other)
+    .execute(&db)
+    .await
+    .unwrap();
+    let id = anna(&staff, unit).await;
+
+    let by_name = Page::from(staff.submit("/participants", "/participants/search", &[("q", "anna berg")]).await).await;
+    assert_eq!(by_name.texts("tbody tr td:first-child"), vec!["Berg, Anna".to_string()]);
+    for number in ["640823-3234", "196408233234", "19640823", "640823"] {
+        let page = Page::from(staff.submit("/participants", "/participants/search", &[("q", number)]).await).await;
+        assert_eq!(page.attr("tbody tr a", "href"), Some(format!("/participants/{id}")), "{number}");
+    }
+    // "Efternamn7" matches Efternamn7, Efternamn70–79 and Efternamn700… but only in this unit.
+    let many = Page::from(staff.submit("/participants", "/participants/search", &[("q", "efternamn7 ")]).await).await;
+    let expected: i64 = sqlx::query_scalar("SELECT count(*) FROM participants WHERE unit_id = $1 AND search_name LIKE '%efternamn7%'")
+        .bind(unit)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(
+        many.text(".result-count").starts_with(&format!("{expected} deltagare")),
+        "{}",
+        many.text(".result-count")
+    );
+    assert_eq!(many.count("tbody tr"), 25, "one page at a time");
+    let page_two = Page::from(
+        staff
+            .submit("/participants", "/participants/search", &[("q", "efternamn7"), ("page", "2")])
+            .await,
+    )
+    .await;
+    assert_ne!(page_two.texts("tbody tr"), many.texts("tbody tr"));
+}
