@@ -60,7 +60,8 @@ CREATE TABLE participants (
 CREATE UNIQUE INDEX participants_identity_key ON participants (unit_id, identity_number) WHERE identity_number IS NOT NULL;
 CREATE INDEX participants_name_trgm_idx ON participants USING gin (search_name gin_trgm_ops);
 CREATE INDEX participants_number_prefix_idx ON participants (identity_number text_pattern_ops) WHERE identity_number IS NOT NULL;
-CREATE INDEX participants_unit_list_idx ON participants (unit_id, last_name, first_name, id);
+-- The list is in name order across the user's units: walk this index and stop after a page.
+CREATE INDEX participants_name_order_idx ON participants (last_name, first_name, id);
 
 -- Every saved state of a participant's own fields, so a refused stale edit
 -- can show what the other person changed, and who.
@@ -175,10 +176,14 @@ CREATE TABLE journal_notes (
     author_name    text NOT NULL,
     author_title   text NOT NULL,
     created_at     timestamptz NOT NULL,
-    corrects_id    bigint UNIQUE REFERENCES journal_notes (id),
+    corrects_id    bigint UNIQUE,
     correction_reason text CHECK (length(correction_reason) <= 1000),
     -- "Den enskilde anser uppgiften oriktig": linked to the note it disputes.
-    disputes_id    bigint REFERENCES journal_notes (id),
+    disputes_id    bigint,
+    -- A correction or a dispute points at a note of the same participant.
+    UNIQUE (participant_id, id),
+    FOREIGN KEY (participant_id, corrects_id) REFERENCES journal_notes (participant_id, id),
+    FOREIGN KEY (participant_id, disputes_id) REFERENCES journal_notes (participant_id, id),
     CHECK ((corrects_id IS NULL) = (correction_reason IS NULL)),
     CHECK ((note_type = 'disputed') = (disputes_id IS NOT NULL))
 );

@@ -312,7 +312,7 @@ async fn load_participants(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()
                 .await?;
             }
         }
-        // A few have ended, and one came back.
+        // A few have ended, a few are dormant.
         if i % 11 == 10 {
             let ended_on = today - chrono::Duration::days(20);
             sqlx::query!(
@@ -343,6 +343,16 @@ async fn load_participants(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()
             sqlx::query!("UPDATE participants SET status = 'dormant' WHERE id = $1", id)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query!(
+                "INSERT INTO participant_status_events (participant_id, status, effective_on, note, changed_by, changed_at)
+                 VALUES ($1, 'dormant', $2, 'Uppehåll under sjukskrivning', $3, $4)",
+                id,
+                today - chrono::Duration::days(10),
+                staff.0,
+                now - chrono::Duration::days(10)
+            )
+            .execute(&mut *tx)
+            .await?;
         }
     }
     tx.commit().await?;

@@ -565,5 +565,176 @@ async fn search_finds_the_right_people_among_10_000(db: PgPool) {
             .await,
     )
     .await;
+    assert!(page_two.count("tbody tr") > 0);
     assert_ne!(page_two.texts("tbody tr"), many.texts("tbody tr"));
+    // Words in any order.
+    let reversed = Page::from(staff.submit("/participants", "/participants/search", &[("q", "berg anna")]).await).await;
+    assert_eq!(reversed.texts("tbody tr td:first-child"), vec!["Berg, Anna".to_string()]);
+}
+
+#[sqlx::test]
+async fn sub_records_of_another_participant_cannot_be_reached_through_this_one(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let first = anna(&staff, unit).await;
+    let second_response = register(&staff, unit, &[("identity_number", "800101-8129"), ("first_name", "Bo")]).await;
+    let second: i64 = location(&second_response).trim_start_matches("/participants/").parse().unwrap();
+    let p1 = format!("/participants/{first}");
+    staff
+        .submit(
+            &p1,
+            &format!("{p1}/consents"),
+            &[("consent_scope", "psychiatry"), ("consent_given", "2026-03-01")],
+        )
+        .await;
+    staff
+        .submit(
+            &p1,
+            &format!("{p1}/journal"),
+            &[("note_event_on", "2026-03-01"), ("note_type", "event"), ("note_body", "Anna.")],
+        )
+        .await;
+    let consent: i64 = sqlx::query_scalar("SELECT id FROM consents").fetch_one(&db).await.unwrap();
+    let note: i64 = sqlx::query_scalar("SELECT id FROM journal_notes").fetch_one(&db).await.unwrap();
+    let p2 = format!("/participants/{second}");
+    let withdraw = staff
+        .submit(&p2, &format!("{p2}/consents/{consent}/withdraw"), &[("withdrawn_on", "2026-03-02")])
+        .await;
+    assert_eq!(withdraw.status(), StatusCode::NOT_FOUND);
+    let correct = staff
+        .submit(&p2, &format!("{p2}/journal/{note}/correct"), &[("body", "x"), ("reason", "y")])
+        .await;
+    assert_eq!(correct.status(), StatusCode::NOT_FOUND);
+    assert_eq!(count(&db, "SELECT count(*) FROM consents WHERE withdrawn_on IS NOT NULL").await, 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM journal_notes").await, 1);
+    // The schema refuses a correction pointing at another participant's note.
+    let cross = sqlx::query(
+        "INSERT INTO journal_notes (participant_id, event_on, note_type, body, author_id, author_name, author_title, created_at, corrects_id, correction_reason)
+         SELECT $1, event_on, note_type, 'x', author_id, author_name, author_title, created_at, id, 'y' FROM journal_notes",
+    )
+    .bind(second)
+    .execute(&db)
+    .await;
+    assert!(cross.is_err());
+}
+
+#[sqlx::test]
+async fn the_edit_form_counts_as_a_view_and_the_access_log_is_append_only(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    staff.get_page(&format!("/participants/{id}/edit")).await;
+    assert_eq!(count(&db, "SELECT count(*) FROM access_log WHERE action = 'view'").await, 1);
+    assert!(sqlx::query("UPDATE access_log SET action = 'search'").execute(&db).await.is_err());
+    assert!(sqlx::query("DELETE FROM access_log").execute(&db).await.is_err());
+}
+
+#[sqlx::test]
+async fn dates_and_periods_on_the_record_stay_consistent(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, staff_id) = app.signed_in_at(Role::Staff, unit).await;
+    let (other, other_id) = app.signed_in_at(Role::Staff, unit).await;
+    drop(other);
+    let id = anna(&staff, unit).await;
+    let path = format!("/participants/{id}");
+    let future = staff
+        .submit(
+            &path,
+            &format!("{path}/status"),
+            &[("status", "dormant"), ("status_on", "2026-04-01")],
+        )
+        .await;
+    assert_eq!(
+        Page::from(future).await.field_error("status_on"),
+        "Fel: Datumet kan inte ligga i framtiden."
+    );
+    let same = staff
+        .submit(
+            &path,
+            &format!("{path}/status"),
+            &[("status", "active"), ("status_on", "2026-03-02")],
+        )
+        .await;
+    assert_eq!(
+        Page::from(same).await.field_error("status"),
+        "Fel: Deltagaren har redan den statusen."
+    );
+
+    let first = staff
+        .submit(
+            &path,
+            &format!("{path}/key-worker"),
+            &[("key_worker_id", &staff_id.to_string()), ("key_worker_from", "2026-02-01")],
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let second = staff
+        .submit(
+            &path,
+            &format!("{path}/key-worker"),
+            &[("key_worker_id", &other_id.to_string()), ("key_worker_from", "2026-03-01")],
+        )
+        .await;
+    assert_eq!(second.status(), StatusCode::SEE_OTHER);
+    let periods: Vec<(i64, chrono::NaiveDate, Option<chrono::NaiveDate>)> =
+        sqlx::query_as("SELECT user_id, from_on, to_on FROM key_worker_assignments ORDER BY from_on")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        periods[0].2.map(|d| d.to_string()).as_deref(),
+        Some("2026-02-28"),
+        "the first period ends the day before"
+    );
+    assert_eq!(periods[1].0, other_id);
+    // Back into a closed period: refused beside the field, not a 500.
+    let overlapping = staff
+        .submit(
+            &path,
+            &format!("{path}/key-worker"),
+            &[("key_worker_id", &staff_id.to_string()), ("key_worker_from", "2026-02-15")],
+        )
+        .await;
+    assert_eq!(overlapping.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Boendestöd ends: the priority flag follows the latest entry.
+    staff
+        .submit(
+            &path,
+            &format!("{path}/home-support"),
+            &[("support_from", "2026-01-01"), ("has_support", "yes"), ("support_hours", "6")],
+        )
+        .await;
+    assert_eq!(count(&db, "SELECT count(*) FROM participants WHERE has_home_support").await, 1);
+    staff
+        .submit(
+            &path,
+            &format!("{path}/home-support"),
+            &[("support_from", "2026-03-01"), ("has_support", "no")],
+        )
+        .await;
+    assert_eq!(count(&db, "SELECT count(*) FROM participants WHERE has_home_support").await, 0);
+}
+
+#[sqlx::test]
+async fn a_reservnummer_is_found_by_search(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let response = register(
+        &staff,
+        unit,
+        &[
+            ("identity_kind", "reservnummer"),
+            ("identity_number", "RES-4711"),
+            ("birth_date", "1990-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let found = Page::from(staff.submit("/participants", "/participants/search", &[("q", "RES-4711")]).await).await;
+    assert_eq!(found.count("tbody tr"), 1);
 }

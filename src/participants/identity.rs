@@ -110,7 +110,12 @@ pub fn check(kind: IdentityKind, input: &str, today: NaiveDate) -> Result<Checke
             }
         }
     }
-    let birth_date = NaiveDate::from_ymd_opt(year, month, day).ok_or("Datumet i numret finns inte.")?;
+    let mut birth_date = NaiveDate::from_ymd_opt(year, month, day).ok_or("Datumet i numret finns inte.")?;
+    // A ten-digit number of this year's two digits but a later date than
+    // today belongs to the century before (born 1926, not 2026).
+    if body.len() == 10 && birth_date > today {
+        birth_date = NaiveDate::from_ymd_opt(year - 100, month, day).ok_or("Datumet i numret finns inte.")?;
+    }
     if birth_date > today {
         return Err("Födelsedatumet i numret ligger i framtiden.");
     }
@@ -118,7 +123,7 @@ pub fn check(kind: IdentityKind, input: &str, today: NaiveDate) -> Result<Checke
     if !luhn_valid(ten) {
         return Err("Kontrollsiffran stämmer inte. Kontrollera numret.");
     }
-    let digits = format!("{year:04}{}", &body[body.len() - 8..]);
+    let digits = format!("{:04}{}", birth_date.year(), &body[body.len() - 8..]);
     Ok(CheckedNumber { digits, birth_date })
 }
 
@@ -235,6 +240,11 @@ mod tests {
         assert_eq!(old.digits, format!("19{number}"));
         // The century of a ten-digit number follows today's date.
         assert_eq!(pnr("6408233234").unwrap().birth_date.year(), 1964);
+        // This year's digits with a date later than today: a century earlier.
+        let later = with_check_digit("261201234");
+        let checked = pnr(&format!("261201-{}", &later[6..])).unwrap();
+        assert_eq!(checked.birth_date, NaiveDate::from_ymd_opt(1926, 12, 1).unwrap());
+        assert!(checked.digits.starts_with("1926"));
     }
 
     #[test]

@@ -199,8 +199,12 @@ async fn correct(
     let reason = optional_text(&form.reason, 1000).unwrap_or_default();
     let problem = if body.is_empty() {
         Some("Skriv den rättade texten.")
-    } else if reason.is_empty() {
+    } else if body.chars().count() > 20_000 {
+        Some("Den rättade texten får ha högst 20 000 tecken.")
+    } else if form.reason.trim().is_empty() {
         Some("Skriv varför anteckningen rättas.")
+    } else if form.reason.trim().chars().count() > 1000 {
+        Some("Skälet får ha högst 1 000 tecken.")
     } else {
         None
     };
@@ -243,8 +247,10 @@ async fn dispute(
     access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
     note_of(&state.db, id, note_id).await?;
     let body = form.body.trim();
-    if body.is_empty() {
-        current.flash(&state.db, "Skriv vad den enskilde anser är oriktigt.").await?;
+    if body.is_empty() || body.chars().count() > 20_000 {
+        current
+            .flash(&state.db, "Skriv vad den enskilde anser är oriktigt (högst 20 000 tecken).")
+            .await?;
         return Ok(Redirect::to(&format!("/participants/{id}#note-{note_id}")).into_response());
     }
     let note = NewNote {

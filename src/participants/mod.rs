@@ -64,6 +64,8 @@ async fn unit_choices(db: &sqlx::PgPool, user_id: i64) -> Result<Vec<UnitChoice>
 struct ListPage {
     layout: Layout,
     heading: &'static str,
+    /// Where the GET pages of this list live.
+    base_path: &'static str,
     rows: Vec<ListRow>,
     total: i64,
     page: i64,
@@ -134,27 +136,33 @@ impl FilterForm {
         let looks_like_number = q.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c.is_whitespace());
         if looks_like_number {
             let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-            // Whole numbers and birth-date parts; a ten-digit or six-digit
-            // number may belong to either century.
-            filter.number_patterns = Some(match digits.len() {
-                12 => vec![digits],
-                10 => vec![format!("19{digits}"), format!("20{digits}")],
-                8 => vec![format!("{digits}%")],
-                6 => vec![format!("19{digits}%"), format!("20{digits}%")],
+            // Whole numbers, and birth-date parts; a ten- or six-digit number
+            // may belong to either century.
+            match digits.len() {
+                12 => filter.numbers = vec![digits],
+                10 => filter.numbers = vec![format!("19{digits}"), format!("20{digits}")],
+                8 => filter.number_prefixes = vec![digits],
+                6 => filter.number_prefixes = vec![format!("19{digits}"), format!("20{digits}")],
                 _ => return Err("Sök på hela numret (10 eller 12 siffror) eller födelsedatum (6 eller 8 siffror)."),
-            });
+            }
         } else {
+            if q.chars().any(|c| c.is_ascii_digit()) && !q.contains(char::is_whitespace) {
+                // Letters and digits in one word may be a reservnummer, as typed.
+                filter.numbers = vec![q.to_string()];
+            }
             if q.chars().count() < 2 {
                 return Err("Skriv minst två bokstäver.");
             }
-            // Words in order, anything between: "an be" finds "Anna Berg".
-            let words: Vec<String> = q
+            // Every word somewhere in the name, in any order: "berg an" finds Anna Berg.
+            filter.name_words = q
                 .to_lowercase()
                 .split_whitespace()
                 .map(|w| w.replace(['\\', '%', '_'], ""))
                 .filter(|w| !w.is_empty())
                 .collect();
-            filter.name_pattern = Some(format!("%{}%", words.join("%")));
+            if filter.name_words.is_empty() {
+                return Err("Skriv minst två bokstäver.");
+            }
         }
         Ok(filter)
     }
@@ -168,24 +176,34 @@ async fn render_list(
     state: &AppState,
     current: &CurrentUser,
     filter_form: FilterForm,
-    searched: bool,
     heading: &'static str,
+    section: &'static str,
+    base_path: &'static str,
 ) -> AppResult<Response> {
     let units = access::user_units(&state.db, current.user.id).await?;
     let staff = queries::staff_of_units(&state.db, &units).await?;
-    let page = filter_form.page();
-    let (rows, error) = match filter_form.to_filter(units) {
-        Ok(filter) => (queries::list(&state.db, &filter, page).await?, ""),
-        Err(message) => (Vec::new(), message),
+    let searched = !filter_form.q.trim().is_empty();
+    let mut page = filter_form.page();
+    let (rows, total, error) = match filter_form.to_filter(units) {
+        Ok(filter) => {
+            let total = queries::count(&state.db, &filter).await?;
+            // A page past the end shows the last page.
+            let last = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+            page = page.min(last);
+            let rows = queries::list(&state.db, &filter, page).await?;
+            // A list narrowed by a term or a filter is a search: the people it shows are logged.
+            if filter.is_search() && !rows.is_empty() {
+                let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                access::log(&state.db, &current.user, &ids, Action::Search, state.clock.now()).await?;
+            }
+            (rows, total, "")
+        }
+        Err(message) => (Vec::new(), 0, message),
     };
-    if searched && !rows.is_empty() {
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        access::log(&state.db, &current.user, &ids, Action::Search, state.clock.now()).await?;
-    }
-    let total = rows.first().map(|r| r.total).unwrap_or(0);
     let page = ListPage {
-        layout: Layout::new(&current.ctx, "participants"),
+        layout: Layout::new(&current.ctx, section),
         heading,
+        base_path,
         pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
         rows,
         total,
@@ -210,20 +228,20 @@ async fn list(State(state): State<AppState>, current: CurrentUser, Query(filter)
         q: String::new(),
         ..filter
     };
-    render_list(&state, &current, filter, false, "Deltagare").await
+    render_list(&state, &current, filter, "Deltagare", "participants", "/participants").await
 }
 
 async fn search(State(state): State<AppState>, current: CurrentUser, FormData(filter): FormData<FilterForm>) -> AppResult<Response> {
-    let searched = !filter.q.trim().is_empty();
-    render_list(&state, &current, filter, searched, "Deltagare").await
+    render_list(&state, &current, filter, "Deltagare", "participants", "/participants").await
 }
 
-async fn mine(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+async fn mine(State(state): State<AppState>, current: CurrentUser, Query(filter): Query<FilterForm>) -> AppResult<Response> {
     let filter = FilterForm {
         key_worker: current.user.id.to_string(),
-        ..FilterForm::default()
+        q: String::new(),
+        ..filter
     };
-    render_list(&state, &current, filter, false, "Mina deltagare").await
+    render_list(&state, &current, filter, "Mina deltagare", "mine", "/participants/mine").await
 }
 
 #[derive(Template)]
@@ -315,6 +333,12 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         return refuse(form, errors, units);
     };
 
+    // Checked first so the common case never reaches the database's unique
+    // index, whose error message (in the server log) would spell out the number.
+    if queries::number_taken(&state.db, unit_id, fields.identity_number.as_deref(), None).await? {
+        errors.add("identity_number", NUMBER_TAKEN);
+        return refuse(form, errors, units);
+    }
     let mut tx = state.db.begin().await?;
     let id = match queries::insert(&mut tx, unit_id, &fields, current.user.id, now).await {
         Ok(id) => id,
@@ -350,6 +374,8 @@ async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id)
     let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
     let summary = queries::summary(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let saved = queries::version(&state.db, id, summary.version).await?.ok_or(AppError::NotFound)?;
+    // The edit form shows the whole record: it is a view like the personakt.
+    access::log(&state.db, &current.user, &[id], Action::View, state.clock.now()).await?;
     let page = FormPage {
         layout: Layout::new(&current.ctx, "participants"),
         participant_id: Some(id),
@@ -395,6 +421,10 @@ async fn update(
         return page(form, errors, None, units).refused();
     };
     let base_version = base_version.unwrap_or(0);
+    if queries::number_taken(&state.db, summary.unit_id, fields.identity_number.as_deref(), Some(id)).await? {
+        errors.add("identity_number", NUMBER_TAKEN);
+        return page(form, errors, None, units).refused();
+    }
 
     let mut tx = state.db.begin().await?;
     let saved = match queries::update(&mut tx, id, base_version, &fields, current.user.id, now).await {
@@ -432,6 +462,7 @@ async fn update(
             version: summary.version.to_string(),
             ..form
         };
+        access::log(&state.db, &current.user, &[id], Action::View, now).await?;
         return page(form, errors, Some(conflict), units).refused();
     }
     audit::Entry::new(Some(current.user.id), "participant_updated")

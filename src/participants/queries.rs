@@ -2,7 +2,7 @@
 
 use super::form::ParticipantFields;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
 pub type Tx<'a> = Transaction<'a, Postgres>;
 
@@ -39,6 +39,19 @@ pub async fn insert(tx: &mut Tx<'_>, unit_id: i64, f: &ParticipantFields, by: i6
     .await?;
     save_version(tx, id, by, now).await?;
     Ok(id)
+}
+
+/// Whether another participant of the unit already has this number.
+pub async fn number_taken(db: &PgPool, unit_id: i64, number: Option<&str>, except: Option<i64>) -> Result<bool, sqlx::Error> {
+    let Some(number) = number else { return Ok(false) };
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM participants WHERE unit_id = $1 AND identity_number = $2 AND id <> coalesce($3::bigint, 0)) AS "taken!""#,
+        unit_id,
+        number,
+        except
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// Updates a participant if it is still at `version`; returns false when
@@ -177,6 +190,7 @@ pub async fn summary(db: &PgPool, id: i64) -> Result<Option<Summary>, sqlx::Erro
 }
 
 /// A row of the participant list: the number only masked.
+#[derive(sqlx::FromRow)]
 pub struct ListRow {
     pub id: i64,
     pub first_name: String,
@@ -188,7 +202,6 @@ pub struct ListRow {
     pub has_home_support: bool,
     pub unit_name: String,
     pub key_worker: Option<String>,
-    pub total: i64,
 }
 
 /// Filters for the list; `None` means "any".
@@ -198,45 +211,87 @@ pub struct ListFilter {
     pub status: Option<String>,
     pub key_worker: Option<i64>,
     pub home_support: Option<bool>,
-    /// Lower-cased LIKE pattern on "first last", e.g. `%anna%berg%`.
-    pub name_pattern: Option<String>,
-    /// LIKE patterns on the 12-digit number, e.g. `19640823%`.
-    pub number_patterns: Option<Vec<String>>,
+    /// Lower-cased words that must each occur in "first last" (any order).
+    pub name_words: Vec<String>,
+    /// Exact stored numbers (12 digits, or a reservnummer as typed).
+    pub numbers: Vec<String>,
+    /// Prefixes of the 12-digit number (a birth date typed alone).
+    pub number_prefixes: Vec<String>,
+}
+
+impl ListFilter {
+    /// Whether anything narrows the list (such a list is a search, and logged).
+    pub fn is_search(&self) -> bool {
+        self.status.is_some()
+            || self.key_worker.is_some()
+            || self.home_support.is_some()
+            || !self.name_words.is_empty()
+            || !self.numbers.is_empty()
+            || !self.number_prefixes.is_empty()
+    }
+
+    /// The WHERE clause, with only the conditions in use: each query gets a
+    /// plan that fits it (no `$x IS NULL OR …` that defeats the indexes).
+    fn push_where(&self, qb: &mut QueryBuilder<Postgres>) {
+        qb.push(" WHERE p.unit_id = ANY(").push_bind(self.units.clone()).push(")");
+        if let Some(status) = &self.status {
+            qb.push(" AND p.status = ").push_bind(status.clone());
+        }
+        if let Some(key_worker) = self.key_worker {
+            qb.push(" AND EXISTS (SELECT 1 FROM key_worker_assignments kf WHERE kf.participant_id = p.id AND kf.to_on IS NULL AND kf.user_id = ")
+                .push_bind(key_worker)
+                .push(")");
+        }
+        if let Some(home_support) = self.home_support {
+            qb.push(" AND p.has_home_support = ").push_bind(home_support);
+        }
+        // Each word is a LIKE the trigram index answers; a single word may
+        // also be a reservnummer typed as it is stored.
+        if !self.name_words.is_empty() {
+            qb.push(" AND ((TRUE");
+            for word in &self.name_words {
+                qb.push(" AND p.search_name LIKE ").push_bind(format!("%{word}%"));
+            }
+            qb.push(")");
+            if !self.numbers.is_empty() {
+                qb.push(" OR p.identity_number = ANY(").push_bind(self.numbers.clone()).push(")");
+            }
+            qb.push(")");
+        } else if !self.numbers.is_empty() || !self.number_prefixes.is_empty() {
+            qb.push(" AND (p.identity_number = ANY(").push_bind(self.numbers.clone()).push(")");
+            for prefix in &self.number_prefixes {
+                qb.push(" OR p.identity_number LIKE ").push_bind(format!("{prefix}%"));
+            }
+            qb.push(")");
+        }
+    }
 }
 
 pub const PAGE_SIZE: i64 = 25;
 
-/// One page of participants, with the total count of matches. The name
-/// pattern is served by the trigram index, the unit order by
-/// participants_unit_list_idx.
+/// How many participants match.
+pub async fn count(db: &PgPool, filter: &ListFilter) -> Result<i64, sqlx::Error> {
+    let mut qb = QueryBuilder::new("SELECT count(*) FROM participants p");
+    filter.push_where(&mut qb);
+    qb.build_query_scalar().fetch_one(db).await
+}
+
+/// One page of participants in name order.
 pub async fn list(db: &PgPool, filter: &ListFilter, page: i64) -> Result<Vec<ListRow>, sqlx::Error> {
-    sqlx::query_as!(
-        ListRow,
-        r#"SELECT p.id, p.first_name, p.last_name, p.identity_kind, p.identity_number, p.birth_date, p.status, p.has_home_support,
-                  u.name AS unit_name, kw.name AS "key_worker?", count(*) OVER () AS "total!"
-           FROM participants p
-           JOIN units u ON u.id = p.unit_id
-           LEFT JOIN key_worker_assignments k ON k.participant_id = p.id AND k.to_on IS NULL
-           LEFT JOIN users kw ON kw.id = k.user_id
-           WHERE p.unit_id = ANY($1)
-             AND ($2::text IS NULL OR p.status = $2)
-             AND ($3::bigint IS NULL OR k.user_id = $3)
-             AND ($4::boolean IS NULL OR p.has_home_support = $4)
-             AND ($5::text IS NULL OR p.search_name LIKE $5)
-             AND ($6::text[] IS NULL OR p.identity_number LIKE ANY($6))
-           ORDER BY p.last_name, p.first_name, p.id
-           LIMIT $7 OFFSET $8"#,
-        &filter.units,
-        filter.status,
-        filter.key_worker,
-        filter.home_support,
-        filter.name_pattern,
-        filter.number_patterns.as_deref(),
-        PAGE_SIZE,
-        (page.max(1) - 1) * PAGE_SIZE
-    )
-    .fetch_all(db)
-    .await
+    let mut qb = QueryBuilder::new(
+        "SELECT p.id, p.first_name, p.last_name, p.identity_kind, p.identity_number, p.birth_date, p.status, p.has_home_support,
+                u.name AS unit_name, kw.name AS key_worker
+         FROM participants p
+         JOIN units u ON u.id = p.unit_id
+         LEFT JOIN key_worker_assignments k ON k.participant_id = p.id AND k.to_on IS NULL
+         LEFT JOIN users kw ON kw.id = k.user_id",
+    );
+    filter.push_where(&mut qb);
+    qb.push(" ORDER BY p.last_name, p.first_name, p.id LIMIT ")
+        .push_bind(PAGE_SIZE)
+        .push(" OFFSET ")
+        .push_bind((page.max(1) - 1) * PAGE_SIZE);
+    qb.build_query_as().fetch_all(db).await
 }
 
 /// Staff of the given units, for choosing a kontaktman and filtering by one.

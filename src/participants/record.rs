@@ -403,6 +403,26 @@ async fn change_status(
         errors.add("status", "Välj status.");
     }
     let on = required_date(&typed.status_on).map_err(|m| errors.add("status_on", m)).ok();
+    // The history stays in order: a change is dated today or earlier, and not before the last one.
+    let latest = sqlx::query_scalar!(
+        "SELECT max(effective_on) FROM participant_status_events WHERE participant_id = $1",
+        id
+    )
+    .fetch_one(&state.db)
+    .await?;
+    if let Some(on) = on {
+        if on > state.clock.today() {
+            errors.add("status_on", "Datumet kan inte ligga i framtiden.");
+        } else if latest.is_some_and(|latest| on < latest) {
+            errors.add("status_on", "Datumet kan inte vara före den senaste statusändringen.");
+        }
+    }
+    let current_status = sqlx::query_scalar!("SELECT status FROM participants WHERE id = $1", id)
+        .fetch_one(&state.db)
+        .await?;
+    if status.is_some_and(|s| s.code() == current_status) {
+        errors.add("status", "Deltagaren har redan den statusen.");
+    }
     let end_reason = EndReason::parse(&typed.end_reason);
     if status == Some(ParticipantStatus::Ended) && end_reason.is_none() {
         errors.add("end_reason", "Välj avslutsorsak.");
@@ -471,6 +491,15 @@ async fn assign_key_worker(
     let from = required_date(&typed.key_worker_from)
         .map_err(|m| errors.add("key_worker_from", m))
         .ok();
+    if from.is_some_and(|f| f > state.clock.today()) {
+        errors.add("key_worker_from", "Datumet kan inte ligga i framtiden.");
+    }
+    let status = sqlx::query_scalar!("SELECT status FROM participants WHERE id = $1", id)
+        .fetch_one(&state.db)
+        .await?;
+    if status == ParticipantStatus::Ended.code() {
+        errors.add("key_worker_id", "Deltagaren är avslutad. Registrera återkomsten först.");
+    }
     let current_period = sqlx::query!(
         "SELECT user_id, from_on FROM key_worker_assignments WHERE participant_id = $1 AND to_on IS NULL",
         id
@@ -497,7 +526,7 @@ async fn assign_key_worker(
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!(
+    let inserted = sqlx::query!(
         "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5)",
         id,
         user_id,
@@ -506,7 +535,20 @@ async fn assign_key_worker(
         now
     )
     .execute(&mut *tx)
-    .await?;
+    .await;
+    if let Err(err) = inserted {
+        // Periods may not overlap (an exclusion constraint), nor two be current at once.
+        let overlap = matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01") || db.is_unique_violation());
+        if !overlap {
+            return Err(err.into());
+        }
+        drop(tx);
+        errors.add(
+            "key_worker_from",
+            "Perioden krockar med en tidigare kontaktman. Välj ett senare datum.",
+        );
+        return render_show(&state, &current, id, unit_id, "key_worker", errors, typed).await;
+    }
     audit::Entry::new(Some(current.user.id), "key_worker_assigned")
         .record("participant", id)
         .details(&format!("användare {user_id}"))
@@ -538,6 +580,9 @@ async fn add_home_support(
     let unit_id = access::authorize(&state.db, &current.user, id, now).await?;
     let mut errors = FieldErrors::default();
     let from = required_date(&typed.support_from).map_err(|m| errors.add("support_from", m)).ok();
+    if from.is_some_and(|f| f > state.clock.today()) {
+        errors.add("support_from", "Datumet kan inte ligga i framtiden.");
+    }
     let has_support = match typed.has_support.as_str() {
         "yes" => Some(true),
         "no" => Some(false),

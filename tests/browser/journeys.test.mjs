@@ -98,3 +98,31 @@ for (const role of ["admin", "manager", "staff"]) {
     await context.close();
   });
 }
+
+test("registering a participant: a missing reason is explained, fixed, and the personakt opens", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = watch(page);
+  await signIn(page, app.baseUrl, DEMO_USERS.staff, DEMO_PASSWORD);
+  await page.goto(`${app.baseUrl}/participants/new`);
+  await page.getByLabel(/^Förnamn/).fill("Vera");
+  await page.getByLabel(/^Efternamn/).fill("Testsson");
+  await page.getByLabel(/^Typ av nummer/).selectOption("none");
+  await page.getByLabel(/^Födelsedatum/).fill("1990-05-17");
+  await page.getByLabel(/^Kön/).selectOption("woman");
+  await page.locator("#f-resident-no").check();
+  await page.getByLabel(/^Kontaktväg/).selectOption("primary_care");
+  await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name: "Registrera" }).click()]);
+  await page.waitForFunction(() => document.activeElement?.id === "f-non_resident_reason");
+  assert.match(squash(await page.locator("#f-non_resident_reason-error").textContent()), /folkbokförd i kommunen/);
+  assert.equal(await page.locator("#f-first_name").inputValue(), "Vera");
+  assert.equal(await page.locator("#f-birth_date").inputValue(), "1990-05-17");
+
+  await page.locator("#f-non_resident_reason").fill("Skriven i grannkommunen, undantag enligt beslut");
+  await Promise.all([page.waitForURL(/\/participants\/\d+$/), page.getByRole("button", { name: "Registrera" }).click()]);
+  assert.equal(await page.locator("h1").innerText(), "Vera Testsson");
+  await page.screenshot({ path: path.join(artifacts, "personakt-staff.png"), fullPage: true });
+  // The refused form is answered 422 on purpose; Chromium notes that in the console.
+  assert.deepEqual(problems.filter((p) => !p.includes("status of 422")), []);
+  await context.close();
+});
