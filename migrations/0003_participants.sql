@@ -62,6 +62,8 @@ CREATE INDEX participants_name_trgm_idx ON participants USING gin (search_name g
 CREATE INDEX participants_number_prefix_idx ON participants (identity_number text_pattern_ops) WHERE identity_number IS NOT NULL;
 -- The list is in name order across the user's units: walk this index and stop after a page.
 CREATE INDEX participants_name_order_idx ON participants (last_name, first_name, id);
+-- Counting a unit's participants (by status, by boendestöd) from the index alone.
+CREATE INDEX participants_unit_status_idx ON participants (unit_id, status, has_home_support);
 
 -- Every saved state of a participant's own fields, so a refused stale edit
 -- can show what the other person changed, and who.
