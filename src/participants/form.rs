@@ -163,7 +163,17 @@ impl ParticipantForm {
         }
 
         if Gender::parse(&self.gender).is_none() {
-            errors.add("gender", "Välj kön för statistiken (eller ”annat eller ej angivet”).");
+            // The number may suggest, never decide: the user still chooses.
+            match identity_number.as_deref().and_then(identity::suggested_gender) {
+                Some(suggested) => errors.add(
+                    "gender",
+                    format!(
+                        "Välj kön för statistiken. Numret tyder på ”{}”, men välj det personen själv uppger.",
+                        suggested.label().to_lowercase()
+                    ),
+                ),
+                None => errors.add("gender", "Välj kön för statistiken (eller ”annat eller ej angivet”)."),
+            }
         }
         let phone = optional_text(&self.phone, 40).map_err(|m| errors.add("phone", m)).ok();
         let email = optional_text(&self.email, 254).map_err(|m| errors.add("email", m)).ok();
@@ -367,6 +377,17 @@ mod tests {
             ..form
         };
         assert!(form.validate(today(), &mut errors).is_some(), "18 today is fine: {errors:?}");
+    }
+
+    #[test]
+    fn a_missing_gender_is_asked_for_with_the_number_as_a_hint_only() {
+        let mut errors = FieldErrors::default();
+        let form = ParticipantForm {
+            gender: String::new(),
+            ..filled()
+        };
+        assert!(form.validate(today(), &mut errors).is_none(), "never derived silently");
+        assert!(errors.get("gender").contains("Numret tyder på ”man”"), "{}", errors.get("gender"));
     }
 
     #[test]

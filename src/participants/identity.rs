@@ -145,6 +145,20 @@ fn luhn_valid(ten: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// The legal gender a personnummer encodes (odd second-to-last digit: man),
+/// offered as a suggestion only; `None` for anything but 12 digits.
+pub fn suggested_gender(digits: &str) -> Option<super::model::Gender> {
+    let digit = digits
+        .as_bytes()
+        .get(10)
+        .filter(|_| digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit()))?;
+    Some(if (digit - b'0') % 2 == 1 {
+        super::model::Gender::Man
+    } else {
+        super::model::Gender::Woman
+    })
+}
+
 /// As shown in lists: the birth part only, YYMMDD-XXXX.
 pub fn masked(kind: &str, number: Option<&str>) -> String {
     match (IdentityKind::parse(kind), number) {
@@ -254,6 +268,14 @@ mod tests {
         assert_eq!(pnr("640823323").unwrap_err(), "Numret ska ha 10 eller 12 siffror.");
         assert_eq!(pnr("64082a3234").unwrap_err(), "Numret ska ha 10 eller 12 siffror.");
         assert_eq!(pnr("19640823+3234").unwrap_err(), "Plustecken används bara med tiosiffrigt nummer.");
+    }
+
+    #[test]
+    fn the_number_suggests_a_gender() {
+        use super::super::model::Gender;
+        assert_eq!(suggested_gender("196408233234"), Some(Gender::Man));
+        assert_eq!(suggested_gender("198001018129"), Some(Gender::Woman));
+        assert_eq!(suggested_gender("RES-1"), None);
     }
 
     #[test]
