@@ -12,6 +12,7 @@ pub mod error;
 pub mod home;
 pub mod jobs;
 pub mod participants;
+pub mod plans;
 pub mod state;
 pub mod units;
 pub mod users;
