@@ -32,7 +32,12 @@ export function watch(page) {
     if (msg.type() === "error") problems.push(`console: ${msg.text()}`);
   });
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-  page.on("requestfailed", (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ""}`));
+  page.on("requestfailed", (req) => {
+    const error = req.failure()?.errorText ?? "";
+    // ERR_ABORTED: the browser itself cancelled the request because the page
+    // moved on (a form was sent, a link followed) — not a failure of the app.
+    if (error !== "net::ERR_ABORTED") problems.push(`request failed: ${req.url()} ${error}`);
+  });
   page.on("response", (res) => {
     if (res.status() >= 500) problems.push(`${res.status()} from ${res.url()}`);
   });
