@@ -738,3 +738,32 @@ async fn a_reservnummer_is_found_by_search(db: PgPool) {
     let found = Page::from(staff.submit("/participants", "/participants/search", &[("q", "RES-4711")]).await).await;
     assert_eq!(found.count("tbody tr"), 1);
 }
+
+#[sqlx::test]
+async fn the_plain_list_pages_through_everyone_without_counting(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    sqlx::query(
+        "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, birth_date, gender, resident, referral_source, created_at, updated_at)
+         SELECT $1, 'Person', 'Namn' || lpad(g::text, 2, '0'), 'none', DATE '1980-01-01', 'woman', true, 'self', now(), now()
+         FROM generate_series(1, 30) AS g",
+    )
+    .bind(unit)
+    .execute(&db)
+    .await
+    .unwrap();
+    let first = staff.get_page("/participants").await;
+    assert_eq!(first.count("tbody tr"), 25);
+    assert_eq!(first.text(".result-count"), "Sida 1.");
+    assert_eq!(first.attr("nav.pager a", "href").as_deref(), Some("/participants?page=2"));
+    let second = staff.get_page("/participants?page=2").await;
+    assert_eq!(
+        second.texts("tbody tr td:first-child").first().map(String::as_str),
+        Some("Namn26, Person")
+    );
+    assert_eq!(second.count("tbody tr"), 5);
+    assert_eq!(second.texts("nav.pager a"), vec!["Föregående sida".to_string()]);
+    // A plain list is not a search: nothing is logged for it.
+    assert_eq!(count(&db, "SELECT count(*) FROM access_log").await, 0);
+}

@@ -67,9 +67,11 @@ struct ListPage {
     /// Where the GET pages of this list live.
     base_path: &'static str,
     rows: Vec<ListRow>,
-    total: i64,
+    /// Known for searches; the plain list is not counted.
+    total: Option<i64>,
+    has_next: bool,
     page: i64,
-    pages: i64,
+    pages: Option<i64>,
     filter: FilterForm,
     staff: Vec<StaffChoice>,
     statuses: &'static [ParticipantStatus],
@@ -184,27 +186,35 @@ async fn render_list(
     let staff = queries::staff_of_units(&state.db, &units).await?;
     let searched = !filter_form.q.trim().is_empty();
     let mut page = filter_form.page();
-    let (rows, total, error) = match filter_form.to_filter(units) {
+    let (rows, total, has_next, error) = match filter_form.to_filter(units) {
         Ok(filter) => {
-            let total = queries::count(&state.db, &filter).await?;
-            // A page past the end shows the last page.
-            let last = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-            page = page.min(last);
-            let rows = queries::list(&state.db, &filter, page).await?;
+            // Counting every participant of a unit is the costliest part of
+            // the plain list, and tells little: only searches are counted.
+            let total = if filter.is_search() {
+                Some(queries::count(&state.db, &filter).await?)
+            } else {
+                None
+            };
+            if let Some(total) = total {
+                // A page past the end shows the last page.
+                page = page.min(((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1));
+            }
+            let (rows, has_next) = queries::list(&state.db, &filter, page).await?;
             // A list narrowed by a term or a filter is a search: the people it shows are logged.
             if filter.is_search() && !rows.is_empty() {
                 let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
                 access::log(&state.db, &current.user, &ids, Action::Search, state.clock.now()).await?;
             }
-            (rows, total, "")
+            (rows, total, has_next, "")
         }
-        Err(message) => (Vec::new(), 0, message),
+        Err(message) => (Vec::new(), Some(0), false, message),
     };
     let page = ListPage {
         layout: Layout::new(&current.ctx, section),
         heading,
         base_path,
-        pages: (total + PAGE_SIZE - 1) / PAGE_SIZE,
+        pages: total.map(|t| (t + PAGE_SIZE - 1) / PAGE_SIZE),
+        has_next,
         rows,
         total,
         page,

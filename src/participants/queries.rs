@@ -276,18 +276,20 @@ pub async fn count(db: &PgPool, filter: &ListFilter) -> Result<i64, sqlx::Error>
     qb.build_query_scalar().fetch_one(db).await
 }
 
-/// One page of participants in name order. The page is chosen first, on
+/// One page of participants in name order, and whether another page follows.
+/// The page is chosen first, on
 /// the participants table alone; the unit and kontaktman are joined to its
 /// 25 rows only, so a later page costs little more than the first.
-pub async fn list(db: &PgPool, filter: &ListFilter, page: i64) -> Result<Vec<ListRow>, sqlx::Error> {
+pub async fn list(db: &PgPool, filter: &ListFilter, page: i64) -> Result<(Vec<ListRow>, bool), sqlx::Error> {
     let mut qb = QueryBuilder::new(
         "SELECT p.id, p.first_name, p.last_name, p.identity_kind, p.identity_number, p.birth_date, p.status, p.has_home_support,
                 u.name AS unit_name, kw.name AS key_worker
          FROM (SELECT p.* FROM participants p",
     );
     filter.push_where(&mut qb);
+    // One row more than a page: if it comes, there is a next page.
     qb.push(" ORDER BY p.last_name, p.first_name, p.id LIMIT ")
-        .push_bind(PAGE_SIZE)
+        .push_bind(PAGE_SIZE + 1)
         .push(" OFFSET ")
         .push_bind((page.max(1) - 1) * PAGE_SIZE);
     qb.push(
@@ -297,7 +299,10 @@ pub async fn list(db: &PgPool, filter: &ListFilter, page: i64) -> Result<Vec<Lis
          LEFT JOIN users kw ON kw.id = k.user_id
          ORDER BY p.last_name, p.first_name, p.id",
     );
-    qb.build_query_as().fetch_all(db).await
+    let mut rows: Vec<ListRow> = qb.build_query_as().fetch_all(db).await?;
+    let has_next = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok((rows, has_next))
 }
 
 /// Staff of the given units, for choosing a kontaktman and filtering by one.
