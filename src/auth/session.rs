@@ -61,7 +61,9 @@ pub async fn load(
 ) -> Result<SessionState, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT s.csrf_token, s.created_at, s.last_seen_at, s.flash,
-                  u.id, u.name, u.email, u.job_title, u.role AS "role: Role", u.active
+                  u.id, u.name, u.email, u.job_title, u.role AS "role: Role", u.active,
+                  array(SELECT m.unit_id FROM unit_memberships m JOIN units un ON un.id = m.unit_id
+                        WHERE m.user_id = u.id AND un.active ORDER BY un.name) AS "unit_ids!"
            FROM sessions s JOIN users u ON u.id = s.user_id
            WHERE s.token_hash = $1"#,
         &hash[..]
@@ -85,6 +87,7 @@ pub async fn load(
             email: row.email,
             job_title: row.job_title,
             role: row.role,
+            unit_ids: row.unit_ids,
         },
         csrf_token: row.csrf_token,
         flash: row.flash,

@@ -36,16 +36,6 @@ impl Action {
     }
 }
 
-/// The units whose participants `user` may see.
-pub async fn user_units(db: &PgPool, user_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar!(
-        "SELECT m.unit_id FROM unit_memberships m JOIN units u ON u.id = m.unit_id WHERE m.user_id = $1 AND u.active ORDER BY u.name",
-        user_id
-    )
-    .fetch_all(db)
-    .await
-}
-
 /// Lets `user` reach participant `id`, returning its unit; a participant of
 /// another unit is refused with 403 and the attempt is logged.
 pub async fn authorize(db: &PgPool, user: &SessionUser, participant_id: i64, now: DateTime<Utc>) -> AppResult<i64> {
@@ -160,7 +150,7 @@ pub async fn page(
     if !filter.participant.trim().is_empty() && participant.is_none() {
         errors.add("participant", "Ange deltagarens löpnummer (siffror).");
     }
-    let units = user_units(&state.db, current.user.id).await?;
+    let units = current.user.unit_ids.clone();
     let tz = chrono_tz::Europe::Stockholm;
     let start = from
         .and_then(|d| d.and_hms_opt(0, 0, 0))

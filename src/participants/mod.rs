@@ -182,7 +182,7 @@ async fn render_list(
     section: &'static str,
     base_path: &'static str,
 ) -> AppResult<Response> {
-    let units = access::user_units(&state.db, current.user.id).await?;
+    let units = current.user.unit_ids.clone();
     let staff = queries::staff_of_units(&state.db, &units).await?;
     let searched = !filter_form.q.trim().is_empty();
     let mut page = filter_form.page();

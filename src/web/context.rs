@@ -14,6 +14,8 @@ pub struct SessionUser {
     pub email: String,
     pub job_title: String,
     pub role: Role,
+    /// The active units the user belongs to: whose participants they may see.
+    pub unit_ids: Vec<i64>,
 }
 
 /// Per-request facts set by `web::middleware::session`.
