@@ -178,6 +178,19 @@ async fn staff_cannot_open_participants_of_other_units_and_the_attempt_is_logged
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // Every other form on the record is refused the same way, with well-formed input.
+    let forms: [(&str, &[(&str, &str)]); 6] = [
+        ("edit", &[("first_name", "X"), ("version", "1")]),
+        ("status", &[("status", "dormant"), ("status_on", "2026-03-02")]),
+        ("key-worker", &[("key_worker_from", "2026-03-02")]),
+        ("home-support", &[("support_from", "2026-03-01"), ("has_support", "yes")]),
+        ("relatives", &[("relative_kind", "relative"), ("relative_name", "X")]),
+        ("consents", &[("consent_scope", "psychiatry"), ("consent_given", "2026-03-01")]),
+    ];
+    for (action, fields) in forms {
+        let response = at_ryd.submit("/", &format!("/participants/{id}/{action}"), fields).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{action}");
+    }
     let denied: i64 =
         sqlx::query_scalar("SELECT count(*) FROM access_log WHERE action = 'denied' AND user_id = $1 AND participant_id = $2")
             .bind(ryd_user)
@@ -185,7 +198,12 @@ async fn staff_cannot_open_participants_of_other_units_and_the_attempt_is_logged
             .fetch_one(&db)
             .await
             .unwrap();
-    assert_eq!(denied, 4);
+    assert_eq!(denied, 10);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM participant_status_events").await,
+        1,
+        "nothing written"
+    );
     assert_eq!(count(&db, "SELECT count(*) FROM journal_notes").await, 0);
     // Nor do they show up in the other unit's list or search.
     assert_eq!(at_ryd.get_page("/participants").await.count("tbody tr"), 0);
