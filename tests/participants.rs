@@ -785,3 +785,46 @@ async fn the_plain_list_pages_through_everyone_without_counting(db: PgPool) {
     // A plain list is not a search: nothing is logged for it.
     assert_eq!(count(&db, "SELECT count(*) FROM access_log").await, 0);
 }
+
+#[sqlx::test]
+async fn a_refused_correction_keeps_the_text_and_says_why_beside_the_field(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    let path = format!("/participants/{id}");
+    staff
+        .submit(
+            &path,
+            &format!("{path}/journal"),
+            &[("note_event_on", "2026-03-01"), ("note_type", "event"), ("note_body", "Original.")],
+        )
+        .await;
+    let note: i64 = sqlx::query_scalar("SELECT id FROM journal_notes").fetch_one(&db).await.unwrap();
+    let response = staff
+        .submit(
+            &path,
+            &format!("{path}/journal/{note}/correct"),
+            &[("body", "Rättad text som skrevs."), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Page::from(response).await;
+    assert_eq!(
+        page.text(&format!("#correct-{note}-reason-error")),
+        "Fel: Skriv varför anteckningen rättas."
+    );
+    assert_eq!(page.text(&format!("#correct-{note}-body")), "Rättad text som skrevs.");
+    assert_eq!(page.attr(&format!("#note-{note} details"), "open").as_deref(), Some(""));
+    assert_eq!(count(&db, "SELECT count(*) FROM journal_notes").await, 1);
+    let dispute = staff
+        .submit(&path, &format!("{path}/journal/{note}/dispute"), &[("body", "")])
+        .await;
+    assert_eq!(dispute.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        Page::from(dispute)
+            .await
+            .text(&format!("#dispute-{note}-body-error"))
+            .contains("oriktigt")
+    );
+}

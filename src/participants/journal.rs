@@ -10,7 +10,7 @@ use crate::audit;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::form::{FieldErrors, FormData, optional_text, required_date};
+use crate::web::form::{FieldErrors, FormData, required_date};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -187,6 +187,30 @@ async fn note_of(db: &PgPool, participant_id: i64, note_id: i64) -> AppResult<(N
     Ok((row.event_on, row.note_type))
 }
 
+/// A refused correction or dispute: the personakt again, the note's form
+/// open, the message beside the field and the text as typed.
+async fn refuse(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i64,
+    note_id: i64,
+    field: &'static str,
+    message: &str,
+    form: CorrectionForm,
+) -> AppResult<Response> {
+    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+    let mut errors = FieldErrors::default();
+    errors.add(field, message);
+    let typed = Typed {
+        note_id: note_id.to_string(),
+        correct_body: form.body,
+        correct_reason: form.reason,
+        ..Typed::default()
+    };
+    let which = if field == "dispute_body" { "dispute" } else { "correction" };
+    super::record::render_show(state, current, id, unit_id, which, errors, typed).await
+}
+
 async fn correct(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -195,46 +219,44 @@ async fn correct(
 ) -> AppResult<Response> {
     access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
     let (event_on, note_type) = note_of(&state.db, id, note_id).await?;
-    let body = form.body.trim();
-    let reason = optional_text(&form.reason, 1000).unwrap_or_default();
+    let body = form.body.trim().to_string();
+    let reason = form.reason.trim().to_string();
     let problem = if body.is_empty() {
-        Some("Skriv den rättade texten.")
+        Some(("correct_body", "Skriv den rättade texten."))
     } else if body.chars().count() > 20_000 {
-        Some("Den rättade texten får ha högst 20 000 tecken.")
-    } else if form.reason.trim().is_empty() {
-        Some("Skriv varför anteckningen rättas.")
-    } else if form.reason.trim().chars().count() > 1000 {
-        Some("Skälet får ha högst 1 000 tecken.")
+        Some(("correct_body", "Den rättade texten får ha högst 20 000 tecken."))
+    } else if reason.is_empty() {
+        Some(("correct_reason", "Skriv varför anteckningen rättas."))
+    } else if reason.chars().count() > 1000 {
+        Some(("correct_reason", "Skälet får ha högst 1 000 tecken."))
     } else {
         None
     };
-    let outcome = match problem {
-        Some(problem) => Err(problem),
-        None => {
-            let note_type = NoteType::parse(&note_type).unwrap_or(NoteType::Other);
-            let disputes = if note_type == NoteType::Disputed {
-                sqlx::query_scalar!("SELECT disputes_id FROM journal_notes WHERE id = $1", note_id)
-                    .fetch_one(&state.db)
-                    .await?
-            } else {
-                None
-            };
-            let note = NewNote {
-                participant_id: id,
-                event_on,
-                note_type,
-                body,
-                corrects: Some((note_id, &reason)),
-                disputes,
-            };
-            insert(&state, &current, note).await?
-        }
+    if let Some((field, message)) = problem {
+        return refuse(&state, &current, id, note_id, field, message, form).await;
+    }
+    let note_type = NoteType::parse(&note_type).unwrap_or(NoteType::Other);
+    let disputes = if note_type == NoteType::Disputed {
+        sqlx::query_scalar!("SELECT disputes_id FROM journal_notes WHERE id = $1", note_id)
+            .fetch_one(&state.db)
+            .await?
+    } else {
+        None
     };
-    let message = match outcome {
-        Ok(_) => "Anteckningen är rättad. Originalet finns kvar, överstruket.",
-        Err(problem) => problem,
+    let note = NewNote {
+        participant_id: id,
+        event_on,
+        note_type,
+        body: &body,
+        corrects: Some((note_id, &reason)),
+        disputes,
     };
-    current.flash(&state.db, message).await?;
+    if let Err(message) = insert(&state, &current, note).await? {
+        return refuse(&state, &current, id, note_id, "correct_body", message, form).await;
+    }
+    current
+        .flash(&state.db, "Anteckningen är rättad. Originalet finns kvar, överstruket.")
+        .await?;
     Ok(Redirect::to(&format!("/participants/{id}#note-{note_id}")).into_response())
 }
 
@@ -246,18 +268,24 @@ async fn dispute(
 ) -> AppResult<Response> {
     access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
     note_of(&state.db, id, note_id).await?;
-    let body = form.body.trim();
+    let body = form.body.trim().to_string();
     if body.is_empty() || body.chars().count() > 20_000 {
-        current
-            .flash(&state.db, "Skriv vad den enskilde anser är oriktigt (högst 20 000 tecken).")
-            .await?;
-        return Ok(Redirect::to(&format!("/participants/{id}#note-{note_id}")).into_response());
+        return refuse(
+            &state,
+            &current,
+            id,
+            note_id,
+            "dispute_body",
+            "Skriv vad den enskilde anser är oriktigt (högst 20 000 tecken).",
+            form,
+        )
+        .await;
     }
     let note = NewNote {
         participant_id: id,
         event_on: state.clock.today(),
         note_type: NoteType::Disputed,
-        body,
+        body: &body,
         corrects: None,
         disputes: Some(note_id),
     };

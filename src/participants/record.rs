@@ -193,6 +193,10 @@ pub struct Typed {
     pub note_event_on: String,
     pub note_type: String,
     pub note_body: String,
+    /// The note a refused correction or dispute was about, and what was typed.
+    pub note_id: String,
+    pub correct_body: String,
+    pub correct_reason: String,
 }
 
 impl ShowPage {
@@ -230,6 +234,10 @@ impl ShowPage {
     }
     fn error(&self, form: &str, field: &str) -> &str {
         if self.form_in_error == form { self.errors.get(field) } else { "" }
+    }
+    /// Whether the refused correction or dispute form (`which`) belongs to note `id`.
+    fn note_in_error(&self, which: &str, id: &i64) -> bool {
+        self.form_in_error == which && self.typed.note_id == id.to_string()
     }
     fn statuses(&self) -> &'static [ParticipantStatus] {
         ParticipantStatus::ALL
