@@ -189,16 +189,17 @@ async fn note_of(db: &PgPool, participant_id: i64, note_id: i64) -> AppResult<(N
 
 /// A refused correction or dispute: the personakt again, the note's form
 /// open, the message beside the field and the text as typed.
+#[allow(clippy::too_many_arguments)]
 async fn refuse(
     state: &AppState,
     current: &CurrentUser,
     id: i64,
+    unit_id: i64,
     note_id: i64,
     field: &'static str,
     message: &str,
     form: CorrectionForm,
 ) -> AppResult<Response> {
-    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
     let mut errors = FieldErrors::default();
     errors.add(field, message);
     let typed = Typed {
@@ -217,7 +218,7 @@ async fn correct(
     Path((id, note_id)): Path<(i64, i64)>,
     FormData(form): FormData<CorrectionForm>,
 ) -> AppResult<Response> {
-    access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
     let (event_on, note_type) = note_of(&state.db, id, note_id).await?;
     let body = form.body.trim().to_string();
     let reason = form.reason.trim().to_string();
@@ -233,7 +234,7 @@ async fn correct(
         None
     };
     if let Some((field, message)) = problem {
-        return refuse(&state, &current, id, note_id, field, message, form).await;
+        return refuse(&state, &current, id, unit_id, note_id, field, message, form).await;
     }
     let note_type = NoteType::parse(&note_type).unwrap_or(NoteType::Other);
     let disputes = if note_type == NoteType::Disputed {
@@ -252,7 +253,7 @@ async fn correct(
         disputes,
     };
     if let Err(message) = insert(&state, &current, note).await? {
-        return refuse(&state, &current, id, note_id, "correct_body", message, form).await;
+        return refuse(&state, &current, id, unit_id, note_id, "correct_body", message, form).await;
     }
     current
         .flash(&state.db, "Anteckningen är rättad. Originalet finns kvar, överstruket.")
@@ -266,7 +267,7 @@ async fn dispute(
     Path((id, note_id)): Path<(i64, i64)>,
     FormData(form): FormData<CorrectionForm>,
 ) -> AppResult<Response> {
-    access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
     note_of(&state.db, id, note_id).await?;
     let body = form.body.trim().to_string();
     if body.is_empty() || body.chars().count() > 20_000 {
@@ -274,6 +275,7 @@ async fn dispute(
             &state,
             &current,
             id,
+            unit_id,
             note_id,
             "dispute_body",
             "Skriv vad den enskilde anser är oriktigt (högst 20 000 tecken).",
