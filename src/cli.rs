@@ -1,4 +1,4 @@
-//! The command line: `lotsen [serve|migrate|create-user|demo-data]`.
+//! The command line: `lotsen [serve|migrate|create-user|demo-data|remind]`.
 
 use crate::auth::{Role, password};
 use crate::clock::{Clock, SystemClock};
@@ -12,6 +12,7 @@ const USAGE: &str = "Användning:
   lotsen [serve]        starta webbservern (standard)
   lotsen migrate        uppdatera databasens schema
   lotsen demo-data      lägg in demodata (kan köras flera gånger)
+  lotsen remind         kör en runda av påminnelserna nu (servern gör det själv varje timme)
   lotsen create-user --email E --name N --role admin|manager|staff [--title T] [--unit ENHET]...
                         skapa en användare; lösenordet läses från terminalen eller standard in";
 
@@ -43,6 +44,21 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
             );
             for user in &crate::demo::USERS {
                 println!("  {:<26} {}", user.email, user.role.label());
+            }
+            Ok(())
+        }
+        "remind" => {
+            let db = crate::db::pool(&config)?;
+            crate::db::migrate(&db).await?;
+            let started = std::time::Instant::now();
+            match crate::reminders::sweep::run(&db, SystemClock.today(), SystemClock.now()).await? {
+                Some(report) => println!(
+                    "Påminnelser: {} nya, {} besvarade ({:.1} ms).",
+                    report.raised,
+                    report.cleared,
+                    started.elapsed().as_secs_f64() * 1000.0
+                ),
+                None => println!("En annan instans kör påminnelserna just nu."),
             }
             Ok(())
         }

@@ -20,6 +20,9 @@ pub struct Config {
     /// of `X-Forwarded-For` (only safe when the proxy always sets it).
     pub trust_forwarded_for: bool,
     pub static_dir: String,
+    /// How often the background task looks for follow-ups, renewals and
+    /// two-year limits that are due.
+    pub reminder_interval: Duration,
 }
 
 /// A bad value: the one line printed before start-up stops.
@@ -99,6 +102,12 @@ impl Config {
                 problem: format!("ogiltigt filter {log_filter:?}"),
             });
         }
+        let reminder_minutes = parse_with(
+            "LOTSEN_REMINDER_INTERVAL_MINUTES",
+            &parsed("LOTSEN_REMINDER_INTERVAL_MINUTES", "60"),
+            |v| v.parse::<u64>().ok().filter(|n| (1..=24 * 60).contains(n)),
+            "minuter, 1–1440",
+        )?;
         let static_dir = parsed("LOTSEN_STATIC_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/static"));
 
         Ok(Config {
@@ -112,6 +121,7 @@ impl Config {
             log_filter,
             trust_forwarded_for,
             static_dir,
+            reminder_interval: Duration::from_secs(reminder_minutes * 60),
         })
     }
 

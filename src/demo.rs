@@ -2,6 +2,7 @@
 //! it again changes nothing. Later features add their own demo records here.
 
 use crate::auth::{Role, password};
+use crate::plans::rules::Programme;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
@@ -82,6 +83,8 @@ pub async fn load(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
     }
     tx.commit().await?;
     load_participants(db, now).await?;
+    load_plans(db, now).await?;
+    crate::reminders::sweep::run(db, now.date_naive(), now).await?;
     Ok(())
 }
 
@@ -354,6 +357,290 @@ async fn load_participants(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()
             .execute(&mut *tx)
             .await?;
         }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One demo plan: who (by position among the candidates), which programme,
+/// hours, and where its next follow-up falls relative to today.
+struct DemoPlan {
+    programme: Programme,
+    hours: f64,
+    /// Days from today to the next follow-up (negative: overdue).
+    due_in: i64,
+    state: DemoState,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DemoState {
+    Active,
+    /// Active, set almost a year ago: the renewal is due.
+    RenewalDue,
+    /// Active since nearly two years: the limit is near.
+    NearLimit,
+    Queued,
+    Draft,
+    Ended(&'static str),
+}
+
+const EMPLOYERS: [(&str, &str, &str); 4] = [
+    ("Bageriet i Ryd", "556000-0001", "Karin Bagare"),
+    ("Cykelverkstan Linköping", "556000-0002", "Omar Mek"),
+    ("Stadsbiblioteket", "", "Lena Bok"),
+    ("Second hand Trappan", "802000-0004", "Pia Trappa"),
+];
+
+/// Plans in every state, so "Att göra", the waiting list and the personakt
+/// look alive at once: Team ISA full with one waiting, förstegsträning at
+/// 105 of 105 hours with one waiting, follow-ups on time, due soon and
+/// overdue, a renewal due, one person near two years, drafts and ended plans.
+async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
+    use DemoState::*;
+    let existing: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM plans"#).fetch_one(db).await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let today = now.date_naive();
+    let unit_id: i64 = sqlx::query_scalar!("SELECT id FROM units WHERE name = $1", UNITS[0])
+        .fetch_one(db)
+        .await?;
+    let staff: i64 = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'personal@lotsen.example'")
+        .fetch_one(db)
+        .await?;
+    let therapist: i64 = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'at@lotsen.example'")
+        .fetch_one(db)
+        .await?;
+    // Active people at the first unit with a kontaktman; the young first, for Team ISA.
+    let people = sqlx::query!(
+        r#"SELECT p.id, p.birth_date FROM participants p
+           JOIN key_worker_assignments k ON k.participant_id = p.id AND k.to_on IS NULL
+           WHERE p.unit_id = $1 AND p.status = 'active' ORDER BY p.birth_date DESC, p.id"#,
+        unit_id
+    )
+    .fetch_all(db)
+    .await?;
+    let (mut young, mut others): (Vec<_>, Vec<_>) = people
+        .iter()
+        .partition(|p| crate::plans::rules::team_isa_age_allowed(p.birth_date, today).is_ok());
+    let isa = |hours: f64, due_in: i64, state: DemoState| DemoPlan {
+        programme: Programme::TeamIsa,
+        hours,
+        due_in,
+        state,
+    };
+    let fst = |hours: f64, due_in: i64, state: DemoState| DemoPlan {
+        programme: Programme::FirstStep,
+        hours,
+        due_in,
+        state,
+    };
+    let team_isa = [
+        isa(20.0, 30, Active),
+        isa(15.0, 9, Active),
+        isa(25.0, -12, Active),
+        isa(10.0, 3, Active),
+        isa(16.0, 40, Active),
+        isa(12.5, -2, Active),
+        isa(8.0, 0, Queued),
+        isa(10.0, 0, Ended("employment")),
+    ];
+    let first_step = [
+        fst(20.0, 60, Active),
+        fst(15.0, 11, Active),
+        fst(10.0, -20, Active),
+        fst(12.5, 75, RenewalDue),
+        fst(8.0, 25, NearLimit),
+        fst(4.5, 5, Active),
+        fst(20.0, 80, Active),
+        fst(15.0, -1, Active),
+        fst(10.0, 0, Queued),
+        fst(6.0, 0, Draft),
+        fst(12.0, 0, Ended("studies")),
+        fst(8.0, 0, Ended("reinforced_cooperation")),
+    ];
+    let mut tx = db.begin().await?;
+    let mut employer_ids = Vec::new();
+    for (name, org, contact) in EMPLOYERS {
+        let id: i64 = sqlx::query_scalar!(
+            "INSERT INTO employers (name, organisation_number, contact_name, created_by, created_at) VALUES ($1, nullif($2, ''), $3, $4, $5) RETURNING id",
+            name,
+            org,
+            contact,
+            staff,
+            now
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        employer_ids.push(id);
+    }
+    let mut n = 0usize;
+    for plan in team_isa.iter().chain(first_step.iter()) {
+        let person = if plan.programme == Programme::TeamIsa {
+            young.pop()
+        } else {
+            others.pop().or_else(|| young.pop())
+        };
+        let Some(person) = person else { break };
+        n += 1;
+        let interval = plan.programme.follow_up_interval();
+        // Work back from when the next follow-up should fall.
+        let (set_on, held) = match plan.state {
+            RenewalDue => (
+                today - chrono::Duration::days(358),
+                Some(today + chrono::Duration::days(plan.due_in) - chrono::Duration::days(91)),
+            ),
+            NearLimit => (
+                today - chrono::Duration::days(690),
+                Some(today + chrono::Duration::days(plan.due_in) - chrono::Duration::days(91)),
+            ),
+            Ended(_) => (today - chrono::Duration::days(300), None),
+            _ => {
+                let due = today + chrono::Duration::days(plan.due_in);
+                let back = match interval {
+                    crate::plans::rules::Interval::Weeks(w) => due - chrono::Duration::weeks(i64::from(w)),
+                    crate::plans::rules::Interval::Months(m) => due.checked_sub_months(chrono::Months::new(m)).unwrap_or(due),
+                };
+                // Those due later than one interval have had a follow-up already.
+                if back > today - chrono::Duration::days(20) {
+                    (today - chrono::Duration::days(120), Some(back))
+                } else {
+                    (back, None)
+                }
+            }
+        };
+        let start_on = set_on;
+        let planned_end = match plan.state {
+            NearLimit => crate::plans::rules::last_allowed_day(start_on),
+            _ => start_on + chrono::Duration::days(365),
+        };
+        let limit = crate::plans::rules::limit_dates(&[], start_on);
+        let (status, ended_on, outcome) = match plan.state {
+            Ended(outcome) => ("ended", Some(today - chrono::Duration::days(15)), Some(outcome)),
+            Queued | Draft => ("draft", None, None),
+            _ => ("active", None, None),
+        };
+        let set = (status != "draft").then_some(set_on);
+        let next = set.map(|s| crate::plans::rules::next_follow_up_due(plan.programme, s, held));
+        let renewal = set.map(crate::plans::rules::renewal_due);
+        let employer = (plan.programme == Programme::TeamIsa && plan.state != Queued).then(|| employer_ids[n % employer_ids.len()]);
+        let id: i64 = sqlx::query_scalar!(
+            "INSERT INTO plans (participant_id, unit_id, programme, status, start_on, planned_end_on, weekly_hours, weekdays, methods,
+                                participation, summary, employer_id, supervisor, tasks, set_on, next_follow_up_on, renewal_due_on,
+                                limit_warning_on, limit_last_day, ended_on, outcome, created_by, created_at, updated_by, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7::float8::numeric, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                     $22, $23, $22, $23)
+             RETURNING id",
+            person.id,
+            unit_id,
+            plan.programme.code(),
+            status,
+            start_on,
+            planned_end,
+            plan.hours,
+            if n % 2 == 0 { 31i16 } else { 7i16 },
+            &if plan.programme == Programme::TeamIsa {
+                vec!["supported_employment".to_string(), "ips".to_string()]
+            } else {
+                vec!["esl".to_string(), "low_arousal".to_string()]
+            },
+            "Personen var med och formulerade målen och valde veckodagar själv.",
+            "Vill pröva att arbeta regelbundet och bygga upp uthållighet. Börjar med korta pass och ökar efter uppföljning.",
+            employer,
+            if employer.is_some() { "Handledare på plats" } else { "" },
+            if employer.is_some() {
+                "Plocka varor, enklare kundkontakt"
+            } else {
+                ""
+            },
+            set,
+            next,
+            renewal,
+            limit.warning_on,
+            limit.last_day,
+            ended_on,
+            outcome,
+            staff,
+            now
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if let (Some(held), "active" | "ended") = (held, status) {
+            let due = crate::plans::rules::next_follow_up_due(plan.programme, set_on, None);
+            sqlx::query!(
+                "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, staff_present, partners, notes,
+                                         weekly_hours_before, weekly_hours_after, next_due_on, recorded_by, recorded_at)
+                 VALUES ($1, $2, $3, true, 'Sami Stödpedagog', '{home_support}', 'Går bra. Fortsätter som planerat.',
+                         $4::float8::numeric, $4::float8::numeric, $5, $6, $7)",
+                id,
+                due.max(held),
+                held,
+                plan.hours,
+                crate::plans::rules::next_follow_up_due(plan.programme, set_on, Some(held)),
+                staff,
+                now
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        if plan.state == Queued {
+            sqlx::query!(
+                "INSERT INTO queue_entries (plan_id, unit_id, programme, queued_on, queued_at, queued_by) VALUES ($1, $2, $3, $4, $5, $6)",
+                id,
+                unit_id,
+                plan.programme.code(),
+                today - chrono::Duration::days(if plan.programme == Programme::TeamIsa { 24 } else { 9 }),
+                now - chrono::Duration::days(if plan.programme == Programme::TeamIsa { 24 } else { 9 }),
+                staff
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        if n <= 3 {
+            let goal: i64 = sqlx::query_scalar!(
+                "INSERT INTO plan_goals (plan_id, description, created_by, created_at) VALUES ($1, 'Arbeta regelbundet på en arbetsplats', $2, $3) RETURNING id",
+                id,
+                staff,
+                now
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            let sub: i64 = sqlx::query_scalar!(
+                "INSERT INTO plan_goals (plan_id, parent_id, description, created_by, created_at) VALUES ($1, $2, 'Komma i tid tre dagar i veckan', $3, $4) RETURNING id",
+                id,
+                goal,
+                staff,
+                now
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "INSERT INTO plan_activities (plan_id, goal_id, description, responsible_id, status, created_by, created_at)
+                 VALUES ($1, $2, 'Gå igenom resvägen tillsammans', $3, 'done', $3, $4),
+                        ($1, $5, 'Kartlägga arbetsförmåga', $6, 'ongoing', $3, $4)",
+                id,
+                sub,
+                staff,
+                now,
+                goal,
+                therapist
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "INSERT INTO capacity_assessments (plan_id, assessed_on, method, assessment, written_by, written_at, signed_by, signed_at)
+                 VALUES ($1, $2, 'Observation i arbete', 'Klarar fyra timmar med pauser. Behöver tydliga instruktioner.', $3::bigint, $4::timestamptz,
+                         CASE WHEN $5::bool THEN $3::bigint END, CASE WHEN $5::bool THEN $4::timestamptz END)",
+                id,
+                set_on,
+                therapist,
+                now,
+                n != 2
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        crate::plans::queries::save_version(&mut tx, id, staff, now, "Demodata").await?;
     }
     tx.commit().await?;
     Ok(())

@@ -13,6 +13,10 @@ pub enum AppError {
     Forbidden,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// The record changed so that this request no longer applies; the
+    /// message (Swedish) says why.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error("invalid or missing CSRF token")]
     CsrfRejected,
     #[error("database unavailable: {0}")]
@@ -103,17 +107,26 @@ impl ErrorPage {
     }
 }
 
-/// The CSRF refusal explains what the user can do about it.
-fn csrf_response() -> Response {
+/// An error page with its own heading and message.
+fn message_response(status: StatusCode, heading: &'static str, message: &'static str) -> Response {
     let page = ErrorPage {
-        status: 403,
-        heading: "Formuläret kunde inte skickas",
-        message: "Formuläret har gått ut eller kom inte från Lotsen. Ladda om sidan och försök igen.",
+        status: status.as_u16(),
+        heading,
+        message,
     };
     match page.render() {
-        Ok(body) => (StatusCode::FORBIDDEN, Html(body)).into_response(),
-        Err(_) => StatusCode::FORBIDDEN.into_response(),
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(_) => status.into_response(),
     }
+}
+
+/// The CSRF refusal explains what the user can do about it.
+fn csrf_response() -> Response {
+    message_response(
+        StatusCode::FORBIDDEN,
+        "Formuläret kunde inte skickas",
+        "Formuläret har gått ut eller kom inte från Lotsen. Ladda om sidan och försök igen.",
+    )
 }
 
 impl IntoResponse for AppError {
@@ -122,6 +135,9 @@ impl IntoResponse for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(message) => {
+                return message_response(StatusCode::CONFLICT, "Det gick inte att spara", message);
+            }
             AppError::CsrfRejected => {
                 tracing::warn!("refused a state-changing request without a valid CSRF token");
                 return csrf_response();

@@ -10,7 +10,32 @@ use std::time::Duration;
 const HOUSEKEEPING_LOCK: i64 = 0x4c6f_7473_656e_0001;
 const INTERVAL: Duration = Duration::from_secs(5 * 60);
 
+/// Starts the background loops: housekeeping, and the reminder round (at
+/// start, then every `LOTSEN_REMINDER_INTERVAL_MINUTES`).
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    let reminders = spawn_reminders(state.clone());
+    let housekeeping = spawn_housekeeping(state);
+    tokio::spawn(async move {
+        let _ = tokio::join!(reminders, housekeeping);
+    })
+}
+
+fn spawn_reminders(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(state.config.reminder_interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match crate::reminders::sweep::run(&state.db, state.clock.today(), state.clock.now()).await {
+                Ok(Some(report)) => tracing::info!(raised = report.raised, cleared = report.cleared, "reminder round done"),
+                Ok(None) => tracing::debug!("reminder round ran elsewhere"),
+                Err(err) => tracing::warn!(error = %err, "reminder round failed"),
+            }
+        }
+    })
+}
+
+fn spawn_housekeeping(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -1,6 +1,9 @@
 //! Lotsen: case management for municipal day-activity centres.
 //! `app(state)` is the whole web application; `cli` is the binary's entry.
 
+#[macro_use]
+mod coded;
+
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -13,6 +16,7 @@ pub mod home;
 pub mod jobs;
 pub mod participants;
 pub mod plans;
+pub mod reminders;
 pub mod state;
 pub mod units;
 pub mod users;

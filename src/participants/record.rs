@@ -161,6 +161,7 @@ struct ShowPage {
     r: Record,
     staff: Vec<StaffChoice>,
     accesses: Option<Vec<access::LogRow>>,
+    plans: Vec<crate::plans::queries::PlanListRow>,
     errors: FieldErrors,
     /// Which form on the page `errors` and `typed` belong to.
     form_in_error: &'static str,
@@ -297,6 +298,7 @@ pub(super) async fn render_show(
         r: record,
         staff,
         accesses,
+        plans: crate::plans::queries::of_participant(&state.db, id).await?,
         errors,
         form_in_error,
         typed,

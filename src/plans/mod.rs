@@ -1,5 +1,1028 @@
-//! Plans for förstegsträning and Team ISA. This first part holds the rules
-//! (DOMAIN.md's table) in plain Rust; the schema, pages and the background
-//! flagger build on it (issue 5).
+//! Plans for förstegsträning and Team ISA (issue 5). The rules are in
+//! `rules` (plain Rust), the checks that need the database in `activation`
+//! and `capacity`; this file has the plan's own pages: new, show, edit, and
+//! the small forms on the plan page (activate, renew, end, goals,
+//! activities). Follow-ups, the waiting list, assessments and the employer
+//! register have their own files.
 
+pub mod activation;
+pub mod assessments;
+pub mod capacity;
+pub mod employers;
+pub mod follow_ups;
+pub mod form;
+pub mod model;
+pub mod queries;
+pub mod queue;
 pub mod rules;
+
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::participants::access::{self, Action};
+use crate::state::AppState;
+use crate::web::context::Layout;
+use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
+use activation::Activation;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use form::{PlanFields, PlanForm};
+use model::{ActivityStatus, Method, Outcome, PlanStatus, WEEKDAYS};
+use queries::Plan;
+use rules::Programme;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/participants/{id}/plans/new", get(new_form))
+        .route("/participants/{id}/plans", post(create))
+        .route("/plans/{id}", get(show))
+        .route("/plans/{id}/edit", get(edit_form).post(update))
+        .route("/plans/{id}/activate", post(activate))
+        .route("/plans/{id}/renew", post(renew))
+        .route("/plans/{id}/end", post(end))
+        .route("/plans/{id}/goals", post(add_goal))
+        .route("/plans/{id}/activities", post(add_activity))
+        .route("/plans/{id}/activities/{activity_id}/status", post(set_activity_status))
+        .merge(follow_ups::routes())
+        .merge(assessments::routes())
+        .merge(queue::routes())
+        .route("/employers", get(employers::list).post(employers::create))
+}
+
+/// Loads a plan the user may see (its participant is in one of their units).
+pub async fn authorized(state: &AppState, current: &CurrentUser, plan_id: i64) -> AppResult<Plan> {
+    let participant_id = sqlx::query_scalar!("SELECT participant_id FROM plans WHERE id = $1", plan_id)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    access::authorize(&state.db, &current.user, participant_id, state.clock.now()).await?;
+    queries::load(&state.db, plan_id).await?.ok_or(AppError::NotFound)
+}
+
+/// The programme's name in running text ("plan för förstegsträning", "Team ISA-plan").
+pub fn plan_name(programme: &str) -> &'static str {
+    match Programme::parse(programme) {
+        Some(Programme::TeamIsa) => "Team ISA-plan",
+        _ => "Plan för förstegsträning",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "plans/form.html")]
+struct FormPage {
+    layout: Layout,
+    heading: String,
+    participant_id: i64,
+    participant_name: String,
+    /// None for a new plan.
+    plan_id: Option<i64>,
+    form: PlanForm,
+    errors: FieldErrors,
+    conflict: Option<Conflict>,
+    employers: Vec<employers::EmployerChoiceRow>,
+    /// A note beside the hours: the unit's capacity now.
+    usage: Vec<String>,
+}
+
+pub struct Conflict {
+    pub changed_by: String,
+    pub changed_at: String,
+    pub changed: Vec<&'static str>,
+}
+
+impl FormPage {
+    fn programmes(&self) -> [Programme; 2] {
+        Programme::ALL
+    }
+    fn weekdays(&self) -> [(u8, &'static str); 7] {
+        WEEKDAYS
+    }
+    fn methods(&self) -> &'static [Method] {
+        Method::ALL
+    }
+    fn action(&self) -> String {
+        match self.plan_id {
+            Some(id) => format!("/plans/{id}/edit"),
+            None => format!("/participants/{}/plans", self.participant_id),
+        }
+    }
+    fn cancel(&self) -> String {
+        match self.plan_id {
+            Some(id) => format!("/plans/{id}"),
+            None => format!("/participants/{}#plans", self.participant_id),
+        }
+    }
+    fn respond(self) -> AppResult<Response> {
+        let status = if self.conflict.is_some() {
+            StatusCode::CONFLICT
+        } else if self.errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        Ok((status, Html(self.render()?)).into_response())
+    }
+}
+
+/// The unit's capacity in words, for the form.
+async fn usage_lines(state: &AppState, unit_id: i64) -> AppResult<Vec<String>> {
+    let mut conn = state.db.acquire().await?;
+    let mut lines = Vec::new();
+    for programme in Programme::ALL {
+        let usage = capacity::usage(&mut conn, unit_id, programme).await?;
+        lines.push(format!("{}: {}.", programme.label(), usage.describe()));
+    }
+    Ok(lines)
+}
+
+struct Person {
+    name: String,
+    birth_date: NaiveDate,
+    unit_id: i64,
+    status: String,
+}
+
+async fn person(state: &AppState, participant_id: i64) -> AppResult<Person> {
+    let row = sqlx::query!(
+        "SELECT first_name, last_name, birth_date, unit_id, status FROM participants WHERE id = $1",
+        participant_id
+    )
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(Person {
+        name: format!("{} {}", row.first_name, row.last_name),
+        birth_date: row.birth_date,
+        unit_id: row.unit_id,
+        status: row.status,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewQuery {
+    programme: String,
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(participant_id): Path<i64>,
+    Query(query): Query<NewQuery>,
+) -> AppResult<Response> {
+    access::authorize(&state.db, &current.user, participant_id, state.clock.now()).await?;
+    let person = person(&state, participant_id).await?;
+    let today = state.clock.today();
+    let programme = Programme::parse(&query.programme).unwrap_or(Programme::FirstStep);
+    let form = PlanForm {
+        programme: programme.code().into(),
+        start_on: today.to_string(),
+        planned_end_on: today
+            .checked_add_months(chrono::Months::new(12))
+            .unwrap_or(today)
+            .pred_opt()
+            .unwrap_or(today)
+            .to_string(),
+        weekdays: ["1", "2", "3", "4", "5"].map(String::from).to_vec(),
+        ..PlanForm::default()
+    };
+    FormPage {
+        layout: Layout::new(&current.ctx, "participants"),
+        heading: format!("Ny plan för {}", person.name),
+        participant_id,
+        participant_name: person.name,
+        plan_id: None,
+        form,
+        errors: FieldErrors::default(),
+        conflict: None,
+        employers: employers::choices(&state.db).await?,
+        usage: usage_lines(&state, person.unit_id).await?,
+    }
+    .respond()
+}
+
+async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(participant_id): Path<i64>,
+    FormData(form): FormData<PlanForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    access::authorize(&state.db, &current.user, participant_id, now).await?;
+    let person = person(&state, participant_id).await?;
+    let mut errors = FieldErrors::default();
+    if person.status == "ended" {
+        errors.add("programme", "Deltagaren är avslutad. Registrera återkomsten först.");
+    }
+    let fields = form.validate(person.birth_date, &mut errors);
+    let page = |form: PlanForm, errors: FieldErrors| async {
+        FormPage {
+            layout: Layout::new(&current.ctx, "participants"),
+            heading: format!("Ny plan för {}", person.name),
+            participant_id,
+            participant_name: person.name.clone(),
+            plan_id: None,
+            form,
+            errors,
+            conflict: None,
+            employers: employers::choices(&state.db).await?,
+            usage: usage_lines(&state, person.unit_id).await?,
+        }
+        .respond()
+    };
+    let Some(fields) = fields.filter(|_| errors.is_empty()) else {
+        return page(form, errors).await;
+    };
+
+    let mut tx = state.db.begin().await?;
+    // The person's row, so the two-year check sees every plan saved before this one.
+    sqlx::query!("SELECT id FROM participants WHERE id = $1 FOR UPDATE", participant_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let period = rules::Period {
+        start: fields.start_on,
+        end: fields.planned_end_on,
+    };
+    if let Err(message) = activation::check_limit(&mut tx, None, participant_id, period).await? {
+        drop(tx);
+        errors.add("planned_end_on", message);
+        return page(form, errors).await;
+    }
+    let employer_id = match employers::resolve(&mut tx, &fields.employer, current.user.id, now).await? {
+        Ok(id) => id,
+        Err((field, message)) => {
+            drop(tx);
+            errors.add(field, message);
+            return page(form, errors).await;
+        }
+    };
+    let earlier = queries::counted_periods(&mut tx, participant_id, None).await?;
+    let limit = rules::limit_dates(&earlier, fields.start_on);
+    let id = sqlx::query_scalar!(
+        "INSERT INTO plans (participant_id, unit_id, programme, start_on, planned_end_on, weekly_hours, weekdays, methods,
+                            participation, summary, employer_id, supervisor, tasks, limit_warning_on, limit_last_day,
+                            created_by, created_at, updated_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6::float8::numeric, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $17)
+         RETURNING id",
+        participant_id,
+        person.unit_id,
+        fields.programme.code(),
+        fields.start_on,
+        fields.planned_end_on,
+        fields.weekly_hours.as_f64(),
+        fields.weekdays,
+        &fields.methods,
+        fields.participation,
+        fields.summary,
+        employer_id,
+        fields.supervisor,
+        fields.tasks,
+        limit.warning_on,
+        limit.last_day,
+        current.user.id,
+        now
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    queries::save_version(&mut tx, id, current.user.id, now, "Skapad som utkast").await?;
+    audit::Entry::new(Some(current.user.id), "plan_created")
+        .record("plan", id)
+        .details(fields.programme.code())
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    current
+        .flash(
+            &state.db,
+            "Planen är sparad som utkast. Lägg till mål och fastställ planen när den är klar.",
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/plans/{id}")).into_response())
+}
+
+/// The typed values of the small forms on the plan page (one refused at a time).
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct Typed {
+    pub set_on: String,
+    pub renewed_on: String,
+    pub ended_on: String,
+    pub outcome: String,
+    pub outcome_note: String,
+    pub goal_description: String,
+    pub goal_parent: String,
+    pub activity_goal: String,
+    pub activity_description: String,
+    pub activity_responsible: String,
+    pub activity_status: String,
+    pub assessed_on: String,
+    pub assessment_method: String,
+    pub assessment: String,
+}
+
+#[derive(Template)]
+#[template(path = "plans/show.html")]
+struct ShowPage {
+    layout: Layout,
+    p: Plan,
+    goals: Vec<queries::Goal>,
+    activities: Vec<queries::Activity>,
+    follow_ups: Vec<follow_ups::FollowUpRow>,
+    assessments: Vec<assessments::AssessmentRow>,
+    versions: Vec<queries::VersionRow>,
+    reminders: Vec<ReminderRow>,
+    queued_on: Option<NaiveDate>,
+    staff: Vec<crate::participants::queries::StaffChoice>,
+    usage: String,
+    today: NaiveDate,
+    may_sign: bool,
+    form_in_error: &'static str,
+    errors: FieldErrors,
+    typed: Typed,
+}
+
+pub struct ReminderRow {
+    pub kind: String,
+    pub due_on: NaiveDate,
+}
+
+impl ReminderRow {
+    pub fn kind_label(&self) -> &'static str {
+        model::ReminderKind::label_of(&self.kind)
+    }
+}
+
+impl ShowPage {
+    fn title(&self) -> String {
+        format!("{}: {} {}", plan_name(&self.p.programme), self.p.first_name, self.p.last_name)
+    }
+    fn status_label(&self) -> &'static str {
+        PlanStatus::label_of(&self.p.status)
+    }
+    fn is_team_isa(&self) -> bool {
+        self.p.programme == "team_isa"
+    }
+    fn is_draft(&self) -> bool {
+        self.p.status == "draft"
+    }
+    fn is_active(&self) -> bool {
+        self.p.status == "active"
+    }
+    fn hours(&self) -> String {
+        crate::web::format::hours(Some(self.p.hours().as_f64()))
+    }
+    fn weekdays(&self) -> String {
+        model::weekdays_text(self.p.weekdays)
+    }
+    fn methods(&self) -> String {
+        let labels: Vec<&str> = self.p.methods.iter().map(|m| Method::label_of(m)).collect();
+        if labels.is_empty() { "–".into() } else { labels.join(", ") }
+    }
+    fn outcome_label(&self) -> &'static str {
+        self.p.outcome.as_deref().map(Outcome::label_of).unwrap_or("–")
+    }
+    fn outcomes(&self) -> &'static [Outcome] {
+        Outcome::ALL
+    }
+    fn activity_statuses(&self) -> &'static [ActivityStatus] {
+        ActivityStatus::ALL
+    }
+    fn main_goals(&self) -> Vec<&queries::Goal> {
+        self.goals.iter().filter(|g| g.parent_id.is_none()).collect()
+    }
+    fn sub_goals(&self, parent: &i64) -> Vec<&queries::Goal> {
+        self.goals.iter().filter(|g| g.parent_id == Some(*parent)).collect()
+    }
+    fn activities_of(&self, goal: &i64) -> Vec<&queries::Activity> {
+        self.activities.iter().filter(|a| a.goal_id == *goal).collect()
+    }
+    fn overdue(&self, date: &NaiveDate) -> bool {
+        *date < self.today
+    }
+    fn error(&self, form: &str, field: &str) -> &str {
+        if self.form_in_error == form { self.errors.get(field) } else { "" }
+    }
+}
+
+pub(crate) async fn render_show(
+    state: &AppState,
+    current: &CurrentUser,
+    plan: Plan,
+    form_in_error: &'static str,
+    errors: FieldErrors,
+    typed: Typed,
+) -> AppResult<Response> {
+    let id = plan.id;
+    let reminders = sqlx::query_as!(
+        ReminderRow,
+        "SELECT kind, due_on FROM reminders WHERE plan_id = $1 AND cleared_at IS NULL ORDER BY due_on",
+        id
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let queued_on = sqlx::query_scalar!("SELECT queued_on FROM queue_entries WHERE plan_id = $1 AND closed_on IS NULL", id)
+        .fetch_optional(&state.db)
+        .await?;
+    let usage = {
+        let mut conn = state.db.acquire().await?;
+        capacity::usage(&mut conn, plan.unit_id, plan.programme()).await?.describe()
+    };
+    access::log(&state.db, &current.user, &[plan.participant_id], Action::View, state.clock.now()).await?;
+    let page = ShowPage {
+        layout: Layout::new(&current.ctx, "participants"),
+        goals: queries::goals(&state.db, id).await?,
+        activities: queries::activities(&state.db, id).await?,
+        follow_ups: follow_ups::of_plan(&state.db, id).await?,
+        assessments: assessments::of_plan(&state.db, id).await?,
+        versions: queries::versions(&state.db, id).await?,
+        staff: crate::participants::queries::staff_of_units(&state.db, &[plan.unit_id]).await?,
+        reminders,
+        queued_on,
+        usage,
+        today: state.clock.today(),
+        may_sign: assessments::may_sign(&current.user.job_title),
+        p: plan,
+        form_in_error,
+        errors,
+        typed,
+    };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+fn default_typed(today: NaiveDate) -> Typed {
+    Typed {
+        set_on: today.to_string(),
+        renewed_on: today.to_string(),
+        ended_on: today.to_string(),
+        assessed_on: today.to_string(),
+        ..Typed::default()
+    }
+}
+
+async fn show(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    let plan = authorized(&state, &current, id).await?;
+    render_show(
+        &state,
+        &current,
+        plan,
+        "",
+        FieldErrors::default(),
+        default_typed(state.clock.today()),
+    )
+    .await
+}
+
+async fn saved(state: &AppState, current: &CurrentUser, id: i64, message: &str) -> AppResult<Response> {
+    current.flash(&state.db, message).await?;
+    Ok(Redirect::to(&format!("/plans/{id}")).into_response())
+}
+
+fn form_of(plan: &Plan) -> PlanForm {
+    PlanForm {
+        programme: plan.programme.clone(),
+        start_on: plan.start_on.to_string(),
+        planned_end_on: plan.planned_end_on.to_string(),
+        weekly_hours: crate::web::format::hours(Some(plan.hours().as_f64())),
+        weekdays: WEEKDAYS
+            .iter()
+            .filter(|(n, _)| plan.weekdays & model::weekday_bit(*n) != 0)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        methods: plan.methods.clone(),
+        participation: plan.participation.clone(),
+        summary: plan.summary.clone(),
+        employer_id: plan.employer_id.map(|e| e.to_string()).unwrap_or_default(),
+        supervisor: plan.supervisor.clone(),
+        tasks: plan.tasks.clone(),
+        version: plan.version.to_string(),
+        ..PlanForm::default()
+    }
+}
+
+async fn edit_page(
+    state: &AppState,
+    current: &CurrentUser,
+    plan: &Plan,
+    form: PlanForm,
+    errors: FieldErrors,
+    conflict: Option<Conflict>,
+) -> AppResult<Response> {
+    FormPage {
+        layout: Layout::new(&current.ctx, "participants"),
+        heading: format!(
+            "Ändra {} för {} {}",
+            plan_name(&plan.programme).to_lowercase(),
+            plan.first_name,
+            plan.last_name
+        ),
+        participant_id: plan.participant_id,
+        participant_name: format!("{} {}", plan.first_name, plan.last_name),
+        plan_id: Some(plan.id),
+        form,
+        errors,
+        conflict,
+        employers: employers::choices(&state.db).await?,
+        usage: usage_lines(state, plan.unit_id).await?,
+    }
+    .respond()
+}
+
+async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    let plan = authorized(&state, &current, id).await?;
+    if plan.status == "ended" {
+        return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
+    }
+    access::log(&state.db, &current.user, &[plan.participant_id], Action::View, state.clock.now()).await?;
+    let form = form_of(&plan);
+    edit_page(&state, &current, &plan, form, FieldErrors::default(), None).await
+}
+
+/// Swedish names for the parts of a plan, for the conflict message.
+fn part_label(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "start_on" => "Start",
+        "planned_end_on" => "Planerat slut",
+        "weekly_hours" => "Timmar per vecka",
+        "weekdays" => "Veckodagar",
+        "methods" => "Metoder",
+        "participation" => "Personens delaktighet",
+        "summary" => "Sammanfattning",
+        "employer_id" => "Arbetsgivare",
+        "supervisor" => "Handledare",
+        "tasks" => "Arbetsuppgifter",
+        "status" => "Status",
+        "set_on" => "Fastställd",
+        "renewed_on" => "Förnyad",
+        "next_follow_up_on" => "Nästa uppföljning",
+        "ended_on" => "Avslutad",
+        "outcome" => "Utfall",
+        "goals" => "Mål och delmål",
+        "activities" => "Planaktiviteter",
+        _ => return None,
+    })
+}
+
+async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(form): FormData<PlanForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let plan = authorized(&state, &current, id).await?;
+    if plan.status == "ended" {
+        return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
+    }
+    // The programme is chosen when the plan is made.
+    let form = PlanForm {
+        programme: plan.programme.clone(),
+        ..form
+    };
+    let mut errors = FieldErrors::default();
+    let base_version = form.version.parse::<i32>().unwrap_or(0);
+    let Some(fields) = form.validate(plan.birth_date, &mut errors).filter(|_| errors.is_empty()) else {
+        return edit_page(&state, &current, &plan, form, errors, None).await;
+    };
+    let mut tx = state.db.begin().await?;
+    sqlx::query!("SELECT id FROM participants WHERE id = $1 FOR UPDATE", plan.participant_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    match save_fields(&mut tx, &plan, &fields, current.user.id, now).await? {
+        Saved::Refused(field, message) => {
+            drop(tx);
+            errors.add(field, message);
+            return edit_page(&state, &current, &plan, form, errors, None).await;
+        }
+        Saved::Done => {}
+    }
+    if !queries::bump(&mut tx, id, Some(base_version), current.user.id, now, "Ändrad").await? {
+        drop(tx);
+        // Someone saved after this form was opened: say who and what, keep what was typed.
+        let latest = queries::load(&state.db, id).await?.ok_or(AppError::NotFound)?;
+        let changed = queries::changed_keys(&state.db, id, base_version, latest.version)
+            .await?
+            .iter()
+            .filter_map(|k| part_label(k))
+            .collect();
+        let conflict = Conflict {
+            changed_by: latest.updated_by_name.clone(),
+            changed_at: crate::web::format::local_time(latest.updated_at),
+            changed,
+        };
+        let form = PlanForm {
+            version: latest.version.to_string(),
+            ..form
+        };
+        return edit_page(&state, &current, &latest, form, errors, Some(conflict)).await;
+    }
+    audit::Entry::new(Some(current.user.id), "plan_updated")
+        .record("plan", id)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    saved(&state, &current, id, "Planen är sparad.").await
+}
+
+enum Saved {
+    Done,
+    Refused(&'static str, String),
+}
+
+/// Writes the plan form's fields, checking capacity (for more hours on an
+/// active plan) and the two-year limit. The caller holds the person's row.
+async fn save_fields(
+    tx: &mut sqlx::PgConnection,
+    plan: &Plan,
+    fields: &PlanFields,
+    by: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Saved> {
+    let status = sqlx::query_scalar!("SELECT status FROM plans WHERE id = $1 FOR UPDATE", plan.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if status == "ended" {
+        return Ok(Saved::Refused(
+            "start_on",
+            "Planen har avslutats under tiden och kan inte ändras.".into(),
+        ));
+    }
+    let period = rules::Period {
+        start: fields.start_on,
+        end: fields.planned_end_on,
+    };
+    if let Err(message) = activation::check_limit(tx, Some(plan.id), plan.participant_id, period).await? {
+        return Ok(Saved::Refused("planned_end_on", message));
+    }
+    if status == "active" && fields.programme == Programme::FirstStep && fields.weekly_hours > plan.hours() {
+        let usage = capacity::lock(tx, plan.unit_id, fields.programme, Some(plan.id)).await?;
+        if !usage.fits(fields.weekly_hours) {
+            return Ok(Saved::Refused(
+                "weekly_hours",
+                format!("Det finns inte så många timmar kvar: {}.", usage.describe()),
+            ));
+        }
+    }
+    let employer_id = match employers::resolve(tx, &fields.employer, by, now).await? {
+        Ok(id) => id,
+        Err((field, message)) => return Ok(Saved::Refused(field, message.into())),
+    };
+    let earlier = queries::counted_periods(tx, plan.participant_id, Some(plan.id)).await?;
+    let limit = rules::limit_dates(&earlier, fields.start_on);
+    sqlx::query!(
+        "UPDATE plans SET start_on = $2, planned_end_on = $3, weekly_hours = $4::float8::numeric, weekdays = $5, methods = $6,
+                          participation = $7, summary = $8, employer_id = $9, supervisor = $10, tasks = $11,
+                          limit_warning_on = $12, limit_last_day = $13
+         WHERE id = $1",
+        plan.id,
+        fields.start_on,
+        fields.planned_end_on,
+        fields.weekly_hours.as_f64(),
+        fields.weekdays,
+        &fields.methods,
+        fields.participation,
+        fields.summary,
+        employer_id,
+        fields.supervisor,
+        fields.tasks,
+        limit.warning_on,
+        limit.last_day
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(Saved::Done)
+}
+
+async fn activate(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(typed): FormData<Typed>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let today = state.clock.today();
+    let plan = authorized(&state, &current, id).await?;
+    let mut errors = FieldErrors::default();
+    let Ok(set_on) = required_date(&typed.set_on).map_err(|m| errors.add("set_on", m)) else {
+        return render_show(&state, &current, plan, "activate", errors, typed).await;
+    };
+    let mut tx = state.db.begin().await?;
+    let result = activation::activate(&mut tx, id, set_on, today, current.user.id, now, true).await?;
+    match result {
+        Activation::Refused { field, message } => {
+            drop(tx);
+            errors.add(field, message);
+            render_show(&state, &current, plan, "activate", errors, typed).await
+        }
+        Activation::Queued { usage } => {
+            tx.commit().await?;
+            saved(
+                &state,
+                &current,
+                id,
+                &format!("Det finns ingen plats just nu ({usage}). Planen står i kö och aktiveras när en plats blir ledig."),
+            )
+            .await
+        }
+        Activation::Activated { warning } => {
+            tx.commit().await?;
+            let message = match warning {
+                Some(w) => format!("Planen är fastställd och aktiv. {w}"),
+                None => "Planen är fastställd och aktiv.".into(),
+            };
+            saved(&state, &current, id, &message).await
+        }
+    }
+}
+
+async fn renew(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(typed): FormData<Typed>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let plan = authorized(&state, &current, id).await?;
+    let mut errors = FieldErrors::default();
+    let renewed_on = required_date(&typed.renewed_on).map_err(|m| errors.add("renewed_on", m)).ok();
+    if plan.status != "active" {
+        errors.add("renewed_on", "Bara en aktiv plan förnyas.");
+    }
+    if let Some(date) = renewed_on {
+        if date > state.clock.today() {
+            errors.add("renewed_on", "Datumet kan inte ligga i framtiden.");
+        }
+        if plan.set_on.is_some_and(|s| date < s) || plan.renewed_on.is_some_and(|r| date <= r) {
+            errors.add(
+                "renewed_on",
+                "Förnyelsen måste vara efter att planen fastställdes eller senast förnyades.",
+            );
+        }
+    }
+    let (Some(renewed_on), true) = (renewed_on, errors.is_empty()) else {
+        return render_show(&state, &current, plan, "renew", errors, typed).await;
+    };
+    let mut tx = state.db.begin().await?;
+    let due = rules::renewal_due(renewed_on);
+    let updated = sqlx::query!(
+        "UPDATE plans SET renewed_on = $2, renewal_due_on = $3 WHERE id = $1 AND status = 'active'",
+        id,
+        renewed_on,
+        due
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(AppError::Conflict("Planen är inte längre aktiv."));
+    }
+    // The renewal answers every renewal reminder raised so far.
+    crate::reminders::clear(&mut tx, id, Some(model::ReminderKind::Renewal), now).await?;
+    queries::bump(&mut tx, id, None, current.user.id, now, "Förnyad").await?;
+    audit::Entry::new(Some(current.user.id), "plan_renewed")
+        .record("plan", id)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    saved(&state, &current, id, &format!("Planen är förnyad. Nästa förnyelse senast {due}.")).await
+}
+
+async fn end(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(typed): FormData<Typed>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let plan = authorized(&state, &current, id).await?;
+    let mut errors = FieldErrors::default();
+    let ended_on = required_date(&typed.ended_on).map_err(|m| errors.add("ended_on", m)).ok();
+    let outcome = Outcome::parse(&typed.outcome);
+    if outcome.is_none() {
+        errors.add("outcome", "Välj utfall.");
+    }
+    let note = optional_text(&typed.outcome_note, 1000)
+        .map_err(|m| errors.add("outcome_note", m))
+        .ok();
+    if plan.status != "active" {
+        errors.add("ended_on", "Bara en aktiv plan avslutas. Ett utkast kan lämnas som det är.");
+    }
+    if let Some(date) = ended_on {
+        if date < plan.start_on {
+            errors.add("ended_on", "Slutdatum kan inte vara före planens start.");
+        }
+        if date > state.clock.today() {
+            errors.add("ended_on", "Slutdatum kan inte ligga i framtiden.");
+        }
+    }
+    let (Some(ended_on), Some(outcome), Some(note), true) = (ended_on, outcome, note, errors.is_empty()) else {
+        return render_show(&state, &current, plan, "end", errors, typed).await;
+    };
+    let mut tx = state.db.begin().await?;
+    let updated = sqlx::query!(
+        "UPDATE plans SET status = 'ended', ended_on = $2, outcome = $3, outcome_note = $4 WHERE id = $1 AND status = 'active'",
+        id,
+        ended_on,
+        outcome.code(),
+        note
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(AppError::Conflict("Planen är redan avslutad."));
+    }
+    crate::reminders::clear(&mut tx, id, None, now).await?;
+    queries::bump(&mut tx, id, None, current.user.id, now, "Avslutad").await?;
+    audit::Entry::new(Some(current.user.id), "plan_ended")
+        .record("plan", id)
+        .details(outcome.code())
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    saved(&state, &current, id, "Planen är avslutad. Platsen är ledig för nästa i kön.").await
+}
+
+async fn add_goal(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(typed): FormData<Typed>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let plan = authorized(&state, &current, id).await?;
+    let mut errors = FieldErrors::default();
+    let description = required_text(&typed.goal_description, "målet", 1000)
+        .map_err(|m| errors.add("goal_description", m))
+        .ok();
+    let parent = match typed.goal_parent.trim() {
+        "" => Some(None),
+        value => value.parse::<i64>().ok().map(Some),
+    };
+    if parent.is_none() {
+        errors.add("goal_parent", "Välj ett mål i listan.");
+    }
+    if plan.status == "ended" {
+        errors.add("goal_description", "Planen är avslutad.");
+    }
+    let (Some(description), Some(parent), true) = (description, parent, errors.is_empty()) else {
+        return render_show(&state, &current, plan, "goal", errors, typed).await;
+    };
+    let mut tx = state.db.begin().await?;
+    // The foreign key keeps a delmål under a mål of the same plan; a delmål has no delmål of its own.
+    let parent_ok = match parent {
+        None => true,
+        Some(parent) => {
+            sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM plan_goals WHERE id = $1 AND plan_id = $2 AND parent_id IS NULL) AS "ok!""#,
+                parent,
+                id
+            )
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    if !parent_ok {
+        drop(tx);
+        errors.add("goal_parent", "Välj ett mål i listan.");
+        return render_show(&state, &current, plan, "goal", errors, typed).await;
+    }
+    sqlx::query!(
+        "INSERT INTO plan_goals (plan_id, parent_id, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+        id,
+        parent,
+        description,
+        current.user.id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    queries::bump(
+        &mut tx,
+        id,
+        None,
+        current.user.id,
+        now,
+        if parent.is_some() { "Delmål tillagt" } else { "Mål tillagt" },
+    )
+    .await?;
+    tx.commit().await?;
+    saved(
+        &state,
+        &current,
+        id,
+        if parent.is_some() {
+            "Delmålet är tillagt."
+        } else {
+            "Målet är tillagt."
+        },
+    )
+    .await
+}
+
+async fn add_activity(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(typed): FormData<Typed>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let plan = authorized(&state, &current, id).await?;
+    let mut errors = FieldErrors::default();
+    let goal = typed.activity_goal.parse::<i64>().ok();
+    let description = required_text(&typed.activity_description, "planaktiviteten", 1000)
+        .map_err(|m| errors.add("activity_description", m))
+        .ok();
+    let staff = crate::participants::queries::staff_of_units(&state.db, &[plan.unit_id]).await?;
+    let responsible = typed
+        .activity_responsible
+        .parse::<i64>()
+        .ok()
+        .filter(|r| staff.iter().any(|s| s.id == *r));
+    if responsible.is_none() {
+        errors.add("activity_responsible", "Välj en ansvarig medarbetare på enheten.");
+    }
+    let goal_ok = match goal {
+        Some(goal) => {
+            sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM plan_goals WHERE id = $1 AND plan_id = $2) AS "ok!""#,
+                goal,
+                id
+            )
+            .fetch_one(&state.db)
+            .await?
+        }
+        None => false,
+    };
+    if !goal_ok {
+        errors.add("activity_goal", "Välj mål eller delmål för planaktiviteten.");
+    }
+    if plan.status == "ended" {
+        errors.add("activity_description", "Planen är avslutad.");
+    }
+    let (Some(goal), Some(description), Some(responsible), true) = (goal, description, responsible, errors.is_empty()) else {
+        return render_show(&state, &current, plan, "activity", errors, typed).await;
+    };
+    let mut tx = state.db.begin().await?;
+    sqlx::query!(
+        "INSERT INTO plan_activities (plan_id, goal_id, description, responsible_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        goal,
+        description,
+        responsible,
+        current.user.id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    queries::bump(&mut tx, id, None, current.user.id, now, "Planaktivitet tillagd").await?;
+    tx.commit().await?;
+    saved(&state, &current, id, "Planaktiviteten är tillagd.").await
+}
+
+async fn set_activity_status(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((id, activity_id)): Path<(i64, i64)>,
+    FormData(typed): FormData<Typed>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let plan = authorized(&state, &current, id).await?;
+    let Some(status) = ActivityStatus::parse(&typed.activity_status) else {
+        return Err(AppError::BadRequest("unknown activity status"));
+    };
+    if plan.status == "ended" {
+        return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
+    }
+    let mut tx = state.db.begin().await?;
+    let updated = sqlx::query!(
+        "UPDATE plan_activities SET status = $3 WHERE id = $2 AND plan_id = $1 AND status <> $3",
+        id,
+        activity_id,
+        status.code()
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated > 0 {
+        queries::bump(&mut tx, id, None, current.user.id, now, "Planaktivitet ändrad").await?;
+    }
+    tx.commit().await?;
+    saved(
+        &state,
+        &current,
+        id,
+        &format!("Planaktiviteten är nu {}.", status.label().to_lowercase()),
+    )
+    .await
+}

@@ -212,6 +212,36 @@ pub fn check_two_years(periods: &[Period]) -> TwoYearCheck {
     }
 }
 
+/// When a plan starting on `start` reaches the warning and the last allowed
+/// day, given the days the person used in earlier plans (`earlier`, counted
+/// only before `start`). Stored on the plan so the background task can find
+/// who nears the limit through an index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimitDates {
+    pub warning_on: NaiveDate,
+    pub last_day: NaiveDate,
+}
+
+pub fn limit_dates(earlier: &[Period], start: NaiveDate) -> LimitDates {
+    let before_start: Vec<Period> = earlier
+        .iter()
+        .filter(|p| p.start < start)
+        .map(|p| Period {
+            start: p.start,
+            end: p.end.min(start.pred_opt().unwrap_or(start)),
+        })
+        .collect();
+    let first_start = before_start.iter().map(|p| p.start).min().unwrap_or(start);
+    let allowance = (last_allowed_day(first_start) - first_start).num_days() + 1;
+    let warn_from = (Interval::Months(22).after(first_start) - first_start).num_days();
+    let used = days_used(&before_start);
+    LimitDates {
+        // The day on which the used days reach 22 months' worth.
+        warning_on: start + chrono::Duration::days((warn_from - used - 1).max(0)),
+        last_day: start + chrono::Duration::days((allowance - used - 1).max(-1)),
+    }
+}
+
 /// A unit's capacity for one programme (a setting; DOMAIN.md's figures are the defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Capacity {
@@ -379,6 +409,54 @@ mod tests {
                 }
             ]),
             12
+        );
+    }
+
+    #[test]
+    fn limit_dates_agree_with_the_two_year_check() {
+        // Without earlier plans the last day is start + 2 years - 1 day.
+        let start = d(2026, 3, 2);
+        let alone = limit_dates(&[], start);
+        assert_eq!(alone.last_day, d(2028, 3, 1));
+        assert!(matches!(
+            check_two_years(&[Period {
+                start,
+                end: alone.warning_on
+            }]),
+            TwoYearCheck::Warning { .. }
+        ));
+        assert_eq!(
+            check_two_years(&[Period {
+                start,
+                end: alone.warning_on - chrono::Duration::days(1)
+            }]),
+            TwoYearCheck::Allowed
+        );
+        // A year used earlier moves the last day of a later plan forward by the break.
+        let first = Period {
+            start: d(2024, 1, 1),
+            end: d(2024, 12, 31),
+        };
+        let later = limit_dates(&[first], d(2025, 6, 1));
+        assert!(matches!(
+            check_two_years(&[
+                first,
+                Period {
+                    start: d(2025, 6, 1),
+                    end: later.last_day
+                }
+            ]),
+            TwoYearCheck::Warning { days_left: 0 }
+        ));
+        assert_eq!(
+            check_two_years(&[
+                first,
+                Period {
+                    start: d(2025, 6, 1),
+                    end: later.last_day + chrono::Duration::days(1)
+                }
+            ]),
+            TwoYearCheck::Refused { days_over: 1 }
         );
     }
 

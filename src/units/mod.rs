@@ -64,6 +64,25 @@ async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<
 pub struct UnitForm {
     name: String,
     active: Option<String>,
+    /// Capacity settings (edit form only): förstegsträning hours a week, Team ISA places.
+    first_step_hours: String,
+    team_isa_places: String,
+}
+
+/// Capacity hours a week: 0–9999, "105" or "52,5".
+fn capacity_hours(value: &str) -> Result<f64, &'static str> {
+    let text = value.trim().replace(',', ".");
+    match text.parse::<f64>() {
+        Ok(h) if (0.0..=9999.0).contains(&h) && (h * 100.0).fract() == 0.0 => Ok(h),
+        _ => Err("Skriv timmar per vecka som ett tal mellan 0 och 9999, t.ex. 105."),
+    }
+}
+
+fn capacity_places(value: &str) -> Result<i32, &'static str> {
+    match value.trim().parse::<i32>() {
+        Ok(n) if (0..=999).contains(&n) => Ok(n),
+        _ => Err("Skriv antal platser som ett heltal mellan 0 och 999, t.ex. 6."),
+    }
 }
 
 const NAME_TAKEN: &str = "Det finns redan en enhet med det namnet.";
@@ -123,20 +142,27 @@ struct EditPage {
     id: i64,
     name: String,
     active: bool,
+    first_step_hours: String,
+    team_isa_places: String,
     errors: FieldErrors,
 }
 
 async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
     current.require(&[Role::Admin])?;
-    let unit = sqlx::query!("SELECT name, active FROM units WHERE id = $1", id)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let unit = sqlx::query!(
+        r#"SELECT name, active, first_step_hours::float8 AS "first_step_hours!", team_isa_places FROM units WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(AppError::NotFound)?;
     let page = EditPage {
         layout: Layout::new(&current.ctx, "units"),
         id,
         name: unit.name,
         active: unit.active,
+        first_step_hours: crate::web::format::hours(Some(unit.first_step_hours)),
+        team_isa_places: unit.team_isa_places.to_string(),
         errors: FieldErrors::default(),
     };
     Ok(Html(page.render()?).into_response())
@@ -152,17 +178,40 @@ async fn update(
     let now = state.clock.now();
     let mut errors = FieldErrors::default();
     let active = form.active.is_some();
-    if let Ok(name) = required_text(&form.name, "enhetens namn", 120).map_err(|m| errors.add("name", m)) {
+    let name = required_text(&form.name, "enhetens namn", 120)
+        .map_err(|m| errors.add("name", m))
+        .ok();
+    let hours = capacity_hours(&form.first_step_hours)
+        .map_err(|m| errors.add("first_step_hours", m))
+        .ok();
+    let places = capacity_places(&form.team_isa_places)
+        .map_err(|m| errors.add("team_isa_places", m))
+        .ok();
+    if let (Some(name), Some(hours), Some(places)) = (name, hours, places) {
         let mut tx = state.db.begin().await?;
-        match sqlx::query!("UPDATE units SET name = $2, active = $3 WHERE id = $1", id, name, active)
-            .execute(&mut *tx)
-            .await
+        // DOMAIN.md: capacity is a setting per unit. Lowering it below what is
+        // in use ends nobody's plan; new plans queue until there is room.
+        match sqlx::query!(
+            "UPDATE units SET name = $2, active = $3, first_step_hours = $4::float8::numeric, team_isa_places = $5 WHERE id = $1",
+            id,
+            name,
+            active,
+            hours,
+            places
+        )
+        .execute(&mut *tx)
+        .await
         {
             Ok(done) if done.rows_affected() == 0 => return Err(AppError::NotFound),
             Ok(_) => {
                 audit::Entry::new(Some(current.user.id), "unit_updated")
                     .record("unit", id)
-                    .details(if active { "aktiv" } else { "inaktiv" })
+                    .details(&format!(
+                        "{}, förstegsträning {} h/vecka, Team ISA {} platser",
+                        if active { "aktiv" } else { "inaktiv" },
+                        hours,
+                        places
+                    ))
                     .write(&mut *tx, now)
                     .await?;
                 tx.commit().await?;
@@ -178,6 +227,8 @@ async fn update(
         id,
         name: form.name,
         active,
+        first_step_hours: form.first_step_hours,
+        team_isa_places: form.team_isa_places,
         errors,
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())

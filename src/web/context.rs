@@ -74,6 +74,11 @@ impl Layout {
         self.user.as_ref().is_some_and(|u| u.role == Role::Manager)
     }
 
+    /// Managers and admins look after the waiting list (kö).
+    pub fn manages_queue(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| matches!(u.role, Role::Manager | Role::Admin))
+    }
+
     pub fn aria_current(&self, section: &str) -> &'static str {
         if self.section == section { "page" } else { "false" }
     }

@@ -45,6 +45,8 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::users::routes())
         .merge(crate::units::routes())
         .merge(crate::participants::routes())
+        .merge(crate::plans::routes())
+        .merge(crate::reminders::routes())
         .merge(extra)
         // Only for requests that match a route: a 404 needs no session.
         .route_layer(from_fn_with_state(state.clone(), middleware::session))

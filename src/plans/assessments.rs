@@ -1,0 +1,162 @@
+//! Bedömning av arbetsförmåga: a work-capacity assessment linked to a plan.
+//! Anyone on the unit may write one; only an arbetsterapeut signs it
+//! (DOMAIN.md), which a trigger on the table enforces as well. A signed
+//! assessment is final.
+
+use super::{authorized, render_show};
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use sqlx::PgPool;
+
+/// The title that may sign (GLOSSARY: the occupational therapist is staff with a title).
+pub const SIGNING_TITLE: &str = "arbetsterapeut";
+
+pub fn may_sign(job_title: &str) -> bool {
+    job_title.trim().to_lowercase() == SIGNING_TITLE
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/plans/{id}/assessments", post(create))
+        .route("/plans/{id}/assessments/{assessment_id}/sign", post(sign))
+}
+
+pub struct AssessmentRow {
+    pub id: i64,
+    pub assessed_on: NaiveDate,
+    pub method: String,
+    pub assessment: String,
+    pub written_by: String,
+    pub signed_by: Option<String>,
+    pub signed_at: Option<DateTime<Utc>>,
+}
+
+impl AssessmentRow {
+    pub fn signed_when(&self) -> String {
+        self.signed_at.map(crate::web::format::local_time).unwrap_or_default()
+    }
+}
+
+pub async fn of_plan(db: &PgPool, plan_id: i64) -> Result<Vec<AssessmentRow>, sqlx::Error> {
+    sqlx::query_as!(
+        AssessmentRow,
+        r#"SELECT a.id, a.assessed_on, a.method, a.assessment, w.name AS written_by, s.name AS "signed_by?", a.signed_at
+           FROM capacity_assessments a JOIN users w ON w.id = a.written_by LEFT JOIN users s ON s.id = a.signed_by
+           WHERE a.plan_id = $1 ORDER BY a.assessed_on DESC, a.id DESC"#,
+        plan_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct AssessmentForm {
+    pub assessed_on: String,
+    pub assessment_method: String,
+    pub assessment: String,
+    /// "yes" when the writer (an arbetsterapeut) signs at once.
+    pub sign_now: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(form): FormData<AssessmentForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let plan = authorized(&state, &current, id).await?;
+    let mut errors = FieldErrors::default();
+    let assessed_on = required_date(&form.assessed_on).map_err(|m| errors.add("assessed_on", m)).ok();
+    if assessed_on.is_some_and(|d| d > state.clock.today()) {
+        errors.add("assessed_on", "Datumet kan inte ligga i framtiden.");
+    }
+    let method = optional_text(&form.assessment_method, 300)
+        .map_err(|m| errors.add("assessment_method", m))
+        .ok();
+    let text = required_text(&form.assessment, "bedömningen", 20000)
+        .map_err(|m| errors.add("assessment", m))
+        .ok();
+    let sign_now = form.sign_now == "yes";
+    if sign_now && !may_sign(&current.user.job_title) {
+        errors.add("assessment", "Bara en arbetsterapeut kan signera en bedömning av arbetsförmåga.");
+    }
+    let (Some(assessed_on), Some(method), Some(text), true) = (assessed_on, method, text, errors.is_empty()) else {
+        let typed = super::Typed {
+            assessed_on: form.assessed_on,
+            assessment_method: form.assessment_method,
+            assessment: form.assessment,
+            ..super::Typed::default()
+        };
+        return render_show(&state, &current, plan, "assessment", errors, typed).await;
+    };
+    let mut tx = state.db.begin().await?;
+    let signer = sign_now.then_some(current.user.id);
+    let assessment_id = sqlx::query_scalar!(
+        "INSERT INTO capacity_assessments (plan_id, assessed_on, method, assessment, written_by, written_at, signed_by, signed_at)
+         VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7, CASE WHEN $7::bigint IS NULL THEN NULL ELSE $6::timestamptz END) RETURNING id",
+        id,
+        assessed_on,
+        method,
+        text,
+        current.user.id,
+        now,
+        signer
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::Entry::new(
+        Some(current.user.id),
+        if sign_now { "assessment_signed" } else { "assessment_written" },
+    )
+    .record("capacity_assessment", assessment_id)
+    .write(&mut *tx, now)
+    .await?;
+    tx.commit().await?;
+    let message = if sign_now {
+        "Bedömningen av arbetsförmåga är sparad och signerad."
+    } else {
+        "Bedömningen är sparad. En arbetsterapeut behöver signera den."
+    };
+    current.flash(&state.db, message).await?;
+    Ok(Redirect::to(&format!("/plans/{id}#assessments")).into_response())
+}
+
+async fn sign(State(state): State<AppState>, current: CurrentUser, Path((id, assessment_id)): Path<(i64, i64)>) -> AppResult<Response> {
+    let now = state.clock.now();
+    authorized(&state, &current, id).await?;
+    if !may_sign(&current.user.job_title) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = state.db.begin().await?;
+    let signed = sqlx::query!(
+        "UPDATE capacity_assessments SET signed_by = $3, signed_at = $4 WHERE id = $2 AND plan_id = $1 AND signed_by IS NULL",
+        id,
+        assessment_id,
+        current.user.id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if signed == 0 {
+        return Err(AppError::Conflict("Bedömningen är redan signerad."));
+    }
+    audit::Entry::new(Some(current.user.id), "assessment_signed")
+        .record("capacity_assessment", assessment_id)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    current.flash(&state.db, "Bedömningen är signerad.").await?;
+    Ok(Redirect::to(&format!("/plans/{id}#assessments")).into_response())
+}

@@ -1,0 +1,462 @@
+//! Uppföljning: the meeting that follows up a plan. Each follow-up answers
+//! the due date the plan had when it was held, is "on time" when held on or
+//! before it, and sets the next due date (DOMAIN.md: 6 weeks for Team ISA,
+//! 3 months for förstegsträning, counted from the follow-up held).
+
+use super::model::Progress;
+use super::queries::{self, Plan};
+use super::rules::{self, Programme, WeeklyHours};
+use super::{authorized, capacity};
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::participants::access::{self, Action};
+use crate::participants::model::ConsentScope;
+use crate::state::AppState;
+use crate::web::context::Layout;
+use crate::web::form::{FieldErrors, FormData, optional_text, required_date};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use sqlx::PgPool;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/plans/{id}/follow-ups/new", get(new_form).post(create))
+}
+
+pub struct FollowUpRow {
+    pub due_on: NaiveDate,
+    pub held_on: NaiveDate,
+    pub on_time: bool,
+    pub participant_took_part: bool,
+    pub staff_present: String,
+    pub partners: Vec<String>,
+    pub partners_without_consent: Vec<String>,
+    pub notes: String,
+    pub hours_before: i32,
+    pub hours_after: i32,
+    pub next_due_on: NaiveDate,
+    pub recorded_by: String,
+    pub progress: Vec<String>,
+}
+
+impl FollowUpRow {
+    pub fn partner_labels(&self) -> String {
+        let labels: Vec<&str> = self.partners.iter().map(|p| ConsentScope::label_of(p)).collect();
+        if labels.is_empty() { "–".into() } else { labels.join(", ") }
+    }
+    pub fn without_consent_labels(&self) -> String {
+        let labels: Vec<&str> = self.partners_without_consent.iter().map(|p| ConsentScope::label_of(p)).collect();
+        labels.join(", ")
+    }
+    pub fn hours_changed(&self) -> Option<String> {
+        (self.hours_before != self.hours_after).then(|| {
+            format!(
+                "{} → {}",
+                crate::web::format::hours(Some(f64::from(self.hours_before) / 100.0)),
+                crate::web::format::hours(Some(f64::from(self.hours_after) / 100.0))
+            )
+        })
+    }
+}
+
+pub async fn of_plan(db: &PgPool, plan_id: i64) -> Result<Vec<FollowUpRow>, sqlx::Error> {
+    sqlx::query_as!(
+        FollowUpRow,
+        r#"SELECT f.due_on, f.held_on, f.on_time AS "on_time!", f.participant_took_part, f.staff_present, f.partners,
+                  f.partners_without_consent, f.notes, (f.weekly_hours_before * 100)::int AS "hours_before!",
+                  (f.weekly_hours_after * 100)::int AS "hours_after!", f.next_due_on, u.name AS recorded_by,
+                  coalesce((SELECT array_agg(g.description || ': ' || CASE fp.progress
+                                WHEN 'not_started' THEN 'inte påbörjat' WHEN 'some' THEN 'viss framgång'
+                                WHEN 'clear' THEN 'tydlig framgång' ELSE 'uppnått' END ORDER BY g.id)
+                            FROM follow_up_progress fp JOIN plan_goals g ON g.id = fp.goal_id WHERE fp.follow_up_id = f.id),
+                           '{}') AS "progress!"
+           FROM follow_ups f JOIN users u ON u.id = f.recorded_by
+           WHERE f.plan_id = $1 ORDER BY f.held_on DESC, f.id DESC"#,
+        plan_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct FollowUpForm {
+    pub due_on: String,
+    pub held_on: String,
+    pub participant_took_part: String,
+    pub staff_present: String,
+    pub partners: Vec<String>,
+    pub confirm_without_consent: String,
+    pub notes: String,
+    /// One "goal_id:progress" per goal (a select per goal).
+    pub progress: Vec<String>,
+    pub weekly_hours: String,
+}
+
+impl FollowUpForm {
+    pub fn partner_checked(&self, code: &str) -> bool {
+        self.partners.iter().any(|p| p == code)
+    }
+    pub fn progress_of(&self, goal: &i64) -> String {
+        let prefix = format!("{goal}:");
+        self.progress.iter().find_map(|p| p.strip_prefix(&prefix)).unwrap_or("").to_string()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "plans/follow_up.html")]
+struct FormPage {
+    layout: Layout,
+    p: Plan,
+    form: FollowUpForm,
+    errors: FieldErrors,
+    goals: Vec<queries::Goal>,
+    /// Partner scopes the person has a valid consent for today.
+    consented: Vec<String>,
+    today: NaiveDate,
+}
+
+impl FormPage {
+    fn title(&self) -> String {
+        format!("Uppföljning: {} {}", self.p.first_name, self.p.last_name)
+    }
+    fn partners(&self) -> &'static [ConsentScope] {
+        ConsentScope::ALL
+    }
+    fn progresses(&self) -> &'static [Progress] {
+        Progress::ALL
+    }
+    fn has_consent(&self, code: &str) -> bool {
+        self.consented.iter().any(|c| c == code)
+    }
+    fn late(&self) -> bool {
+        self.p.next_follow_up_on.is_some_and(|d| d < self.today)
+    }
+    fn respond(self) -> AppResult<Response> {
+        let status = if self.errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        Ok((status, Html(self.render()?)).into_response())
+    }
+}
+
+/// The consent scopes valid for the person on `on`.
+async fn consented_scopes(db: &PgPool, participant_id: i64, on: NaiveDate) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT DISTINCT scope FROM consents WHERE participant_id = $1 AND given_on <= $2 AND (withdrawn_on IS NULL OR withdrawn_on > $2)",
+        participant_id,
+        on
+    )
+    .fetch_all(db)
+    .await
+}
+
+async fn page(
+    state: &AppState,
+    current: &CurrentUser,
+    plan: Plan,
+    form: FollowUpForm,
+    errors: FieldErrors,
+    on: NaiveDate,
+) -> AppResult<Response> {
+    FormPage {
+        layout: Layout::new(&current.ctx, "participants"),
+        goals: queries::goals(&state.db, plan.id).await?,
+        consented: consented_scopes(&state.db, plan.participant_id, on).await?,
+        today: state.clock.today(),
+        p: plan,
+        form,
+        errors,
+    }
+    .respond()
+}
+
+async fn new_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    let plan = authorized(&state, &current, id).await?;
+    let Some(due) = plan.next_follow_up_on.filter(|_| plan.status == "active") else {
+        return Err(AppError::Conflict(
+            "Bara en aktiv plan följs upp. Fastställ och aktivera planen först.",
+        ));
+    };
+    access::log(&state.db, &current.user, &[plan.participant_id], Action::View, state.clock.now()).await?;
+    let today = state.clock.today();
+    let form = FollowUpForm {
+        due_on: due.to_string(),
+        held_on: today.to_string(),
+        participant_took_part: "yes".into(),
+        staff_present: current.user.name.clone(),
+        weekly_hours: crate::web::format::hours(Some(plan.hours().as_f64())),
+        ..FollowUpForm::default()
+    };
+    page(&state, &current, plan, form, FieldErrors::default(), today).await
+}
+
+struct Checked {
+    due_on: NaiveDate,
+    held_on: NaiveDate,
+    took_part: bool,
+    staff_present: String,
+    partners: Vec<String>,
+    without_consent: Vec<String>,
+    notes: String,
+    progress: Vec<(i64, &'static str)>,
+    hours: WeeklyHours,
+}
+
+async fn check(
+    state: &AppState,
+    plan: &Plan,
+    form: &FollowUpForm,
+    goals: &[queries::Goal],
+    errors: &mut FieldErrors,
+) -> AppResult<Option<Checked>> {
+    let today = state.clock.today();
+    let due_on = form.due_on.parse::<NaiveDate>().ok();
+    if due_on.is_none() {
+        return Err(AppError::BadRequest("follow-up without a due date"));
+    }
+    let held_on = required_date(&form.held_on).map_err(|m| errors.add("held_on", m)).ok();
+    if let Some(held) = held_on {
+        if held > today {
+            errors.add(
+                "held_on",
+                "Uppföljningen kan inte registreras i förväg. Välj dagens datum eller tidigare.",
+            );
+        }
+        if plan.set_on.is_some_and(|s| held < s) {
+            errors.add("held_on", "Uppföljningen kan inte vara före att planen fastställdes.");
+        }
+        let last_held = sqlx::query_scalar!("SELECT max(held_on) FROM follow_ups WHERE plan_id = $1", plan.id)
+            .fetch_one(&state.db)
+            .await?;
+        if last_held.is_some_and(|l| held < l) {
+            errors.add("held_on", "Uppföljningen kan inte vara före den förra uppföljningen.");
+        }
+    }
+    let took_part = match form.participant_took_part.as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => {
+            errors.add("participant_took_part", "Svara ja eller nej.");
+            None
+        }
+    };
+    let staff_present = optional_text(&form.staff_present, 500)
+        .map_err(|m| errors.add("staff_present", m))
+        .ok();
+    let mut partners: Vec<String> = Vec::new();
+    for code in &form.partners {
+        match ConsentScope::parse(code) {
+            Some(scope) if !partners.iter().any(|p| p == scope.code()) => partners.push(scope.code().into()),
+            Some(_) => {}
+            None => errors.add("partners", "Välj samverkansparter i listan."),
+        }
+    }
+    let mut without_consent = Vec::new();
+    if let Some(held) = held_on {
+        let consented = consented_scopes(&state.db, plan.participant_id, held).await?;
+        without_consent = partners.iter().filter(|p| !consented.contains(p)).cloned().collect();
+        if !without_consent.is_empty() && form.confirm_without_consent != "yes" {
+            let names: Vec<&str> = without_consent.iter().map(|p| ConsentScope::label_of(p)).collect();
+            errors.add(
+                "partners",
+                format!(
+                    "Personen har inget giltigt samtycke för: {}. Ta bort samverkansparten, eller bekräfta nedan att ni ändå har haft kontakt.",
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+    let notes = optional_text(&form.notes, 20000).map_err(|m| errors.add("notes", m)).ok();
+    let mut progress = Vec::new();
+    for value in &form.progress {
+        let Some((goal, code)) = value.split_once(':') else {
+            errors.add("progress", "Välj framsteg i listan.");
+            continue;
+        };
+        if code.is_empty() {
+            continue;
+        }
+        match (
+            goal.parse::<i64>().ok().filter(|g| goals.iter().any(|x| x.id == *g)),
+            Progress::parse(code),
+        ) {
+            (Some(goal), Some(p)) if !progress.iter().any(|(g, _)| *g == goal) => progress.push((goal, p.code())),
+            (Some(_), Some(_)) => {}
+            _ => errors.add("progress", "Välj framsteg i listan."),
+        }
+    }
+    let hours = WeeklyHours::parse(&form.weekly_hours)
+        .map_err(|m| errors.add("weekly_hours", m))
+        .ok();
+    Ok((|| {
+        Some(Checked {
+            due_on: due_on?,
+            held_on: held_on?,
+            took_part: took_part?,
+            staff_present: staff_present?,
+            partners,
+            without_consent,
+            notes: notes?,
+            progress,
+            hours: hours?,
+        })
+    })()
+    .filter(|_| errors.is_empty()))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(form): FormData<FollowUpForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let plan = authorized(&state, &current, id).await?;
+    let goals = queries::goals(&state.db, id).await?;
+    let mut errors = FieldErrors::default();
+    if plan.status != "active" {
+        return Err(AppError::Conflict("Bara en aktiv plan följs upp."));
+    }
+    let checked = check(&state, &plan, &form, &goals, &mut errors).await?;
+    let Some(c) = checked else {
+        let on = form.held_on.parse().unwrap_or(state.clock.today());
+        return page(&state, &current, plan, form, errors, on).await;
+    };
+    let mut tx = state.db.begin().await?;
+    match record(&mut tx, &plan, &c, current.user.id, now).await? {
+        Recorded::Done(next) => {
+            tx.commit().await?;
+            let on_time = if rules::held_on_time(c.held_on, c.due_on) {
+                "i tid"
+            } else {
+                "efter förfallodagen"
+            };
+            current
+                .flash(
+                    &state.db,
+                    &format!("Uppföljningen är registrerad ({on_time}). Nästa uppföljning senast {next}."),
+                )
+                .await?;
+            Ok(Redirect::to(&format!("/plans/{id}#follow-ups")).into_response())
+        }
+        Recorded::AlreadyHeld => {
+            drop(tx);
+            // A double submit, or a colleague was first: one follow-up per plan and day.
+            current
+                .flash(&state.db, "En uppföljning för den dagen var redan registrerad.")
+                .await?;
+            Ok(Redirect::to(&format!("/plans/{id}#follow-ups")).into_response())
+        }
+        Recorded::Refused(field, message) => {
+            drop(tx);
+            errors.add(field, message);
+            page(&state, &current, plan, form, errors, c.held_on).await
+        }
+    }
+}
+
+enum Recorded {
+    Done(NaiveDate),
+    AlreadyHeld,
+    Refused(&'static str, String),
+}
+
+async fn record(tx: &mut sqlx::PgConnection, plan: &Plan, c: &Checked, by: i64, now: DateTime<Utc>) -> AppResult<Recorded> {
+    // The plan's row: follow-ups of one plan are recorded one at a time.
+    let current = sqlx::query!(
+        r#"SELECT status, next_follow_up_on, set_on, (weekly_hours * 100)::int AS "hours!" FROM plans WHERE id = $1 FOR UPDATE"#,
+        plan.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let already = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM follow_ups WHERE plan_id = $1 AND held_on = $2) AS "exists!""#,
+        plan.id,
+        c.held_on
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if already {
+        return Ok(Recorded::AlreadyHeld);
+    }
+    let (Some(set_on), true) = (
+        current.set_on,
+        current.status == "active" && current.next_follow_up_on == Some(c.due_on),
+    ) else {
+        return Ok(Recorded::Refused(
+            "held_on",
+            "Planen har ändrats sedan formuläret öppnades. Ladda om sidan och försök igen.".into(),
+        ));
+    };
+    let before = WeeklyHours::from_hundredths(current.hours.max(0) as u32);
+    let programme = plan.programme();
+    if programme == Programme::FirstStep && c.hours > before {
+        let usage = capacity::lock(tx, plan.unit_id, programme, Some(plan.id)).await?;
+        if !usage.fits(c.hours) {
+            return Ok(Recorded::Refused(
+                "weekly_hours",
+                format!("Det finns inte så många timmar kvar: {}.", usage.describe()),
+            ));
+        }
+    }
+    let next = rules::next_follow_up_due(programme, set_on, Some(c.held_on));
+    let follow_up_id = sqlx::query_scalar!(
+        "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, staff_present, partners, partners_without_consent,
+                                 notes, weekly_hours_before, weekly_hours_after, next_due_on, recorded_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::float8::numeric, $10::float8::numeric, $11, $12, $13)
+         ON CONFLICT (plan_id, held_on) DO NOTHING RETURNING id",
+        plan.id,
+        c.due_on,
+        c.held_on,
+        c.took_part,
+        c.staff_present,
+        &c.partners,
+        &c.without_consent,
+        c.notes,
+        before.as_f64(),
+        c.hours.as_f64(),
+        next,
+        by,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(follow_up_id) = follow_up_id else {
+        return Ok(Recorded::AlreadyHeld);
+    };
+    for (goal, progress) in &c.progress {
+        sqlx::query!(
+            "INSERT INTO follow_up_progress (follow_up_id, goal_id, progress) VALUES ($1, $2, $3)",
+            follow_up_id,
+            goal,
+            progress
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query!(
+        "UPDATE plans SET next_follow_up_on = $2, weekly_hours = $3::float8::numeric WHERE id = $1",
+        plan.id,
+        next,
+        c.hours.as_f64()
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Holding the follow-up answers its reminders.
+    crate::reminders::clear(tx, plan.id, Some(super::model::ReminderKind::FollowUp), now).await?;
+    queries::bump(tx, plan.id, None, by, now, "Uppföljning").await?;
+    audit::Entry::new(Some(by), "follow_up_recorded")
+        .record("plan", plan.id)
+        .write(&mut *tx, now)
+        .await?;
+    Ok(Recorded::Done(next))
+}

@@ -1,0 +1,304 @@
+//! SQL for plans: loading, saving with a version check, the version history,
+//! and what the two-year limit and the schedule need.
+
+use super::rules::{self, LimitDates, Period, Programme};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool};
+
+/// A plan with what its page shows about the person, unit and kontaktman.
+pub struct Plan {
+    pub id: i64,
+    pub participant_id: i64,
+    pub unit_id: i64,
+    pub programme: String,
+    pub status: String,
+    pub start_on: NaiveDate,
+    pub planned_end_on: NaiveDate,
+    /// Hundredths of an hour.
+    pub weekly_hours: i32,
+    pub weekdays: i16,
+    pub methods: Vec<String>,
+    pub participation: String,
+    pub summary: String,
+    pub employer_id: Option<i64>,
+    pub employer_name: Option<String>,
+    pub supervisor: String,
+    pub tasks: String,
+    pub set_on: Option<NaiveDate>,
+    pub renewed_on: Option<NaiveDate>,
+    pub next_follow_up_on: Option<NaiveDate>,
+    pub renewal_due_on: Option<NaiveDate>,
+    pub limit_warning_on: Option<NaiveDate>,
+    pub limit_last_day: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    pub outcome: Option<String>,
+    pub outcome_note: String,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub birth_date: NaiveDate,
+    pub participant_status: String,
+    pub unit_name: String,
+    pub key_worker_id: Option<i64>,
+    pub key_worker_name: Option<String>,
+}
+
+impl Plan {
+    pub fn programme(&self) -> Programme {
+        Programme::parse(&self.programme).unwrap_or(Programme::FirstStep)
+    }
+
+    pub fn hours(&self) -> rules::WeeklyHours {
+        rules::WeeklyHours::from_hundredths(self.weekly_hours.max(0) as u32)
+    }
+
+    /// The days the plan takes: to its end, or its planned end while it runs.
+    pub fn period(&self) -> Period {
+        Period {
+            start: self.start_on,
+            end: self.ended_on.unwrap_or(self.planned_end_on),
+        }
+    }
+}
+
+pub async fn load(db: impl sqlx::PgExecutor<'_>, id: i64) -> Result<Option<Plan>, sqlx::Error> {
+    sqlx::query_as!(
+        Plan,
+        r#"SELECT p.id, p.participant_id, p.unit_id, p.programme, p.status, p.start_on, p.planned_end_on,
+                  (p.weekly_hours * 100)::int AS "weekly_hours!", p.weekdays, p.methods, p.participation, p.summary,
+                  p.employer_id, e.name AS "employer_name?", p.supervisor, p.tasks, p.set_on, p.renewed_on,
+                  p.next_follow_up_on, p.renewal_due_on, p.limit_warning_on, p.limit_last_day, p.ended_on, p.outcome,
+                  p.outcome_note, p.version, p.updated_at, uu.name AS updated_by_name,
+                  pa.first_name, pa.last_name, pa.birth_date, pa.status AS participant_status, un.name AS unit_name,
+                  kw.id AS "key_worker_id?", kw.name AS "key_worker_name?"
+           FROM plans p
+           JOIN participants pa ON pa.id = p.participant_id
+           JOIN units un ON un.id = p.unit_id
+           JOIN users uu ON uu.id = p.updated_by
+           LEFT JOIN employers e ON e.id = p.employer_id
+           LEFT JOIN key_worker_assignments k ON k.participant_id = p.participant_id AND k.to_on IS NULL
+           LEFT JOIN users kw ON kw.id = k.user_id
+           WHERE p.id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// A plan in a list (the personakt's "Planer").
+pub struct PlanListRow {
+    pub id: i64,
+    pub programme: String,
+    pub status: String,
+    pub start_on: NaiveDate,
+    pub planned_end_on: NaiveDate,
+    pub ended_on: Option<NaiveDate>,
+    pub weekly_hours: i32,
+    pub next_follow_up_on: Option<NaiveDate>,
+    pub queued_on: Option<NaiveDate>,
+}
+
+impl PlanListRow {
+    pub fn programme_label(&self) -> &'static str {
+        Programme::parse(&self.programme).map(Programme::label).unwrap_or("")
+    }
+    pub fn status_label(&self) -> &'static str {
+        super::model::PlanStatus::label_of(&self.status)
+    }
+    pub fn hours_text(&self) -> String {
+        crate::web::format::hours(Some(f64::from(self.weekly_hours) / 100.0))
+    }
+}
+
+pub async fn of_participant(db: &PgPool, participant_id: i64) -> Result<Vec<PlanListRow>, sqlx::Error> {
+    sqlx::query_as!(
+        PlanListRow,
+        r#"SELECT p.id, p.programme, p.status, p.start_on, p.planned_end_on, p.ended_on,
+                  (p.weekly_hours * 100)::int AS "weekly_hours!", p.next_follow_up_on, q.queued_on AS "queued_on?"
+           FROM plans p LEFT JOIN queue_entries q ON q.plan_id = p.id AND q.closed_on IS NULL
+           WHERE p.participant_id = $1 ORDER BY p.start_on DESC, p.id DESC"#,
+        participant_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The periods of the person's other plans that count towards the two-year
+/// limit: active ones to their planned end, ended ones to their end.
+pub async fn counted_periods(conn: &mut PgConnection, participant_id: i64, except_plan: Option<i64>) -> Result<Vec<Period>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT start_on, coalesce(ended_on, planned_end_on) AS "end_on!" FROM plans
+           WHERE participant_id = $1 AND status IN ('active', 'ended') AND id <> coalesce($2::bigint, 0)"#,
+        participant_id,
+        except_plan
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Period {
+            start: r.start_on,
+            end: r.end_on,
+        })
+        .collect())
+}
+
+/// The dates the background task looks for, worked out once when the plan
+/// changes: next follow-up, renewal, and the two-year warning and last day.
+pub struct Schedule {
+    pub next_follow_up_on: Option<NaiveDate>,
+    pub renewal_due_on: Option<NaiveDate>,
+    pub limit: LimitDates,
+}
+
+pub async fn schedule(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    set_on: Option<NaiveDate>,
+    renewed_on: Option<NaiveDate>,
+) -> Result<Schedule, sqlx::Error> {
+    let last_held = sqlx::query_scalar!("SELECT max(held_on) FROM follow_ups WHERE plan_id = $1", plan.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let earlier = counted_periods(conn, plan.participant_id, Some(plan.id)).await?;
+    Ok(Schedule {
+        next_follow_up_on: set_on.map(|s| rules::next_follow_up_due(plan.programme(), s, last_held)),
+        renewal_due_on: set_on.map(|s| rules::renewal_due(renewed_on.unwrap_or(s).max(s))),
+        limit: rules::limit_dates(&earlier, plan.start_on),
+    })
+}
+
+/// Writes the plan as it now is into its history, as version `plans.version`.
+pub async fn save_version(conn: &mut PgConnection, plan_id: i64, by: i64, now: DateTime<Utc>, change: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO plan_versions (plan_id, version, changed_by, changed_at, change, snapshot)
+           SELECT p.id, p.version, $2, $3, $4,
+                  (to_jsonb(p) - 'version' - 'updated_at' - 'updated_by' - 'created_at' - 'created_by')
+                  || jsonb_build_object(
+                       'goals', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id, 'parent_id', g.parent_id, 'description', g.description) ORDER BY g.id)
+                                          FROM plan_goals g WHERE g.plan_id = p.id), '[]'::jsonb),
+                       'activities', coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'goal_id', a.goal_id, 'description', a.description,
+                                                                                   'responsible_id', a.responsible_id, 'status', a.status) ORDER BY a.id)
+                                               FROM plan_activities a WHERE a.plan_id = p.id), '[]'::jsonb))
+           FROM plans p WHERE p.id = $1"#,
+        plan_id,
+        by,
+        now,
+        change
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the plan as changed by `by` (a new version) and records the version.
+/// Returns false when the plan is no longer at `expected_version`.
+pub async fn bump(
+    conn: &mut PgConnection,
+    plan_id: i64,
+    expected_version: Option<i32>,
+    by: i64,
+    now: DateTime<Utc>,
+    change: &str,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query!(
+        "UPDATE plans SET version = version + 1, updated_by = $3, updated_at = $4
+         WHERE id = $1 AND version = coalesce($2, version)",
+        plan_id,
+        expected_version,
+        by,
+        now
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Ok(false);
+    }
+    save_version(conn, plan_id, by, now, change).await?;
+    Ok(true)
+}
+
+/// A row of the plan's history.
+pub struct VersionRow {
+    pub version: i32,
+    pub changed_by: String,
+    pub changed_at: DateTime<Utc>,
+    pub change: String,
+}
+
+impl VersionRow {
+    pub fn when(&self) -> String {
+        crate::web::format::local_time(self.changed_at)
+    }
+}
+
+pub async fn versions(db: &PgPool, plan_id: i64) -> Result<Vec<VersionRow>, sqlx::Error> {
+    sqlx::query_as!(
+        VersionRow,
+        "SELECT v.version, u.name AS changed_by, v.changed_at, v.change FROM plan_versions v JOIN users u ON u.id = v.changed_by
+         WHERE v.plan_id = $1 ORDER BY v.version DESC",
+        plan_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The parts of the plan that differ between two versions (snapshot keys).
+pub async fn changed_keys(db: &PgPool, plan_id: i64, from: i32, to: i32) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT a.key AS "key!" FROM plan_versions va JOIN plan_versions vb ON vb.plan_id = va.plan_id,
+                  jsonb_each(va.snapshot) a JOIN jsonb_each(vb.snapshot) b ON b.key = a.key
+           WHERE va.plan_id = $1 AND va.version = $2 AND vb.version = $3 AND a.value IS DISTINCT FROM b.value
+           ORDER BY a.key"#,
+        plan_id,
+        from,
+        to
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Goals with their sub-goals and activities, for the plan page.
+pub struct Goal {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub description: String,
+}
+
+pub struct Activity {
+    pub id: i64,
+    pub goal_id: i64,
+    pub description: String,
+    pub responsible_name: String,
+    pub status: String,
+}
+
+impl Activity {
+    pub fn status_label(&self) -> &'static str {
+        super::model::ActivityStatus::label_of(&self.status)
+    }
+}
+
+pub async fn goals(db: &PgPool, plan_id: i64) -> Result<Vec<Goal>, sqlx::Error> {
+    sqlx::query_as!(
+        Goal,
+        "SELECT id, parent_id, description FROM plan_goals WHERE plan_id = $1 ORDER BY coalesce(parent_id, id), parent_id NULLS FIRST, id",
+        plan_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn activities(db: &PgPool, plan_id: i64) -> Result<Vec<Activity>, sqlx::Error> {
+    sqlx::query_as!(
+        Activity,
+        "SELECT a.id, a.goal_id, a.description, u.name AS responsible_name, a.status
+         FROM plan_activities a JOIN users u ON u.id = a.responsible_id WHERE a.plan_id = $1 ORDER BY a.goal_id, a.id",
+        plan_id
+    )
+    .fetch_all(db)
+    .await
+}

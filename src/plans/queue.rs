@@ -1,0 +1,256 @@
+//! Kö: plans that did not fit their unit's capacity wait here, oldest first.
+//! A manager sees who waits and for how long, activates a plan when a place
+//! frees up (the same checks as any activation), or takes a person off the
+//! list with a reason.
+
+use super::activation::{self, Activation};
+use super::capacity;
+use super::rules::Programme;
+use crate::audit;
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::context::Layout;
+use crate::web::form::{FieldErrors, FormData, required_date, required_text};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/queue", get(page))
+        .route("/queue/{entry_id}/activate", post(activate))
+        .route("/queue/{entry_id}/remove", post(remove))
+}
+
+/// Who manages the waiting list.
+const MANAGERS: &[Role] = &[Role::Manager, Role::Admin];
+
+pub struct QueueRow {
+    pub entry_id: i64,
+    pub plan_id: i64,
+    pub unit_id: i64,
+    pub programme: String,
+    pub participant_name: String,
+    pub key_worker: Option<String>,
+    pub weekly_hours: i32,
+    pub queued_on: NaiveDate,
+}
+
+impl QueueRow {
+    pub fn hours_text(&self) -> String {
+        crate::web::format::hours(Some(f64::from(self.weekly_hours) / 100.0))
+    }
+}
+
+pub struct Section {
+    pub unit_name: String,
+    pub programme: Programme,
+    pub usage: String,
+    pub rows: Vec<QueueRow>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct QueueForm {
+    pub set_on: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "plans/queue.html")]
+struct QueuePage {
+    layout: Layout,
+    sections: Vec<Section>,
+    today: NaiveDate,
+    /// The entry whose form was refused, with the message and what was typed.
+    entry_in_error: i64,
+    errors: FieldErrors,
+    typed: QueueForm,
+}
+
+impl QueuePage {
+    fn waited(&self, since: &NaiveDate) -> i64 {
+        (self.today - *since).num_days()
+    }
+    fn error(&self, entry: &i64, field: &str) -> &str {
+        if self.entry_in_error == *entry {
+            self.errors.get(field)
+        } else {
+            ""
+        }
+    }
+    fn typed_reason(&self, entry: &i64) -> &str {
+        if self.entry_in_error == *entry { &self.typed.reason } else { "" }
+    }
+    fn typed_set_on(&self, entry: &i64) -> String {
+        if self.entry_in_error == *entry {
+            self.typed.set_on.clone()
+        } else {
+            self.today.to_string()
+        }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    current: &CurrentUser,
+    entry_in_error: i64,
+    errors: FieldErrors,
+    typed: QueueForm,
+) -> AppResult<Response> {
+    current.require(MANAGERS)?;
+    let units = sqlx::query!(
+        "SELECT id, name FROM units WHERE id = ANY($1) ORDER BY name",
+        &current.user.unit_ids
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let rows = sqlx::query_as!(
+        QueueRow,
+        r#"SELECT q.id AS entry_id, q.plan_id, q.unit_id, q.programme, pa.first_name || ' ' || pa.last_name AS "participant_name!",
+                  kw.name AS "key_worker?", (p.weekly_hours * 100)::int AS "weekly_hours!", q.queued_on
+           FROM queue_entries q
+           JOIN plans p ON p.id = q.plan_id
+           JOIN participants pa ON pa.id = p.participant_id
+           LEFT JOIN key_worker_assignments k ON k.participant_id = pa.id AND k.to_on IS NULL
+           LEFT JOIN users kw ON kw.id = k.user_id
+           WHERE q.closed_on IS NULL AND q.unit_id = ANY($1)
+           ORDER BY q.queued_at, q.id"#,
+        &current.user.unit_ids
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let mut conn = state.db.acquire().await?;
+    let mut sections = Vec::new();
+    for unit in &units {
+        for programme in Programme::ALL {
+            let usage = capacity::usage(&mut conn, unit.id, programme).await?.describe();
+            sections.push(Section {
+                unit_name: unit.name.clone(),
+                programme,
+                usage,
+                rows: rows
+                    .iter()
+                    .filter(|r| r.unit_id == unit.id && r.programme == programme.code())
+                    .map(|r| QueueRow {
+                        participant_name: r.participant_name.clone(),
+                        key_worker: r.key_worker.clone(),
+                        programme: r.programme.clone(),
+                        ..*r
+                    })
+                    .collect(),
+            });
+        }
+    }
+    drop(conn);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = QueuePage {
+        layout: Layout::new(&current.ctx, "queue"),
+        sections,
+        today: state.clock.today(),
+        entry_in_error,
+        errors,
+        typed,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    render(&state, &current, 0, FieldErrors::default(), QueueForm::default()).await
+}
+
+/// The open entry, if it is in one of the user's units.
+async fn open_entry(state: &AppState, current: &CurrentUser, entry_id: i64) -> AppResult<i64> {
+    current.require(MANAGERS)?;
+    let row = sqlx::query!(
+        "SELECT plan_id, unit_id FROM queue_entries WHERE id = $1 AND closed_on IS NULL",
+        entry_id
+    )
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(AppError::Conflict("Personen står inte längre i kön."))?;
+    if !current.user.unit_ids.contains(&row.unit_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(row.plan_id)
+}
+
+async fn activate(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(entry_id): Path<i64>,
+    FormData(form): FormData<QueueForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let plan_id = open_entry(&state, &current, entry_id).await?;
+    let mut errors = FieldErrors::default();
+    let Ok(set_on) = required_date(&form.set_on).map_err(|m| errors.add("set_on", m)) else {
+        return render(&state, &current, entry_id, errors, form).await;
+    };
+    let mut tx = state.db.begin().await?;
+    match activation::activate(&mut tx, plan_id, set_on, state.clock.today(), current.user.id, now, false).await? {
+        Activation::Activated { warning } => {
+            tx.commit().await?;
+            let message = match warning {
+                Some(w) => format!("Planen är aktiverad. {w}"),
+                None => "Planen är aktiverad och personen är borttagen från kön.".into(),
+            };
+            current.flash(&state.db, &message).await?;
+            Ok(Redirect::to("/queue").into_response())
+        }
+        Activation::Refused { message, .. } => {
+            drop(tx);
+            errors.add("set_on", message);
+            render(&state, &current, entry_id, errors, form).await
+        }
+        Activation::Queued { .. } => Err(AppError::Internal(anyhow::anyhow!("activation from the queue queued again"))),
+    }
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(entry_id): Path<i64>,
+    FormData(form): FormData<QueueForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let plan_id = open_entry(&state, &current, entry_id).await?;
+    let mut errors = FieldErrors::default();
+    let Ok(reason) = required_text(&form.reason, "ett skäl", 1000).map_err(|m| errors.add("reason", m)) else {
+        return render(&state, &current, entry_id, errors, form).await;
+    };
+    let mut tx = state.db.begin().await?;
+    let closed = sqlx::query!(
+        "UPDATE queue_entries SET closed_on = $2, closed_reason = 'removed', closed_note = $3, closed_by = $4
+         WHERE id = $1 AND closed_on IS NULL",
+        entry_id,
+        state.clock.today(),
+        reason,
+        current.user.id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if closed == 0 {
+        return Err(AppError::Conflict("Personen står inte längre i kön."));
+    }
+    super::queries::bump(&mut tx, plan_id, None, current.user.id, now, "Borttagen ur kön").await?;
+    audit::Entry::new(Some(current.user.id), "queue_entry_removed")
+        .record("plan", plan_id)
+        .details(&reason)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    current.flash(&state.db, "Personen är borttagen ur kön.").await?;
+    Ok(Redirect::to("/queue").into_response())
+}

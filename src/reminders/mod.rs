@@ -1,0 +1,145 @@
+//! Påminnelser and "Att göra". The background task (`sweep`) raises a
+//! reminder for each plan whose follow-up is due within 14 days or overdue,
+//! whose yearly renewal is due, or whose person nears the two-year limit.
+//! Each kontaktman sees theirs on "Att göra"; managers also see the unit's.
+//! Holding the follow-up, renewing or ending the plan clears them.
+
+pub mod sweep;
+
+use crate::auth::{CurrentUser, Role};
+use crate::error::AppResult;
+use crate::plans::model::ReminderKind;
+use crate::plans::rules::Programme;
+use crate::state::AppState;
+use crate::web::context::Layout;
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use chrono::NaiveDate;
+
+/// Answers a plan's open reminders: of one kind (a follow-up held, a
+/// renewal), or all of them (the plan ended).
+pub async fn clear(
+    conn: &mut sqlx::PgConnection,
+    plan_id: i64,
+    kind: Option<ReminderKind>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "UPDATE reminders SET cleared_at = $3 WHERE plan_id = $1 AND kind = coalesce($2, kind) AND cleared_at IS NULL",
+        plan_id,
+        kind.map(ReminderKind::code),
+        now
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/todo", get(page))
+}
+
+pub struct TodoRow {
+    pub plan_id: i64,
+    pub kind: String,
+    pub due_on: NaiveDate,
+    pub programme: String,
+    pub participant_name: String,
+    pub key_worker: Option<String>,
+}
+
+impl TodoRow {
+    pub fn kind_label(&self) -> &'static str {
+        ReminderKind::label_of(&self.kind)
+    }
+    pub fn programme_label(&self) -> &'static str {
+        Programme::parse(&self.programme).map(Programme::label).unwrap_or("")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reminders/todo.html")]
+struct TodoPage {
+    layout: Layout,
+    mine: Vec<TodoRow>,
+    /// The units' reminders, for managers.
+    unit: Option<Vec<TodoRow>>,
+    queue_length: i64,
+    today: NaiveDate,
+}
+
+impl TodoPage {
+    /// "Försenad 3 dagar", "I dag", "Om 5 dagar".
+    fn when(&self, row: &TodoRow) -> String {
+        let days = (row.due_on - self.today).num_days();
+        match days {
+            0 => "I dag".into(),
+            1 => "I morgon".into(),
+            d if d > 1 => format!("Om {d} dagar"),
+            -1 => "Försenad 1 dag".into(),
+            d => format!("Försenad {} dagar", -d),
+        }
+    }
+    fn overdue(&self, row: &TodoRow) -> bool {
+        row.due_on < self.today
+    }
+    fn overdue_count(&self, rows: &[TodoRow]) -> usize {
+        rows.iter().filter(|r| r.due_on < self.today).count()
+    }
+}
+
+async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    let mine = sqlx::query_as!(
+        TodoRow,
+        r#"SELECT r.plan_id, r.kind, r.due_on, p.programme, pa.first_name || ' ' || pa.last_name AS "participant_name!",
+                  NULL::text AS key_worker
+           FROM key_worker_assignments k
+           JOIN reminders r ON r.participant_id = k.participant_id AND r.cleared_at IS NULL
+           JOIN plans p ON p.id = r.plan_id
+           JOIN participants pa ON pa.id = r.participant_id
+           WHERE k.user_id = $1 AND k.to_on IS NULL AND r.unit_id = ANY($2)
+           ORDER BY r.due_on, r.id"#,
+        current.user.id,
+        &current.user.unit_ids
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let manages = matches!(current.user.role, Role::Manager | Role::Admin);
+    let (unit, queue_length) = if manages {
+        let rows = sqlx::query_as!(
+            TodoRow,
+            r#"SELECT r.plan_id, r.kind, r.due_on, p.programme, pa.first_name || ' ' || pa.last_name AS "participant_name!",
+                      kw.name AS "key_worker?"
+               FROM reminders r
+               JOIN plans p ON p.id = r.plan_id
+               JOIN participants pa ON pa.id = r.participant_id
+               LEFT JOIN key_worker_assignments k ON k.participant_id = r.participant_id AND k.to_on IS NULL
+               LEFT JOIN users kw ON kw.id = k.user_id
+               WHERE r.unit_id = ANY($1) AND r.cleared_at IS NULL
+               ORDER BY kw.name NULLS FIRST, r.due_on, r.id"#,
+            &current.user.unit_ids
+        )
+        .fetch_all(&state.db)
+        .await?;
+        let queue = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM queue_entries WHERE closed_on IS NULL AND unit_id = ANY($1)"#,
+            &current.user.unit_ids
+        )
+        .fetch_one(&state.db)
+        .await?;
+        (Some(rows), queue)
+    } else {
+        (None, 0)
+    };
+    let page = TodoPage {
+        layout: Layout::new(&current.ctx, "todo"),
+        mine,
+        unit,
+        queue_length,
+        today: state.clock.today(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
