@@ -52,7 +52,7 @@ CREATE TABLE plans (
     -- what is due through an index instead of walking all plans.
     next_follow_up_on   date,
     renewal_due_on      date,
-    -- The day the person's two-year limit warning starts, and the last allowed day.
+    -- The day the person's two-year limit warning starts (while active), and the last allowed day.
     limit_warning_on    date,
     limit_last_day      date,
     ended_on            date,
@@ -66,7 +66,12 @@ CREATE TABLE plans (
     updated_by          bigint NOT NULL REFERENCES users (id),
     updated_at          timestamptz NOT NULL,
     CONSTRAINT plans_ended_has_date_and_outcome CHECK ((status = 'ended') = (ended_on IS NOT NULL AND outcome IS NOT NULL)),
-    CONSTRAINT plans_active_is_set CHECK (status = 'draft' OR (set_on IS NOT NULL AND next_follow_up_on IS NOT NULL AND renewal_due_on IS NOT NULL)),
+    CONSTRAINT plans_set_unless_draft CHECK (status = 'draft' OR set_on IS NOT NULL),
+    -- An active plan is always due for something; the due dates of other plans
+    -- are empty, so the statistics on them (and the reminder round's indexes)
+    -- describe active plans only, however much history there is.
+    CONSTRAINT plans_active_has_due_dates CHECK ((status = 'active') = (next_follow_up_on IS NOT NULL AND renewal_due_on IS NOT NULL)),
+    CONSTRAINT plans_limit_warning_only_while_active CHECK (status = 'active' OR limit_warning_on IS NULL),
     CONSTRAINT plans_workplace_only_for_team_isa CHECK (programme = 'team_isa' OR employer_id IS NULL)
 );
 -- DOMAIN.md: one active plan per person and programme.

@@ -4,6 +4,22 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// An SMTP address, which may hold a password: never printed.
+#[derive(Clone)]
+pub struct SmtpUrl(pub String);
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpUrl(…)")
+    }
+}
+
+impl SmtpUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: String,
@@ -23,6 +39,13 @@ pub struct Config {
     /// How often the background task looks for follow-ups, renewals and
     /// two-year limits that are due.
     pub reminder_interval: Duration,
+    /// SMTP server for the daily reminder digest; none means no e-mail.
+    pub smtp_url: Option<SmtpUrl>,
+    pub mail_from: String,
+    /// The address users reach Lotsen at, for links in e-mail.
+    pub public_url: String,
+    /// The digest goes out in the first reminder round at or after this hour (Stockholm).
+    pub digest_hour: u32,
 }
 
 /// A bad value: the one line printed before start-up stops.
@@ -108,6 +131,36 @@ impl Config {
             |v| v.parse::<u64>().ok().filter(|n| (1..=24 * 60).contains(n)),
             "minuter, 1–1440",
         )?;
+        let smtp_url = match get("LOTSEN_SMTP_URL") {
+            None => None,
+            Some(url) if lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url).is_ok() => Some(SmtpUrl(url)),
+            Some(_) => {
+                return Err(ConfigError {
+                    name: "LOTSEN_SMTP_URL",
+                    problem: "ska vara en adress som smtp://relay.example:25 eller smtps://användare:lösenord@smtp.example".into(),
+                });
+            }
+        };
+        let mail_from = parsed("LOTSEN_MAIL_FROM", "Lotsen <lotsen@localhost>");
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError {
+                name: "LOTSEN_MAIL_FROM",
+                problem: "ska vara en avsändare som Lotsen <lotsen@kommun.se>".into(),
+            });
+        }
+        let public_url = parsed("LOTSEN_PUBLIC_URL", "http://localhost:8080");
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError {
+                name: "LOTSEN_PUBLIC_URL",
+                problem: "måste börja med http:// eller https://".into(),
+            });
+        }
+        let digest_hour = parse_with(
+            "LOTSEN_DIGEST_HOUR",
+            &parsed("LOTSEN_DIGEST_HOUR", "7"),
+            |v| v.parse::<u32>().ok().filter(|n| *n <= 23),
+            "en timme 0–23",
+        )?;
         let static_dir = parsed("LOTSEN_STATIC_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/static"));
 
         Ok(Config {
@@ -122,6 +175,10 @@ impl Config {
             trust_forwarded_for,
             static_dir,
             reminder_interval: Duration::from_secs(reminder_minutes * 60),
+            smtp_url,
+            mail_from,
+            public_url,
+            digest_hour,
         })
     }
 
@@ -174,5 +231,21 @@ mod tests {
         assert_eq!(err.name, "DATABASE_URL");
         let err = with(&[("LOTSEN_SESSION_IDLE_MINUTES", "0")]).unwrap_err();
         assert_eq!(err.name, "LOTSEN_SESSION_IDLE_MINUTES");
+        for (name, bad) in [
+            ("LOTSEN_SMTP_URL", "ftp://relay"),
+            ("LOTSEN_MAIL_FROM", "inte en adress"),
+            ("LOTSEN_PUBLIC_URL", "lotsen.example"),
+            ("LOTSEN_DIGEST_HOUR", "24"),
+            ("LOTSEN_REMINDER_INTERVAL_MINUTES", "0"),
+        ] {
+            assert_eq!(with(&[(name, bad)]).unwrap_err().name, name);
+        }
+    }
+
+    #[test]
+    fn the_smtp_address_is_never_printed() {
+        let config = with(&[("LOTSEN_SMTP_URL", "smtps://user:hemligt@smtp.example:465")]).unwrap();
+        assert!(config.smtp_url.is_some());
+        assert!(!format!("{config:?}").contains("hemligt"));
     }
 }

@@ -554,9 +554,9 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
                 ""
             },
             set,
-            next,
-            renewal,
-            limit.warning_on,
+            next.filter(|_| status == "active"),
+            renewal.filter(|_| status == "active"),
+            (status == "active").then_some(limit.warning_on),
             limit.last_day,
             ended_on,
             outcome,

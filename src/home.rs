@@ -16,6 +16,9 @@ struct HomePage {
     job_title: String,
     role_label: &'static str,
     units: Vec<String>,
+    /// Open reminders for the user's participants, and how many are overdue.
+    reminders: i64,
+    overdue: i64,
 }
 
 pub async fn show(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
@@ -25,12 +28,23 @@ pub async fn show(State(state): State<AppState>, current: CurrentUser) -> AppRes
     )
     .fetch_all(&state.db)
     .await?;
+    let counts = sqlx::query!(
+        r#"SELECT count(*) AS "open!", count(*) FILTER (WHERE r.due_on < $2) AS "overdue!"
+           FROM key_worker_assignments k JOIN reminders r ON r.participant_id = k.participant_id AND r.cleared_at IS NULL
+           WHERE k.user_id = $1 AND k.to_on IS NULL"#,
+        current.user.id,
+        state.clock.today()
+    )
+    .fetch_one(&state.db)
+    .await?;
     let page = HomePage {
         layout: Layout::new(&current.ctx, "home"),
         name: current.user.name.clone(),
         job_title: current.user.job_title.clone(),
         role_label: current.user.role.label(),
         units,
+        reminders: counts.open,
+        overdue: counts.overdue,
     };
     Ok(Html(page.render()?).into_response())
 }

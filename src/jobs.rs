@@ -31,6 +31,11 @@ fn spawn_reminders(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(None) => tracing::debug!("reminder round ran elsewhere"),
                 Err(err) => tracing::warn!(error = %err, "reminder round failed"),
             }
+            match crate::reminders::digest::send_due(&state.db, &state.config, state.clock.today(), state.clock.now()).await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "reminder digests sent"),
+                Err(err) => tracing::warn!(error = %err, "reminder digests failed"),
+            }
         }
     })
 }

@@ -243,6 +243,8 @@ async fn the_6th_team_isa_plan_is_accepted_and_the_7th_queued(db: PgPool) {
     let page = s.staff.get_page(&format!("/plans/{}", plans[6])).await;
     assert!(page.text(".lead").contains("I kö sedan 2026-03-02"));
     assert!(page.text(".flash").contains("står i kö"));
+    // The message is shown once.
+    assert_eq!(s.staff.get_page(&format!("/plans/{}", plans[6])).await.count(".flash"), 0);
 
     // The manager sees the queue; ending a plan frees a place, and the manager activates the waiting one.
     let (manager, _) = s.app.signed_in_at(Role::Manager, s.unit).await;
@@ -475,7 +477,7 @@ async fn two_staff_taking_the_last_place_at_once_get_exactly_one(db: PgPool) {
         assert_eq!(waiting, 1, "round {round}: the other waits in the queue");
         // Free the place for the next round.
         sqlx::query(
-            "UPDATE plans SET status = 'ended', ended_on = '2026-03-02', outcome = 'other' WHERE id = ANY($1) AND status = 'active'",
+            "UPDATE plans SET status = 'ended', ended_on = '2026-03-02', outcome = 'other', next_follow_up_on = NULL, renewal_due_on = NULL, limit_warning_on = NULL WHERE id = ANY($1) AND status = 'active'",
         )
         .bind(vec![a, b])
         .execute(&db)
@@ -497,8 +499,8 @@ async fn two_years_are_summed_over_both_programmes(db: PgPool) {
     // A year of förstegsträning, 2024 (366 days, a leap year), already ended.
     sqlx::query(
         "INSERT INTO plans (participant_id, unit_id, programme, status, start_on, planned_end_on, weekly_hours, set_on,
-                            next_follow_up_on, renewal_due_on, ended_on, outcome, created_by, created_at, updated_by, updated_at)
-         VALUES ($1, $2, 'first_step', 'ended', '2024-01-01', '2024-12-31', 10, '2024-01-01', '2024-04-01', '2025-01-01',
+                            ended_on, outcome, created_by, created_at, updated_by, updated_at)
+         VALUES ($1, $2, 'first_step', 'ended', '2024-01-01', '2024-12-31', 10, '2024-01-01',
                  '2024-12-31', 'back_to_day_activity', $3, now(), $3, now())",
     )
     .bind(p)
@@ -1125,4 +1127,99 @@ async fn goals_activities_and_the_employer_register(db: PgPool) {
         )
         .await;
     assert_eq!(foreign.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// A minimal SMTP server that accepts every message and keeps what it got.
+async fn fake_smtp() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = messages.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+                let mut in_data = false;
+                let mut message = String::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            store.lock().unwrap().push(std::mem::take(&mut message));
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            message.push_str(&line);
+                            message.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"250 OK\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, messages)
+}
+
+#[sqlx::test]
+async fn the_daily_digest_has_counts_and_a_link_and_goes_once_a_day(db: PgPool) {
+    use lotsen::reminders::{digest, sweep};
+    let s = setup(&db).await;
+    let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+    sqlx::query("UPDATE participants SET first_name = 'Hemliga', last_name = 'Namnet' WHERE id = $1")
+        .bind(p)
+        .execute(&db)
+        .await
+        .unwrap();
+    let plan = draft(&s.staff, p, "first_step", &[]).await;
+    activate(&s.staff, plan, "2026-03-02").await;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 10).unwrap();
+    let at = |hour: u32| chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 10, hour, 0, 0).unwrap();
+    sweep::run(&db, today, at(4)).await.unwrap();
+
+    // Without SMTP nothing is sent and nothing fails.
+    let mut config = lotsen::config::Config::for_tests("postgres://unused");
+    assert_eq!(digest::send_due(&db, &config, today, at(8)).await.unwrap(), 0);
+
+    let (port, messages) = fake_smtp().await;
+    config.smtp_url = Some(lotsen::config::SmtpUrl(format!("smtp://127.0.0.1:{port}")));
+    config.public_url = "https://lotsen.example".into();
+    // 06:00 in Stockholm (04:00 UTC in summer) is before the digest hour.
+    assert_eq!(digest::send_due(&db, &config, today, at(4)).await.unwrap(), 0);
+    // Two instances at once: one e-mail.
+    let (a, b) = tokio::join!(
+        digest::send_due(&db, &config, today, at(8)),
+        digest::send_due(&db, &config, today, at(8))
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(digest::send_due(&db, &config, today, at(9)).await.unwrap(), 0, "once a day");
+    let sent = messages.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    let text = &sent[0];
+    assert!(text.contains("https://lotsen.example/todo"), "{text}");
+    assert!(
+        !text.contains("Hemliga") && !text.contains("Namnet") && !text.contains("1990"),
+        "no personal data: {text}"
+    );
+    // The next day, another.
+    let tomorrow = today.succ_opt().unwrap();
+    let next = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 11, 8, 0, 0).unwrap();
+    assert_eq!(digest::send_due(&db, &config, tomorrow, next).await.unwrap(), 1);
 }

@@ -75,7 +75,16 @@ pub async fn load(
         destroy(db, hash).await?;
         return Ok(SessionState::Expired);
     }
-    if now - row.last_seen_at >= TOUCH_INTERVAL {
+    if row.flash.is_some() {
+        // A flash message is shown once: this request takes it.
+        sqlx::query!(
+            "UPDATE sessions SET flash = NULL, last_seen_at = greatest(last_seen_at, $2) WHERE token_hash = $1",
+            &hash[..],
+            now
+        )
+        .execute(db)
+        .await?;
+    } else if now - row.last_seen_at >= TOUCH_INTERVAL {
         sqlx::query!("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", &hash[..], now)
             .execute(db)
             .await?;

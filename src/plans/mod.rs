@@ -266,9 +266,9 @@ async fn create(
     let limit = rules::limit_dates(&earlier, fields.start_on);
     let id = sqlx::query_scalar!(
         "INSERT INTO plans (participant_id, unit_id, programme, start_on, planned_end_on, weekly_hours, weekdays, methods,
-                            participation, summary, employer_id, supervisor, tasks, limit_warning_on, limit_last_day,
+                            participation, summary, employer_id, supervisor, tasks, limit_last_day,
                             created_by, created_at, updated_by, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6::float8::numeric, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $17)
+         VALUES ($1, $2, $3, $4, $5, $6::float8::numeric, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $16)
          RETURNING id",
         participant_id,
         person.unit_id,
@@ -283,7 +283,6 @@ async fn create(
         employer_id,
         fields.supervisor,
         fields.tasks,
-        limit.warning_on,
         limit.last_day,
         current.user.id,
         now
@@ -682,7 +681,7 @@ async fn save_fields(
     sqlx::query!(
         "UPDATE plans SET start_on = $2, planned_end_on = $3, weekly_hours = $4::float8::numeric, weekdays = $5, methods = $6,
                           participation = $7, summary = $8, employer_id = $9, supervisor = $10, tasks = $11,
-                          limit_warning_on = $12, limit_last_day = $13
+                          limit_warning_on = CASE WHEN status = 'active' THEN $12::date END, limit_last_day = $13
          WHERE id = $1",
         plan.id,
         fields.start_on,
@@ -830,7 +829,9 @@ async fn end(
     };
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query!(
-        "UPDATE plans SET status = 'ended', ended_on = $2, outcome = $3, outcome_note = $4 WHERE id = $1 AND status = 'active'",
+        "UPDATE plans SET status = 'ended', ended_on = $2, outcome = $3, outcome_note = $4,
+                          next_follow_up_on = NULL, renewal_due_on = NULL, limit_warning_on = NULL
+         WHERE id = $1 AND status = 'active'",
         id,
         ended_on,
         outcome.code(),

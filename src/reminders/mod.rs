@@ -4,6 +4,7 @@
 //! Each kontaktman sees theirs on "Att göra"; managers also see the unit's.
 //! Holding the follow-up, renewing or ending the plan clears them.
 
+pub mod digest;
 pub mod sweep;
 
 use crate::auth::{CurrentUser, Role};

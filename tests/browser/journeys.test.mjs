@@ -126,3 +126,65 @@ test("registering a participant: a missing reason is explained, fixed, and the p
   assert.deepEqual(problems.filter((p) => !p.includes("status of 422")), []);
   await context.close();
 });
+
+test("a plan: refused hours fixed, a new employer added inline, queued when Team ISA is full, then a follow-up from Att göra", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = watch(page);
+  await signIn(page, app.baseUrl, DEMO_USERS.staff, DEMO_PASSWORD);
+
+  // A new person, with this staff member as kontaktman.
+  await page.goto(`${app.baseUrl}/participants/new`);
+  await page.getByLabel(/^Förnamn/).fill("Plan");
+  await page.getByLabel(/^Efternamn/).fill("Testsson");
+  await page.getByLabel(/^Typ av nummer/).selectOption("none");
+  await page.getByLabel(/^Födelsedatum/).fill("1998-05-17");
+  await page.getByLabel(/^Kön/).selectOption("man");
+  await page.locator("#f-resident").check();
+  await page.getByLabel(/^Kontaktväg/).selectOption("self");
+  await Promise.all([page.waitForURL(/\/participants\/\d+$/), page.getByRole("button", { name: "Registrera" }).click()]);
+  await page.locator("#key-worker summary").click();
+  await page.locator("#f-key_worker_id").selectOption({ label: "Sami Stödpedagog (stödpedagog)" });
+  await Promise.all([page.waitForURL(/#key-worker$/), page.getByRole("button", { name: "Utse" }).click()]);
+
+  // The Team ISA plan: 3 hours are refused beside the field, with what was typed kept.
+  await Promise.all([page.waitForURL(/\/plans\/new/), page.getByRole("link", { name: "Ny Team ISA-plan" }).click()]);
+  await page.getByLabel(/^Timmar per vecka/).fill("3");
+  await page.getByLabel("Skriftlig sammanfattning").fill("Vill arbeta med händerna.");
+  await page.getByLabel("Ny arbetsgivare: namn").fill("Snickeriet i Ryd");
+  await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name: "Spara som utkast" }).click()]);
+  await page.waitForFunction(() => document.activeElement?.id === "f-weekly_hours");
+  assert.equal(squash(await page.locator("#f-weekly_hours-error").textContent()), "Fel: Minst 4 timmar per vecka.");
+  assert.equal(await page.getByLabel("Skriftlig sammanfattning").inputValue(), "Vill arbeta med händerna.");
+  await page.getByLabel(/^Timmar per vecka/).fill("4,5");
+  await Promise.all([page.waitForURL(/\/plans\/\d+$/), page.getByRole("button", { name: "Spara som utkast" }).click()]);
+  assert.match(await page.locator("h1").innerText(), /^Team ISA-plan: Plan Testsson/);
+  assert.match(await page.locator("#overview").innerText(), /Snickeriet i Ryd/);
+
+  // A goal, then set and activate: the demo unit's six places are taken, so it waits in the queue.
+  await page.locator("#goals summary").first().click();
+  await page.getByLabel("Mål eller delmål").fill("Arbeta två dagar i veckan på snickeriet");
+  await Promise.all([page.waitForURL(/\/plans\/\d+$/), page.getByRole("button", { name: "Lägg till" }).first().click()]);
+  assert.match(await page.locator("ol.goals").innerText(), /Arbeta två dagar/);
+  await Promise.all([page.waitForURL(/\/plans\/\d+$/), page.getByRole("button", { name: "Fastställ och aktivera" }).click()]);
+  assert.match(await page.locator(".flash").innerText(), /står i kö/);
+  assert.match(await page.locator(".lead").innerText(), /I kö sedan/);
+  await page.screenshot({ path: path.join(artifacts, "plan-queued.png"), fullPage: true });
+
+  // Att göra lists the kontaktman's due follow-ups; holding one clears it.
+  await Promise.all([page.waitForURL(/\/todo$/), page.getByRole("link", { name: "Att göra" }).click()]);
+  await page.screenshot({ path: path.join(artifacts, "todo-staff.png"), fullPage: true });
+  const mine = page.locator("#mine-h ~ .table-wrap tbody tr");
+  const before = await mine.count();
+  assert.ok(before > 0, "the demo data gives the kontaktman something to do");
+  const row = mine.filter({ hasText: "Uppföljning" }).first();
+  await Promise.all([page.waitForURL(/\/plans\/\d+$/), row.getByRole("link").click()]);
+  await Promise.all([page.waitForURL(/follow-ups\/new$/), page.getByRole("link", { name: "Registrera uppföljning" }).click()]);
+  await page.getByLabel("Anteckningar").fill("Går bra, vill öka till fler timmar efter jul.");
+  await Promise.all([page.waitForURL(/\/plans\/\d+#follow-ups$/), page.getByRole("button", { name: "Registrera uppföljningen" }).click()]);
+  assert.match(await page.locator(".flash").innerText(), /Uppföljningen är registrerad/);
+  await page.goto(`${app.baseUrl}/todo`);
+  assert.equal(await mine.count(), before - 1, "the held follow-up's reminder is gone");
+  assert.deepEqual(problems.filter((p) => !p.includes("status of 422")), []);
+  await context.close();
+});
