@@ -7,6 +7,20 @@ if body and body ~= "" then
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 
+-- With WRK_CHECKIN=N as well, each request searches for another of the
+-- seeded people (an even number up to N, the first unit's): the reception
+-- check-in round trip, search and log in one POST.
+local checkin = tonumber(os.getenv("WRK_CHECKIN") or "")
+if checkin then
+  init = function(args)
+    math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+  end
+  request = function()
+    local g = 2 * math.random(1, math.floor(checkin / 2))
+    return wrk.format("POST", nil, nil, string.format("%s&q=person%d+efternamn%d", body, g, g % 997))
+  end
+end
+
 -- wrk prints this one line at the end of a run; bench/run reads it.
 done = function(summary, latency, requests)
   local seconds = summary.duration / 1e6

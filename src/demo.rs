@@ -84,6 +84,7 @@ pub async fn load(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
     tx.commit().await?;
     load_participants(db, now).await?;
     load_plans(db, now).await?;
+    load_visits(db, now).await?;
     crate::reminders::sweep::run(db, now.date_naive(), now).await?;
     Ok(())
 }
@@ -642,6 +643,54 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         }
         crate::plans::queries::save_version(&mut tx, id, staff, now, "Demodata").await?;
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A year of visits on the units' open days (a few thousand), some of them
+/// checked out, and anonymous drop-in visitors, so that "Dagens besök" and
+/// the statistics have something to show. Skipped when visits exist.
+async fn load_visits(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let existing: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM visits"#).fetch_one(db).await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let today = now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive();
+    let open_days: Vec<NaiveDate> = (0..365)
+        .map(|n| today - chrono::Duration::days(n))
+        .filter(|d| crate::attendance::calendar::open_by_default(*d))
+        .collect();
+    let staff: i64 = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'personal@lotsen.example'")
+        .fetch_one(db)
+        .await?;
+    let mut tx = db.begin().await?;
+    // About one day in five per person, between 09:00 and 13:00; today's visitors are still in.
+    sqlx::query!(
+        "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, checked_out_at, created_by)
+         SELECT p.id, p.unit_id, d,
+                (d + time '09:00' + (abs(hashtext(p.id || ':' || d)) % 240) * interval '1 minute') AT TIME ZONE 'Europe/Stockholm',
+                CASE WHEN d < $2 THEN (d + time '13:00' + (abs(hashtext(d || ':' || p.id)) % 180) * interval '1 minute') AT TIME ZONE 'Europe/Stockholm' END,
+                $3
+         FROM participants p, unnest($1::date[]) AS d
+         WHERE p.status <> 'ended' AND abs(hashtext(p.id || ':' || d)) % 100 < 21 AND d >= p.created_at::date
+           AND (d < $2 OR (d + time '09:00' + (abs(hashtext(p.id || ':' || d)) % 240) * interval '1 minute') AT TIME ZONE 'Europe/Stockholm' <= $4)",
+        &open_days,
+        today,
+        staff,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO drop_in_visits (unit_id, visit_on, gender, visitors)
+         SELECT u.id, d, g, abs(hashtext(u.id || g || d)) % 3
+         FROM units u, unnest($1::date[]) AS d, unnest(ARRAY['woman', 'man', 'other_or_unstated']) AS g
+         WHERE u.name = ANY($2) AND (g <> 'other_or_unstated' OR abs(hashtext(d || g)) % 5 = 0)",
+        &open_days,
+        &UNITS.map(String::from)[..]
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 #[macro_use]
 mod coded;
 
+pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod cli;

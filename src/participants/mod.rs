@@ -49,7 +49,7 @@ pub struct UnitChoice {
     pub name: String,
 }
 
-async fn unit_choices(db: &sqlx::PgPool, user_id: i64) -> Result<Vec<UnitChoice>, sqlx::Error> {
+pub(crate) async fn unit_choices(db: &sqlx::PgPool, user_id: i64) -> Result<Vec<UnitChoice>, sqlx::Error> {
     sqlx::query_as!(
         UnitChoice,
         "SELECT u.id, u.name FROM units u JOIN unit_memberships m ON m.unit_id = u.id WHERE m.user_id = $1 AND u.active ORDER BY u.name",

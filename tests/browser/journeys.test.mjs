@@ -188,3 +188,37 @@ test("a plan: refused hours fixed, a new employer added inline, queued when Team
   assert.deepEqual(problems.filter((p) => !p.includes("status of 422")), []);
   await context.close();
 });
+
+test("reception: typing a name shows the matches, one press checks in, and undo takes it back", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = watch(page);
+  await signIn(page, app.baseUrl, DEMO_USERS.manager, DEMO_PASSWORD);
+  await page.goto(`${app.baseUrl}/visits`);
+  // On a weekend or holiday the unit first opens the day in its calendar.
+  if ((await page.locator(".notice").count()) > 0) {
+    const today = await page.evaluate(() => new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Stockholm" }));
+    await page.goto(`${app.baseUrl}/calendar`);
+    await page.locator("#exceptions-h ~ details summary").click();
+    await page.locator("#f-day").fill(today);
+    await page.locator("#f-kind-open").check();
+    await Promise.all([page.waitForURL(/\/calendar\?/), page.getByRole("button", { name: "Spara" }).click()]);
+    await page.goto(`${app.baseUrl}/visits`);
+  }
+  // Type and the matches appear without pressing Enter.
+  await page.locator("#f-q").focus();
+  await page.keyboard.type("aina");
+  await page.locator("#hits ul.hits li").first().waitFor();
+  const name = squash(await page.locator("#hits ul.hits li span").first().innerText()).replace(/ \(\d+ år\)$/, "");
+  await Promise.all([page.waitForURL(/\/visits\?unit=\d+$/), page.locator("#hits ul.hits li button").first().click()]);
+  assert.match(await page.locator(".flash").innerText(), new RegExp(`${name} är incheckad kl\\. \\d\\d:\\d\\d\\.`));
+  // After a check-in the search field has focus again, for the next visitor.
+  await page.waitForFunction(() => document.activeElement?.id === "f-q");
+  assert.match(await page.locator("#today-h ~ .table-wrap tbody").innerText(), new RegExp(name));
+  await page.screenshot({ path: path.join(artifacts, "visits-manager.png"), fullPage: true });
+  const row = page.locator("#today-h ~ .table-wrap tbody tr", { hasText: name });
+  await Promise.all([page.waitForURL(/\/visits\?unit=\d+$/), row.getByRole("button", { name: /^Ångra/ }).click()]);
+  assert.match(await page.locator(".flash").innerText(), /är ångrad/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -1,0 +1,348 @@
+//! The unit's opening calendar: the year's open days against the target of
+//! 230, the holidays it is closed on, its own exceptions (closed days, extra
+//! weekend and evening openings), and the time kept for Yngre Lotsen.
+//! Everyone sees it; managers and admins change it.
+
+use super::calendar::{self, Exception, TARGET_OPEN_DAYS};
+use super::chosen_unit;
+use crate::audit;
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::context::Layout;
+use crate::web::form::{FieldErrors, FormData, optional_text, required_date};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/calendar", get(page))
+        .route("/calendar/exceptions", post(add_exception))
+        .route("/calendar/exceptions/remove", post(remove_exception))
+        .route("/calendar/young-adults", post(add_young_adult_period))
+        .route("/calendar/young-adults/remove", post(remove_young_adult_period))
+}
+
+const EDITORS: &[Role] = &[Role::Manager, Role::Admin];
+
+pub struct ExceptionRow {
+    pub day: NaiveDate,
+    pub kind: String,
+    pub note: String,
+}
+
+impl ExceptionRow {
+    pub fn kind_label(&self) -> &'static str {
+        match self.kind.as_str() {
+            "closed" => "Stängt",
+            "evening" => "Kvällsöppet",
+            _ => "Extra öppet",
+        }
+    }
+}
+
+pub struct PeriodRow {
+    pub id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub note: String,
+}
+
+impl PeriodRow {
+    pub fn when(&self) -> String {
+        let start = self.starts_at.with_timezone(&chrono_tz::Europe::Stockholm);
+        let end = self.ends_at.with_timezone(&chrono_tz::Europe::Stockholm);
+        format!("{} {}–{}", start.format("%Y-%m-%d"), start.format("%H:%M"), end.format("%H:%M"))
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct CalendarForm {
+    pub unit_id: String,
+    pub year: String,
+    pub day: String,
+    pub kind: String,
+    pub note: String,
+    pub period_day: String,
+    pub period_from: String,
+    pub period_to: String,
+    pub period_note: String,
+    pub period_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "attendance/calendar.html")]
+struct CalendarPage {
+    layout: Layout,
+    units: Vec<crate::participants::UnitChoice>,
+    unit_id: i64,
+    year: i32,
+    open_days: u32,
+    target: u32,
+    holidays: Vec<calendar::Holiday>,
+    exceptions: Vec<ExceptionRow>,
+    periods: Vec<PeriodRow>,
+    may_edit: bool,
+    form: CalendarForm,
+    form_in_error: &'static str,
+    errors: FieldErrors,
+}
+
+impl CalendarPage {
+    fn error(&self, form: &str, field: &str) -> &str {
+        if self.form_in_error == form { self.errors.get(field) } else { "" }
+    }
+    fn weekday_holiday(&self, h: &calendar::Holiday) -> bool {
+        h.date.weekday().num_days_from_monday() < 5
+    }
+}
+
+async fn render(
+    state: &AppState,
+    current: &CurrentUser,
+    unit_id: i64,
+    year: i32,
+    form: CalendarForm,
+    form_in_error: &'static str,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let exceptions = sqlx::query_as!(
+        ExceptionRow,
+        "SELECT day, kind, note FROM opening_exceptions WHERE unit_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+        unit_id,
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31)
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let as_rules: Vec<(NaiveDate, Exception)> = exceptions.iter().map(|e| (e.day, super::exception_of(&e.kind))).collect();
+    let periods = sqlx::query_as!(
+        PeriodRow,
+        "SELECT id, starts_at, ends_at, note FROM young_adult_periods WHERE unit_id = $1 AND ends_at >= $2 ORDER BY starts_at LIMIT 100",
+        unit_id,
+        state.clock.now() - chrono::Duration::days(7)
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = CalendarPage {
+        layout: Layout::new(&current.ctx, "calendar"),
+        units: crate::participants::unit_choices(&state.db, current.user.id).await?,
+        unit_id,
+        year,
+        open_days: calendar::open_days(year, &as_rules),
+        target: TARGET_OPEN_DAYS,
+        holidays: calendar::holidays(year),
+        exceptions,
+        periods,
+        may_edit: EDITORS.contains(&current.user.role),
+        form,
+        form_in_error,
+        errors,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CalendarQuery {
+    unit: String,
+    year: String,
+}
+
+async fn page(State(state): State<AppState>, current: CurrentUser, Query(query): Query<CalendarQuery>) -> AppResult<Response> {
+    let unit_id = chosen_unit(&current, &query.unit)?;
+    let year = query
+        .year
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y))
+        .unwrap_or(state.clock.today().year());
+    let form = CalendarForm {
+        unit_id: unit_id.to_string(),
+        period_day: state.clock.today().to_string(),
+        period_from: "13:00".into(),
+        period_to: "16:00".into(),
+        ..CalendarForm::default()
+    };
+    render(&state, &current, unit_id, year, form, "", FieldErrors::default()).await
+}
+
+fn back(unit_id: i64, year: i32) -> Response {
+    Redirect::to(&format!("/calendar?unit={unit_id}&year={year}")).into_response()
+}
+
+async fn add_exception(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<CalendarForm>) -> AppResult<Response> {
+    current.require(EDITORS)?;
+    let now = state.clock.now();
+    let unit_id = chosen_unit(&current, &form.unit_id)?;
+    let mut errors = FieldErrors::default();
+    let day = required_date(&form.day).map_err(|m| errors.add("day", m)).ok();
+    let kind = match form.kind.as_str() {
+        "closed" | "open" | "evening" => Some(form.kind.clone()),
+        _ => {
+            errors.add("kind", "Välj stängt, extra öppet eller kvällsöppet.");
+            None
+        }
+    };
+    let note = optional_text(&form.note, 300).map_err(|m| errors.add("note", m)).ok();
+    if let (Some(day), Some(kind)) = (day, kind.as_deref()) {
+        let by_default = calendar::open_by_default(day);
+        if kind == "closed" && !by_default {
+            errors.add("day", "Enheten har redan stängt den dagen.");
+        }
+        if kind == "open" && by_default {
+            errors.add("day", "Enheten har redan öppet den dagen. Välj kvällsöppet för en kväll.");
+        }
+    }
+    let year = day.map(|d| d.year()).unwrap_or(state.clock.today().year());
+    let (Some(day), Some(kind), Some(note), true) = (day, kind, note, errors.is_empty()) else {
+        return render(&state, &current, unit_id, year, form, "exception", errors).await;
+    };
+    let mut tx = state.db.begin().await?;
+    sqlx::query!(
+        "INSERT INTO opening_exceptions (unit_id, day, kind, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (unit_id, day) DO UPDATE SET kind = EXCLUDED.kind, note = EXCLUDED.note, created_by = EXCLUDED.created_by,
+                                                  created_at = EXCLUDED.created_at",
+        unit_id,
+        day,
+        kind,
+        note,
+        current.user.id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::Entry::new(Some(current.user.id), "opening_exception_set")
+        .record("unit", unit_id)
+        .details(&format!("{day} {kind}"))
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    current.flash(&state.db, &format!("Kalendern är ändrad för {day}.")).await?;
+    Ok(back(unit_id, year))
+}
+
+async fn remove_exception(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    FormData(form): FormData<CalendarForm>,
+) -> AppResult<Response> {
+    current.require(EDITORS)?;
+    let now = state.clock.now();
+    let unit_id = chosen_unit(&current, &form.unit_id)?;
+    let day = required_date(&form.day).map_err(|_| AppError::BadRequest("no day"))?;
+    let mut tx = state.db.begin().await?;
+    let removed = sqlx::query!("DELETE FROM opening_exceptions WHERE unit_id = $1 AND day = $2", unit_id, day)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if removed > 0 {
+        audit::Entry::new(Some(current.user.id), "opening_exception_removed")
+            .record("unit", unit_id)
+            .details(&day.to_string())
+            .write(&mut *tx, now)
+            .await?;
+    }
+    tx.commit().await?;
+    current.flash(&state.db, &format!("{day} följer nu den vanliga kalendern.")).await?;
+    Ok(back(unit_id, day.year()))
+}
+
+/// A time of day typed as 13:00 or 1300.
+fn time_of_day(value: &str) -> Result<NaiveTime, &'static str> {
+    let value = value.trim();
+    NaiveTime::parse_from_str(value, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(value, "%H%M"))
+        .map_err(|_| "Skriv tiden som TT:MM, t.ex. 13:00.")
+}
+
+fn stockholm(day: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
+    chrono_tz::Europe::Stockholm
+        .from_local_datetime(&day.and_time(time))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+async fn add_young_adult_period(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    FormData(form): FormData<CalendarForm>,
+) -> AppResult<Response> {
+    current.require(EDITORS)?;
+    let now = state.clock.now();
+    let unit_id = chosen_unit(&current, &form.unit_id)?;
+    let mut errors = FieldErrors::default();
+    let day = required_date(&form.period_day).map_err(|m| errors.add("period_day", m)).ok();
+    let from = time_of_day(&form.period_from).map_err(|m| errors.add("period_from", m)).ok();
+    let to = time_of_day(&form.period_to).map_err(|m| errors.add("period_to", m)).ok();
+    if let (Some(from), Some(to)) = (from, to)
+        && to <= from
+    {
+        errors.add("period_to", "Sluttiden måste vara efter starttiden.");
+    }
+    let note = optional_text(&form.period_note, 300).map_err(|m| errors.add("period_note", m)).ok();
+    let year = day.map(|d| d.year()).unwrap_or(state.clock.today().year());
+    let (Some(day), Some(from), Some(to), Some(note), true) = (day, from, to, note, errors.is_empty()) else {
+        return render(&state, &current, unit_id, year, form, "young_adults", errors).await;
+    };
+    let (Some(starts_at), Some(ends_at)) = (stockholm(day, from), stockholm(day, to)) else {
+        errors.add("period_from", "Tiden finns inte den dagen (sommartid).");
+        return render(&state, &current, unit_id, year, form, "young_adults", errors).await;
+    };
+    let mut tx = state.db.begin().await?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO young_adult_periods (unit_id, starts_at, ends_at, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        unit_id,
+        starts_at,
+        ends_at,
+        note,
+        current.user.id,
+        now
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::Entry::new(Some(current.user.id), "young_adult_period_added")
+        .record("young_adult_period", id)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    current.flash(&state.db, "Tiden för Yngre Lotsen är sparad.").await?;
+    Ok(back(unit_id, year))
+}
+
+async fn remove_young_adult_period(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    FormData(form): FormData<CalendarForm>,
+) -> AppResult<Response> {
+    current.require(EDITORS)?;
+    let now = state.clock.now();
+    let unit_id = chosen_unit(&current, &form.unit_id)?;
+    let id = form.period_id.parse::<i64>().map_err(|_| AppError::BadRequest("no period"))?;
+    let mut tx = state.db.begin().await?;
+    let removed = sqlx::query!("DELETE FROM young_adult_periods WHERE id = $1 AND unit_id = $2", id, unit_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if removed > 0 {
+        audit::Entry::new(Some(current.user.id), "young_adult_period_removed")
+            .record("young_adult_period", id)
+            .write(&mut *tx, now)
+            .await?;
+    }
+    tx.commit().await?;
+    current.flash(&state.db, "Tiden för Yngre Lotsen är borttagen.").await?;
+    Ok(back(unit_id, state.clock.today().year()))
+}
