@@ -7,17 +7,27 @@ if body and body ~= "" then
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 
--- With WRK_CHECKIN=N as well, each request searches for another of the
--- seeded people (an even number up to N, the first unit's): the reception
--- check-in round trip, search and log in one POST.
+-- With WRK_CHECKIN=N, each request searches for another of the seeded
+-- people (an even number up to N, the first unit's): the reception check-in
+-- round trip, search and log in one POST. WRK_SESSIONS lists
+-- "cookie-value:csrf-token" pairs, comma-separated: each request goes as one
+-- of those signed-in desks, as at a centre where every desk has its own.
 local checkin = tonumber(os.getenv("WRK_CHECKIN") or "")
+local sessions = {}
+for pair in string.gmatch(os.getenv("WRK_SESSIONS") or "", "[^,]+") do
+  local cookie, csrf = string.match(pair, "([^:]+):(.+)")
+  table.insert(sessions, { cookie = cookie, csrf = csrf })
+end
 if checkin then
   init = function(args)
     math.randomseed(os.time() + math.floor(os.clock() * 1e6))
   end
   request = function()
     local g = 2 * math.random(1, math.floor(checkin / 2))
-    return wrk.format("POST", nil, nil, string.format("%s&q=person%d+efternamn%d", body, g, g % 997))
+    local s = sessions[math.random(1, #sessions)]
+    local headers = { ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = "lotsen_session=" .. s.cookie }
+    local form = string.format("csrf_token=%s&%s&q=person%d+efternamn%d", s.csrf, body, g, g % 997)
+    return wrk.format("POST", nil, headers, form)
   end
 end
 

@@ -72,17 +72,17 @@ async fn two_letters_and_enter_check_one_person_in_and_a_second_check_in_is_refu
     // "an" starts only Anna's name: Enter logs the visit at once.
     let response = search(&d.staff, d.unit, "an", "").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    // No name in the address.
-    assert_eq!(location(&response), format!("/visits?unit={}", d.unit));
+    // No name in the address: the unit and the visit's number only.
+    assert!(location(&response).starts_with(&format!("/visits?unit={}&checked_in=", d.unit)));
     let page = d.staff.get_page(&location(&response)).await;
     assert_eq!(page.text(".flash"), "Anna Berg är incheckad kl. 09:00.");
     assert_eq!(page.count("#today-h ~ .table-wrap tbody tr"), 1);
     assert_eq!(visits(&db, anna).await.len(), 1);
     // Again: refused politely, nothing new written.
     let again = search(&d.staff, d.unit, "an", "").await;
-    assert_eq!(again.status(), StatusCode::OK, "the one match is already here: listed, not logged");
-    let page = Page::from(again).await;
-    assert!(page.text("ul.hits").contains("Redan incheckad"));
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let page = d.staff.get_page(&location(&again)).await;
+    assert_eq!(page.text(".flash"), "Anna Berg är redan incheckad i dag, sedan kl. 09:00.");
     let direct = check_in(&d.staff, d.unit, anna, &[]).await;
     assert_eq!(direct.status(), StatusCode::SEE_OTHER);
     let page = d.staff.get_page(&location(&direct)).await;
@@ -364,4 +364,273 @@ async fn the_search_as_you_type_lists_hits_and_never_logs_a_visit(db: PgPool) {
     assert!(html.contains("Anna Berg (36 år)"), "{html}");
     assert!(!html.contains("<html"), "only the hits");
     assert!(visits(&db, anna).await.is_empty(), "typing never checks anyone in");
+}
+
+async fn activity(browser: &Browser, unit: i64, kind: &str, day: &str) -> i64 {
+    let response = browser
+        .submit(
+            &format!("/activities?unit={unit}"),
+            "/activities",
+            &[
+                ("unit_id", &unit.to_string()),
+                ("kind", kind),
+                ("title", "Fika och spel"),
+                ("day", day),
+                ("from", "13:00"),
+                ("to", "15:00"),
+                ("place", "Caféet"),
+                ("leaders", &leader_of(browser).await),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        Page::from(response).await.html.html()
+    );
+    location(&response).trim_start_matches("/activities/").parse().unwrap()
+}
+
+/// The signed-in user's id, read from the leader checkbox they are offered first.
+async fn leader_of(browser: &Browser) -> String {
+    browser
+        .get_page("/activities")
+        .await
+        .attr("input[name=leaders][checked]", "value")
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn yngre_lotsen_activities_refuse_ages_17_and_36(db: PgPool) {
+    let d = desk(&db).await;
+    let id = activity(&d.staff, d.unit, "young_adults", "2026-03-02").await;
+    let seventeen = person(&db, d.unit, "Sjutton", "Ung", "2008-03-03").await;
+    let eighteen = person(&db, d.unit, "Arton", "Ung", "2008-03-02").await;
+    let thirty_five = person(&db, d.unit, "Trettiofem", "Vuxen", "1990-03-03").await;
+    let thirty_six = person(&db, d.unit, "Trettiosex", "Vuxen", "1990-03-02").await;
+    let page = format!("/activities/{id}");
+    let action = format!("/activities/{id}/attendance");
+    for (who, allowed) in [(seventeen, false), (eighteen, true), (thirty_five, true), (thirty_six, false)] {
+        let response = d.staff.submit(&page, &action, &[("participant_id", &who.to_string())]).await;
+        if allowed {
+            assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        } else {
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(Page::from(response).await.field_error("q").contains("18–35"));
+        }
+    }
+    let attending: Vec<i64> =
+        sqlx::query_scalar("SELECT participant_id FROM group_activity_attendance WHERE activity_id = $1 ORDER BY participant_id")
+            .bind(id)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(attending, vec![eighteen, thirty_five]);
+    // The database refuses it as well.
+    let refused = sqlx::query("INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at) SELECT $1, $2, id, now() FROM users LIMIT 1")
+        .bind(id)
+        .bind(thirty_six)
+        .execute(&db)
+        .await;
+    assert!(refused.unwrap_err().to_string().contains("18 to 35"));
+    // Other activities take everyone; a name search lists the matches.
+    let social = activity(&d.staff, d.unit, "social", "2026-03-02").await;
+    let listed = d
+        .staff
+        .submit(
+            &format!("/activities/{social}"),
+            &format!("/activities/{social}/attendance"),
+            &[("q", "tre")],
+        )
+        .await;
+    assert_eq!(Page::from(listed).await.count("ul.hits li"), 2);
+    let added = d
+        .staff
+        .submit(
+            &format!("/activities/{social}"),
+            &format!("/activities/{social}/attendance"),
+            &[("participant_id", &thirty_six.to_string())],
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+}
+
+#[sqlx::test]
+async fn worked_hours_are_kept_per_day_and_weeks_far_under_plan_are_flagged(db: PgPool) {
+    let d = desk(&db).await;
+    let (_, kontaktman) = d.app.signed_in_at(Role::Staff, d.unit).await;
+    let p = person(&db, d.unit, "Anna", "Berg", "1990-01-01").await;
+    sqlx::query("INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at) VALUES ($1, $2, '2026-01-01', $2, now())")
+        .bind(p)
+        .bind(kontaktman)
+        .execute(&db)
+        .await
+        .unwrap();
+    let plan: i64 = sqlx::query_scalar(
+        "INSERT INTO plans (participant_id, unit_id, programme, status, start_on, planned_end_on, weekly_hours, set_on, next_follow_up_on,
+                            renewal_due_on, created_by, created_at, updated_by, updated_at)
+         VALUES ($1, $2, 'first_step', 'active', '2026-02-01', '2026-12-31', 10, '2026-02-01', '2026-05-01', '2027-02-01', $3, now(), $3, now())
+         RETURNING id",
+    )
+    .bind(p)
+    .bind(d.unit)
+    .bind(kontaktman)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    // Week 9 (23 Feb – 1 Mar): 4,5 hours on Monday, 0,5 on Wednesday = 5 of 10: not far under.
+    let path = format!("/plans/{plan}/hours?week=2026-W09");
+    let saved = d
+        .staff
+        .submit(
+            &path,
+            &format!("/plans/{plan}/hours"),
+            &[
+                ("week", "2026-W09"),
+                ("hours", "4,5"),
+                ("hours", ""),
+                ("hours", "0,5"),
+                ("hours", ""),
+                ("hours", ""),
+                ("hours", ""),
+                ("hours", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let total: f64 = sqlx::query_scalar("SELECT sum(hours)::float8 FROM training_hours WHERE plan_id = $1")
+        .bind(plan)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(total, 5.0);
+    // Week 8: 4 hours: far under the plan's 10.
+    d.staff
+        .submit(
+            &format!("/plans/{plan}/hours?week=2026-W08"),
+            &format!("/plans/{plan}/hours"),
+            &[
+                ("week", "2026-W08"),
+                ("hours", "4"),
+                ("hours", ""),
+                ("hours", ""),
+                ("hours", ""),
+                ("hours", ""),
+                ("hours", ""),
+                ("hours", ""),
+            ],
+        )
+        .await;
+    let unit_week = d.staff.get_page(&format!("/training-hours?unit={}&week=2026-W08", d.unit)).await;
+    assert!(unit_week.text("tbody tr.overdue").contains("Långt under planen"));
+    let ok_week = d.staff.get_page(&format!("/training-hours?unit={}&week=2026-W09", d.unit)).await;
+    assert_eq!(ok_week.count("tbody tr.overdue"), 0);
+    // Today's week is not finished: not flagged yet. Future days and bad numbers are refused.
+    let refused = d
+        .staff
+        .submit(
+            &format!("/plans/{plan}/hours"),
+            &format!("/plans/{plan}/hours"),
+            &[("week", "2026-W10"), ("hours", "4"), ("hours", "13"), ("hours", "4")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Page::from(refused).await;
+    assert!(page.field_error("hours").contains("Tisdag"));
+    assert_eq!(page.attr("#f-hours-2", "value").as_deref(), Some("13"), "what was typed is kept");
+}
+
+#[sqlx::test]
+async fn statistics_match_a_hand_computed_fixture_and_the_csv_parses_back(db: PgPool) {
+    let d = desk(&db).await;
+    // Two women (one 18–35, one older), one man (older), one other/unstated (18–35).
+    let young_woman = person(&db, d.unit, "Ung", "Kvinna", "2000-01-01").await;
+    let older_woman = person(&db, d.unit, "Äldre", "Kvinna", "1970-01-01").await;
+    let older_man = person(&db, d.unit, "Äldre", "Man", "1960-01-01").await;
+    let young_other = person(&db, d.unit, "Ung", "Annan", "2001-01-01").await;
+    sqlx::query("UPDATE participants SET gender = 'man' WHERE id = $1")
+        .bind(older_man)
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE participants SET gender = 'other_or_unstated' WHERE id = $1")
+        .bind(young_other)
+        .execute(&db)
+        .await
+        .unwrap();
+    let staff: i64 = sqlx::query_scalar("SELECT min(id) FROM users").fetch_one(&db).await.unwrap();
+    // Visits: Feb 2 (Mon): young woman, older man. Feb 3 (Tue): young woman. Mar 2 (Mon): older woman,
+    // young other. A cancelled visit on Mar 2 (older man) does not count.
+    for (who, day, cancelled) in [
+        (young_woman, "2026-02-02", false),
+        (older_man, "2026-02-02", false),
+        (young_woman, "2026-02-03", false),
+        (older_woman, "2026-03-02", false),
+        (young_other, "2026-03-02", false),
+        (older_man, "2026-03-02", true),
+    ] {
+        sqlx::query(
+            "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, created_by, cancelled_at, cancelled_by)
+             VALUES ($1, $2, $3::date, $3::date + time '10:00', $4, CASE WHEN $5 THEN now() END, CASE WHEN $5 THEN $4 END)",
+        )
+        .bind(who)
+        .bind(d.unit)
+        .bind(day)
+        .bind(staff)
+        .bind(cancelled)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    // Drop-ins: 2 men on Feb 2.
+    sqlx::query("INSERT INTO drop_in_visits (unit_id, visit_on, gender, visitors) VALUES ($1, '2026-02-02', 'man', 2)")
+        .bind(d.unit)
+        .execute(&db)
+        .await
+        .unwrap();
+    let query = format!("unit={}&from=2026-02-01&to=2026-03-31&by=month", d.unit);
+    let page = d.staff.get_page(&format!("/statistics?{query}")).await;
+    let totals = page.texts("#totals-h ~ .table-wrap:first-of-type tfoot td");
+    // All visits: women 3 (2 young + 1 older), men 3 (1 + 2 drop-in), other 1; total 7.
+    assert_eq!(totals, vec!["3", "3", "1", "7", "42,9"]);
+    let row = |n: usize| {
+        page.texts(&format!("#totals-h ~ .table-wrap:first-of-type tbody tr:nth-child({n}) > *"))
+            .join(" ")
+    };
+    assert_eq!(row(1), "Registrerade 18–35 år 2 0 1 3 66,7");
+    assert_eq!(row(2), "Registrerade 36 år och äldre 1 1 0 2 50,0");
+    assert_eq!(row(3), "Utan registrering 0 2 0 2 0,0");
+    // Unique visitors: 4 people, drop-ins are not people we know.
+    assert!(page.text("main").contains("Unika besökare"));
+    let unique = page.texts("h3 + .table-wrap tfoot td");
+    assert_eq!(unique, vec!["2", "1", "1", "4"]);
+    let month = |n: usize| {
+        page.texts(&format!("#buckets-h ~ .table-wrap tbody tr:nth-child({n}) > *"))
+            .join(" ")
+    };
+    assert_eq!(month(1), "2026-02 2 3 0 5");
+    assert_eq!(month(2), "2026-03 1 0 1 2");
+    // Mondays are the busiest: 6 of 7.
+    assert!(page.html.html().contains(">6</text>"));
+
+    let csv = d.staff.get(&format!("/statistics.csv?{query}")).await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with('\u{feff}'));
+    let parsed: Vec<Vec<String>> = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(|l| l.split(';').map(str::to_string).collect())
+        .collect();
+    assert_eq!(parsed[0][0], "Månad");
+    assert_eq!(parsed[1], ["2026-02", "2", "3", "0", "5", "40,0"]);
+    assert_eq!(parsed[2], ["2026-03", "1", "0", "1", "2", "50,0"]);
+    assert_eq!(parsed[3], ["Totalt", "3", "3", "1", "7", "42,9"]);
+    // A period backwards is refused beside the field.
+    let bad = d
+        .staff
+        .get(&format!("/statistics?unit={}&from=2026-03-01&to=2026-02-01", d.unit))
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

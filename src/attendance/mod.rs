@@ -1,10 +1,15 @@
 //! Attendance (issue 6): the reception check-in ("Dagens besök"), anonymous
-//! drop-in visitors, and the opening calendar with its holidays. `calendar`
+//! drop-in visitors, the opening calendar with its holidays, group
+//! activities, the hours trainees worked, and visit statistics. `calendar`
 //! holds the date rules as pure functions; `visits` the check-in pages;
-//! `opening` the unit's calendar page.
+//! `opening` the unit's calendar page; `groups` gruppaktiviteter; `hours`
+//! arbetade timmar; `statistics` the figures, charts and CSV.
 
 pub mod calendar;
+pub mod groups;
+pub mod hours;
 pub mod opening;
+pub mod statistics;
 pub mod visits;
 
 use crate::state::AppState;
@@ -12,7 +17,13 @@ use axum::Router;
 use chrono::NaiveDate;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(visits::routes()).merge(opening::routes())
+    Router::new()
+        .merge(visits::routes())
+        .merge(opening::routes())
+        .merge(groups::routes())
+        .merge(hours::routes())
+        .route("/statistics", axum::routing::get(statistics::page))
+        .route("/statistics.csv", axum::routing::get(statistics::export))
 }
 
 /// The unit a page works for: the one asked for if the user belongs to it,
@@ -24,6 +35,23 @@ pub fn chosen_unit(current: &crate::auth::CurrentUser, asked: &str) -> crate::er
         Ok(_) => Err(crate::error::AppError::Forbidden),
         Err(_) => units.first().copied().ok_or(crate::error::AppError::Forbidden),
     }
+}
+
+/// A time of day typed as 13:00 or 1300.
+pub fn time_of_day(value: &str) -> Result<chrono::NaiveTime, &'static str> {
+    let value = value.trim();
+    chrono::NaiveTime::parse_from_str(value, "%H:%M")
+        .or_else(|_| chrono::NaiveTime::parse_from_str(value, "%H%M"))
+        .map_err(|_| "Skriv tiden som TT:MM, t.ex. 13:00.")
+}
+
+/// A Stockholm wall-clock time as a moment (`None` in the hour skipped in spring).
+pub fn stockholm(day: NaiveDate, time: chrono::NaiveTime) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    chrono_tz::Europe::Stockholm
+        .from_local_datetime(&day.and_time(time))
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// DOMAIN.md: Yngre Lotsen is for ages 18–35.

@@ -4,7 +4,7 @@
 //! Everyone sees it; managers and admins change it.
 
 use super::calendar::{self, Exception, TARGET_OPEN_DAYS};
-use super::chosen_unit;
+use super::{chosen_unit, stockholm, time_of_day};
 use crate::audit;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
@@ -17,7 +17,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -258,21 +258,6 @@ async fn remove_exception(
     tx.commit().await?;
     current.flash(&state.db, &format!("{day} följer nu den vanliga kalendern.")).await?;
     Ok(back(unit_id, day.year()))
-}
-
-/// A time of day typed as 13:00 or 1300.
-fn time_of_day(value: &str) -> Result<NaiveTime, &'static str> {
-    let value = value.trim();
-    NaiveTime::parse_from_str(value, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(value, "%H%M"))
-        .map_err(|_| "Skriv tiden som TT:MM, t.ex. 13:00.")
-}
-
-fn stockholm(day: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
-    chrono_tz::Europe::Stockholm
-        .from_local_datetime(&day.and_time(time))
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 async fn add_young_adult_period(

@@ -213,6 +213,8 @@ async fn render(
 #[serde(default)]
 struct UnitQuery {
     unit: String,
+    /// The visit just logged by the quick check-in, to confirm on the page.
+    checked_in: String,
 }
 
 async fn page(State(state): State<AppState>, current: CurrentUser, Query(query): Query<UnitQuery>) -> AppResult<Response> {
@@ -221,6 +223,25 @@ async fn page(State(state): State<AppState>, current: CurrentUser, Query(query):
         unit_id: unit_id.to_string(),
         ..VisitForm::default()
     };
+    let mut current = current;
+    if let Ok(visit_id) = query.checked_in.parse::<i64>() {
+        let visit = sqlx::query!(
+            r#"SELECT p.first_name || ' ' || p.last_name AS "name!", v.checked_in_at, v.visit_on, v.backfilled
+               FROM visits v JOIN participants p ON p.id = v.participant_id
+               WHERE v.id = $1 AND v.unit_id = $2 AND v.cancelled_at IS NULL"#,
+            visit_id,
+            unit_id
+        )
+        .fetch_optional(&state.db)
+        .await?;
+        if let Some(v) = visit {
+            current.ctx.flash = Some(if v.backfilled {
+                format!("Besöket {} är registrerat för {}.", v.visit_on, v.name)
+            } else {
+                format!("{} är incheckad kl. {}.", v.name, clock_time(v.checked_in_at))
+            });
+        }
+    }
     render(&state, &current, unit_id, form, None, String::new(), None).await
 }
 
@@ -235,6 +256,12 @@ fn visit_day(form: &VisitForm, today: NaiveDate) -> Result<NaiveDate, String> {
     }
 }
 
+/// The upper bound of a prefix range: every string that starts with
+/// `prefix` sorts (bytewise) at or above `prefix` and below this.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
 async fn search(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -244,6 +271,7 @@ async fn search(
     // The search as you type asks for the hits only, and never logs a visit.
     let live = headers.contains_key("x-live-search");
     let unit_id = chosen_unit(&current, &form.unit_id)?;
+    let now = state.clock.now();
     let today = state.clock.today();
     let day = match visit_day(&form, today) {
         Ok(day) => day,
@@ -271,29 +299,80 @@ async fn search(
         )
         .await;
     }
-    // The first word starts the first or the last name; a second word must start the other.
-    let first = format!("{}%", words[0]);
-    let second = words.get(1).map(|w| format!("{w}%"));
-    let hits = sqlx::query_as!(
-        Hit,
-        r#"SELECT p.id, p.first_name || ' ' || p.last_name AS "name!", p.birth_date, p.status,
-                  EXISTS (SELECT 1 FROM visits v WHERE v.participant_id = p.id AND v.visit_on = $4 AND v.cancelled_at IS NULL) AS "visited!"
-           FROM participants p
-           WHERE p.unit_id = $1 AND p.status <> 'ended'
-             AND ((lower(p.first_name) LIKE $2 AND ($3::text IS NULL OR lower(p.last_name) LIKE $3))
-               OR (lower(p.last_name) LIKE $2 AND ($3::text IS NULL OR lower(p.first_name) LIKE $3)))
-           ORDER BY p.first_name, p.last_name, p.id
-           LIMIT $5"#,
+    // The first word starts the first or the last name; a second word must
+    // start the other. Prefix ranges with the pattern operators use the
+    // name indexes whatever plan PostgreSQL keeps for the statement.
+    let first = words[0].clone();
+    let first_end = prefix_end(&first);
+    let second = words.get(1).cloned();
+    let second_end = second.as_deref().map(prefix_end);
+    // One statement, one round trip and one commit: the matches, the
+    // access-log rows for them, and — when exactly one person matches, has
+    // not come yet, the unit is open and no Yngre Lotsen confirmation is
+    // needed — the visit itself. Anything else is decided below.
+    let backfilled = day != today;
+    let rows = sqlx::query!(
+        r#"WITH hits AS (
+               SELECT p.id, p.first_name || ' ' || p.last_name AS name, p.birth_date, p.status,
+                      EXISTS (SELECT 1 FROM visits v WHERE v.participant_id = p.id AND v.visit_on = $6 AND v.cancelled_at IS NULL) AS visited
+               FROM participants p
+               WHERE p.unit_id = $1 AND p.status <> 'ended'
+                 AND ((lower(p.first_name) ~>=~ $2 AND lower(p.first_name) ~<~ $3
+                       AND ($4::text IS NULL OR (lower(p.last_name) ~>=~ $4 AND lower(p.last_name) ~<~ $5)))
+                   OR (lower(p.last_name) ~>=~ $2 AND lower(p.last_name) ~<~ $3
+                       AND ($4::text IS NULL OR (lower(p.first_name) ~>=~ $4 AND lower(p.first_name) ~<~ $5))))
+               ORDER BY p.first_name, p.last_name, p.id
+               LIMIT $7),
+           logged AS (
+               INSERT INTO access_log (occurred_at, user_id, user_role, unit_id, participant_id, action)
+               SELECT $8, $9, $10, $1, id, 'search' FROM hits),
+           facts AS (
+               SELECT (SELECT kind FROM opening_exceptions WHERE unit_id = $1 AND day = $6) AS exception,
+                      EXISTS (SELECT 1 FROM young_adult_periods WHERE unit_id = $1 AND starts_at <= $8 AND ends_at > $8) AS young_time),
+           chosen AS (
+               SELECT h.id FROM hits h, facts f
+               WHERE $11 AND (SELECT count(*) FROM hits) = 1 AND NOT h.visited
+                 AND CASE f.exception WHEN 'closed' THEN false WHEN 'open' THEN true WHEN 'evening' THEN true ELSE $12 END
+                 AND ($13 OR NOT f.young_time OR extract(year FROM age($6, h.birth_date)) BETWEEN 18 AND 35)),
+           inserted AS (
+               INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, backfilled, created_by)
+               SELECT id, $1, $6, $8, $13, $9 FROM chosen
+               ON CONFLICT (participant_id, visit_on) WHERE cancelled_at IS NULL DO NOTHING
+               RETURNING id)
+           SELECT h.id AS "id!", h.name AS "name!", h.birth_date AS "birth_date!", h.status AS "status!", h.visited AS "visited!",
+                  f.exception AS "exception?", f.young_time AS "young_time!", (SELECT id FROM inserted) AS "visit_id?"
+           FROM hits h, facts f ORDER BY h.name, h.id"#,
         unit_id,
         first,
+        first_end,
         second,
+        second_end,
         day,
-        MAX_HITS
+        MAX_HITS,
+        now,
+        current.user.id,
+        current.user.role.code(),
+        !live,
+        super::calendar::open_by_default(day),
+        backfilled
     )
     .fetch_all(&state.db)
     .await?;
-    let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
-    access::log(&state.db, &current.user, &ids, Action::Search, state.clock.now()).await?;
+    if let Some(visit_id) = rows.first().and_then(|r| r.visit_id) {
+        // Logged: the page shows the confirmation (and an undo) for this visit.
+        return Ok(Redirect::to(&format!("/visits?unit={unit_id}&checked_in={visit_id}")).into_response());
+    }
+    let day_facts = rows.first().map(|r| (r.exception.clone(), r.young_time));
+    let hits: Vec<Hit> = rows
+        .into_iter()
+        .map(|r| Hit {
+            id: r.id,
+            name: r.name,
+            birth_date: r.birth_date,
+            status: r.status,
+            visited: r.visited,
+        })
+        .collect();
     if live {
         let fragment = HitsFragment {
             hits: Some(hits),
@@ -304,15 +383,19 @@ async fn search(
         };
         return Ok(Html(fragment.render()?).into_response());
     }
-    // Enter on a name that matches one person who has not come yet: log the visit at once.
-    if let [hit] = &hits[..]
-        && !hit.visited
-    {
-        let form = VisitForm {
-            participant_id: hit.id.to_string(),
-            ..form
+    // Enter on a name that matches one person: log the visit at once (or say it is already logged).
+    if let ([hit], Some((exception, young_time))) = (&hits[..], day_facts) {
+        let person = Person {
+            id: hit.id,
+            name: hit.name.clone(),
+            birth_date: hit.birth_date,
+            status: hit.status.clone(),
+            unit_id,
+            exception,
+            young_time,
         };
-        return log_visit(&state, &current, unit_id, form).await;
+        let tx = state.db.begin().await?;
+        return decide(&state, &current, person, day, form, tx).await;
     }
     let error = if hits.is_empty() {
         format!("Ingen deltagare på enheten matchar ”{}”.", form.q.trim())
@@ -324,68 +407,104 @@ async fn search(
 
 async fn check_in(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<VisitForm>) -> AppResult<Response> {
     let unit_id = chosen_unit(&current, &form.unit_id)?;
-    log_visit(&state, &current, unit_id, form).await
-}
-
-/// Logs the visit of `form.participant_id` at `unit_id`, or explains why not.
-async fn log_visit(state: &AppState, current: &CurrentUser, unit_id: i64, form: VisitForm) -> AppResult<Response> {
     let now = state.clock.now();
-    let today = state.clock.today();
     let participant_id = form
         .participant_id
         .parse::<i64>()
         .map_err(|_| AppError::BadRequest("no participant"))?;
-    let participant_unit = access::authorize(&state.db, &current.user, participant_id, now).await?;
-    if participant_unit != unit_id {
+    let day = match visit_day(&form, state.clock.today()) {
+        Ok(day) => day,
+        Err(message) => return render(&state, &current, unit_id, form, None, message, None).await,
+    };
+    let mut tx = state.db.begin().await?;
+    let row = sqlx::query!(
+        r#"SELECT p.first_name || ' ' || p.last_name AS "name!", p.birth_date, p.status, p.unit_id,
+                  (SELECT kind FROM opening_exceptions e WHERE e.unit_id = p.unit_id AND e.day = $2) AS "exception?",
+                  EXISTS (SELECT 1 FROM young_adult_periods y WHERE y.unit_id = p.unit_id AND y.starts_at <= $3 AND y.ends_at > $3) AS "young_time!"
+           FROM participants p WHERE p.id = $1"#,
+        participant_id,
+        day,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    // The session holds the user's units: someone else's participant is refused and logged.
+    if !current.user.unit_ids.contains(&row.unit_id) {
+        drop(tx);
+        access::log(&state.db, &current.user, &[participant_id], Action::Denied, now).await?;
         return Err(AppError::Forbidden);
     }
-    let day = match visit_day(&form, today) {
-        Ok(day) => day,
-        Err(message) => return render(state, current, unit_id, form, None, message, None).await,
+    if row.unit_id != unit_id {
+        return Err(AppError::Forbidden);
+    }
+    let person = Person {
+        id: participant_id,
+        name: row.name,
+        birth_date: row.birth_date,
+        status: row.status,
+        unit_id,
+        exception: row.exception,
+        young_time: row.young_time,
     };
-    let person = sqlx::query!(
-        r#"SELECT first_name || ' ' || last_name AS "name!", birth_date, status FROM participants WHERE id = $1"#,
-        participant_id
-    )
-    .fetch_one(&state.db)
-    .await?;
-    let refuse = |message: String| render(state, current, unit_id, form.clone(), None, message, None);
-    if person.status == "ended" {
-        return refuse(format!("{} är avslutad. Registrera återkomsten i personakten först.", person.name)).await;
-    }
-    if let Some(why) = closed_because(day, exception_on(&state.db, unit_id, day).await?) {
-        return refuse(format!(
-            "Besöket kan inte registreras: {why}. Öppna dagen i kalendern om enheten ändå har öppet."
-        ))
-        .await;
-    }
-    // Yngre Lotsen time: a visitor outside 18–35 is let in after a yes, and counted.
+    decide(&state, &current, person, day, form, tx).await
+}
+
+/// What the check-in rules need about the person and the day.
+struct Person {
+    id: i64,
+    name: String,
+    birth_date: NaiveDate,
+    status: String,
+    unit_id: i64,
+    exception: Option<String>,
+    young_time: bool,
+}
+
+/// Applies the check-in rules and logs the visit, or explains why not.
+async fn decide(
+    state: &AppState,
+    current: &CurrentUser,
+    person: Person,
+    day: NaiveDate,
+    form: VisitForm,
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let today = state.clock.today();
+    let unit_id = person.unit_id;
     let backfilled = day != today;
-    let in_young_adults_time = !backfilled
-        && sqlx::query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM young_adult_periods WHERE unit_id = $1 AND starts_at <= $2 AND ends_at > $2) AS "yes!""#,
-            unit_id,
-            now
-        )
-        .fetch_one(&state.db)
-        .await?;
-    let outside = in_young_adults_time && !is_young_adult(person.birth_date, day);
-    if outside && form.confirm != "yes" {
-        let hit = Hit {
-            id: participant_id,
-            name: person.name,
-            birth_date: person.birth_date,
-            status: person.status,
-            visited: false,
+    // Yngre Lotsen time: a visitor outside 18–35 is let in after a yes, and counted.
+    let outside = !backfilled && person.young_time && !is_young_adult(person.birth_date, day);
+    let refusal = if person.status == "ended" {
+        Some(format!("{} är avslutad. Registrera återkomsten i personakten först.", person.name))
+    } else {
+        closed_because(day, person.exception.as_deref().map(super::exception_of))
+            .map(|why| format!("Besöket kan inte registreras: {why}. Öppna dagen i kalendern om enheten ändå har öppet."))
+    };
+    if refusal.is_some() || (outside && form.confirm != "yes") {
+        // What was read stays logged; the page explains, or asks for the yes.
+        tx.commit().await?;
+        return match refusal {
+            Some(message) => render(state, current, unit_id, form, None, message, None).await,
+            None => {
+                let hit = Hit {
+                    id: person.id,
+                    name: person.name,
+                    birth_date: person.birth_date,
+                    status: person.status,
+                    visited: false,
+                };
+                render(state, current, unit_id, form, None, String::new(), Some(hit)).await
+            }
         };
-        return render(state, current, unit_id, form, None, String::new(), Some(hit)).await;
     }
     let inserted = sqlx::query_scalar!(
         "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, backfilled, outside_young_adults_time, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (participant_id, visit_on) WHERE cancelled_at IS NULL DO NOTHING
          RETURNING id",
-        participant_id,
+        person.id,
         unit_id,
         day,
         now,
@@ -393,7 +512,7 @@ async fn log_visit(state: &AppState, current: &CurrentUser, unit_id: i64, form: 
         outside,
         current.user.id
     )
-    .fetch_optional(&state.db)
+    .fetch_optional(&mut *tx)
     .await?;
     let message = match inserted {
         Some(_) if backfilled => format!("Besöket {day} är registrerat för {}.", person.name),
@@ -401,10 +520,10 @@ async fn log_visit(state: &AppState, current: &CurrentUser, unit_id: i64, form: 
         None => {
             let at = sqlx::query_scalar!(
                 "SELECT checked_in_at FROM visits WHERE participant_id = $1 AND visit_on = $2 AND cancelled_at IS NULL",
-                participant_id,
+                person.id,
                 day
             )
-            .fetch_optional(&state.db)
+            .fetch_optional(&mut *tx)
             .await?;
             match at {
                 Some(at) if !backfilled => format!("{} är redan incheckad i dag, sedan kl. {}.", person.name, clock_time(at)),
@@ -412,7 +531,8 @@ async fn log_visit(state: &AppState, current: &CurrentUser, unit_id: i64, form: 
             }
         }
     };
-    current.flash(&state.db, &message).await?;
+    current.flash(&mut *tx, &message).await?;
+    tx.commit().await?;
     Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response())
 }
 

@@ -71,7 +71,7 @@ impl CurrentUser {
     }
 
     /// A message for the next page this user sees (after the redirect).
-    pub async fn flash(&self, db: &sqlx::PgPool, message: &str) -> Result<(), AppError> {
+    pub async fn flash(&self, db: impl sqlx::PgExecutor<'_>, message: &str) -> Result<(), AppError> {
         if let Some(hash) = &self.ctx.session_token_hash {
             session::set_flash(db, hash, message).await?;
         }

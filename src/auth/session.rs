@@ -120,7 +120,7 @@ pub async fn create<'e>(db: impl sqlx::PgExecutor<'e>, user_id: i64, now: DateTi
     Ok(token)
 }
 
-pub async fn set_flash(db: &PgPool, hash: &[u8; 32], message: &str) -> Result<(), sqlx::Error> {
+pub async fn set_flash(db: impl sqlx::PgExecutor<'_>, hash: &[u8; 32], message: &str) -> Result<(), sqlx::Error> {
     let message: String = message.chars().take(500).collect();
     sqlx::query!("UPDATE sessions SET flash = $2 WHERE token_hash = $1", &hash[..], message)
         .execute(db)

@@ -129,7 +129,8 @@ for (const role of Object.keys(START)) {
       pagesChecked += 1;
 
       if (depth < MAX_DEPTH) {
-        const links = await page.$$eval("a[href]", (as) => as.map((a) => a.getAttribute("href")));
+        // Downloads (CSV, workbooks) are files, not pages.
+        const links = await page.$$eval("a[href]:not([download])", (as) => as.map((a) => a.getAttribute("href")));
         for (const next of sameOriginPages(links, app.baseUrl + url)) {
           const route = routeOf(next);
           if (!seen.has(next) && (perRoute.get(route) ?? 0) < MAX_PER_ROUTE) {
