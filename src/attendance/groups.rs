@@ -55,9 +55,7 @@ impl ActivityRow {
         ActivityKind::label_of(&self.kind)
     }
     pub fn when(&self) -> String {
-        let start = self.starts_at.with_timezone(&chrono_tz::Europe::Stockholm);
-        let end = self.ends_at.with_timezone(&chrono_tz::Europe::Stockholm);
-        format!("{} {}–{}", start.format("%Y-%m-%d"), start.format("%H:%M"), end.format("%H:%M"))
+        crate::web::format::time_span(self.starts_at, self.ends_at)
     }
     pub fn day(&self) -> NaiveDate {
         self.starts_at.with_timezone(&chrono_tz::Europe::Stockholm).date_naive()

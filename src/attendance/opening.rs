@@ -56,9 +56,7 @@ pub struct PeriodRow {
 
 impl PeriodRow {
     pub fn when(&self) -> String {
-        let start = self.starts_at.with_timezone(&chrono_tz::Europe::Stockholm);
-        let end = self.ends_at.with_timezone(&chrono_tz::Europe::Stockholm);
-        format!("{} {}–{}", start.format("%Y-%m-%d"), start.format("%H:%M"), end.format("%H:%M"))
+        crate::web::format::time_span(self.starts_at, self.ends_at)
     }
 }
 

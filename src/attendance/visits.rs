@@ -13,6 +13,7 @@ use crate::participants::model::Gender;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FormData, optional_date};
+use crate::web::format::clock_time;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -51,10 +52,6 @@ impl VisitRow {
     pub fn time_out(&self) -> Option<String> {
         self.checked_out_at.map(clock_time)
     }
-}
-
-fn clock_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&chrono_tz::Europe::Stockholm).format("%H:%M").to_string()
 }
 
 pub struct Hit {

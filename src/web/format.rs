@@ -8,6 +8,17 @@ pub fn local_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&Stockholm).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// The wall-clock time of a moment in Stockholm: 09:15.
+pub fn clock_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Stockholm).format("%H:%M").to_string()
+}
+
+/// A span within one day, as the centre reads it: 2026-03-02 13:00–15:00.
+pub fn time_span(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let (start, end) = (start.with_timezone(&Stockholm), end.with_timezone(&Stockholm));
+    format!("{} {}–{}", start.format("%Y-%m-%d"), start.format("%H:%M"), end.format("%H:%M"))
+}
+
 /// Hours with a decimal comma, without needless decimals: 4,5 / 10 / "–".
 pub fn hours(h: Option<f64>) -> String {
     match h {
@@ -29,5 +40,8 @@ mod tests {
         assert_eq!(hours(Some(10.0)), "10");
         assert_eq!(hours(Some(2.25)), "2,25");
         assert_eq!(hours(None), "–");
+        let start = Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap();
+        assert_eq!(clock_time(start), "13:00");
+        assert_eq!(time_span(start, start + chrono::Duration::hours(2)), "2026-03-02 13:00–15:00");
     }
 }
