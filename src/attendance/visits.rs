@@ -212,6 +212,8 @@ struct UnitQuery {
     unit: String,
     /// The visit just logged by the quick check-in, to confirm on the page.
     checked_in: String,
+    /// Set when that visit was there before: the person had already come.
+    earlier: String,
 }
 
 async fn page(State(state): State<AppState>, current: CurrentUser, Query(query): Query<UnitQuery>) -> AppResult<Response> {
@@ -232,10 +234,12 @@ async fn page(State(state): State<AppState>, current: CurrentUser, Query(query):
         .fetch_optional(&state.db)
         .await?;
         if let Some(v) = visit {
-            current.ctx.flash = Some(if v.backfilled {
-                format!("Besöket {} är registrerat för {}.", v.visit_on, v.name)
-            } else {
-                format!("{} är incheckad kl. {}.", v.name, clock_time(v.checked_in_at))
+            let today = state.clock.today();
+            current.ctx.flash = Some(match (query.earlier == "1", v.visit_on == today) {
+                (true, true) => format!("{} är redan incheckad i dag, sedan kl. {}.", v.name, clock_time(v.checked_in_at)),
+                (true, false) => format!("{} har redan ett besök registrerat {}.", v.name, v.visit_on),
+                (false, _) if v.backfilled => format!("Besöket {} är registrerat för {}.", v.visit_on, v.name),
+                (false, _) => format!("{} är incheckad kl. {}.", v.name, clock_time(v.checked_in_at)),
             });
         }
     }
@@ -311,7 +315,7 @@ async fn search(
     let rows = sqlx::query!(
         r#"WITH hits AS (
                SELECT p.id, p.first_name || ' ' || p.last_name AS name, p.birth_date, p.status,
-                      EXISTS (SELECT 1 FROM visits v WHERE v.participant_id = p.id AND v.visit_on = $6 AND v.cancelled_at IS NULL) AS visited
+                      (SELECT v.id FROM visits v WHERE v.participant_id = p.id AND v.visit_on = $6 AND v.cancelled_at IS NULL) AS visit_id
                FROM participants p
                WHERE p.unit_id = $1 AND p.status <> 'ended'
                  AND ((lower(p.first_name) ~>=~ $2 AND lower(p.first_name) ~<~ $3
@@ -328,7 +332,7 @@ async fn search(
                       EXISTS (SELECT 1 FROM young_adult_periods WHERE unit_id = $1 AND starts_at <= $8 AND ends_at > $8) AS young_time),
            chosen AS (
                SELECT h.id FROM hits h, facts f
-               WHERE $11 AND (SELECT count(*) FROM hits) = 1 AND NOT h.visited
+               WHERE $11 AND (SELECT count(*) FROM hits) = 1 AND h.visit_id IS NULL
                  AND CASE f.exception WHEN 'closed' THEN false WHEN 'open' THEN true WHEN 'evening' THEN true ELSE $12 END
                  AND ($13 OR NOT f.young_time OR extract(year FROM age($6, h.birth_date)) BETWEEN 18 AND 35)),
            inserted AS (
@@ -336,7 +340,7 @@ async fn search(
                SELECT id, $1, $6, $8, $13, $9 FROM chosen
                ON CONFLICT (participant_id, visit_on) WHERE cancelled_at IS NULL DO NOTHING
                RETURNING id)
-           SELECT h.id AS "id!", h.name AS "name!", h.birth_date AS "birth_date!", h.status AS "status!", h.visited AS "visited!",
+           SELECT h.id AS "id!", h.name AS "name!", h.birth_date AS "birth_date!", h.status AS "status!", h.visit_id AS "earlier_visit_id?",
                   f.exception AS "exception?", f.young_time AS "young_time!", (SELECT id FROM inserted) AS "visit_id?"
            FROM hits h, facts f ORDER BY h.name, h.id"#,
         unit_id,
@@ -359,6 +363,13 @@ async fn search(
         // Logged: the page shows the confirmation (and an undo) for this visit.
         return Ok(Redirect::to(&format!("/visits?unit={unit_id}&checked_in={visit_id}")).into_response());
     }
+    if let [row] = &rows[..]
+        && let Some(visit_id) = row.earlier_visit_id
+        && !live
+    {
+        // Enter on someone who already came that day: the page says since when.
+        return Ok(Redirect::to(&format!("/visits?unit={unit_id}&checked_in={visit_id}&earlier=1")).into_response());
+    }
     let day_facts = rows.first().map(|r| (r.exception.clone(), r.young_time));
     let hits: Vec<Hit> = rows
         .into_iter()
@@ -367,7 +378,7 @@ async fn search(
             name: r.name,
             birth_date: r.birth_date,
             status: r.status,
-            visited: r.visited,
+            visited: r.earlier_visit_id.is_some(),
         })
         .collect();
     if live {
