@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod participants;
 pub mod plans;
 pub mod reminders;
+pub mod reports;
 pub mod state;
 pub mod units;
 pub mod users;

@@ -298,6 +298,11 @@ async fn during_yngre_lotsen_time_visitors_outside_18_to_35_need_a_yes_and_are_c
     d.app.clock.advance(chrono::Duration::hours(4));
     assert_eq!(check_in(&d.staff, d.unit, later, &[]).await.status(), StatusCode::SEE_OTHER);
     assert!(!visits(&db, later).await[0].3, "not counted after the period");
+    // The statistics show how many were let in: the 17- and the 36-year-old.
+    let stats = manager
+        .get_page(&format!("/statistics?unit={}&from=2026-03-02&to=2026-03-02", d.unit))
+        .await;
+    assert!(stats.text("#outside-young").ends_with(": 2."), "{}", stats.text("#outside-young"));
 }
 
 #[sqlx::test]

@@ -37,6 +37,18 @@ pub fn chosen_unit(current: &crate::auth::CurrentUser, asked: &str) -> crate::er
     }
 }
 
+/// The units a report covers: one of the user's, or all of them ("all" or
+/// nothing asked); `None` for a unit that is not theirs.
+pub fn chosen_units(current: &crate::auth::CurrentUser, asked: &str) -> Option<Vec<i64>> {
+    if asked.is_empty() || asked == "all" {
+        return Some(current.user.unit_ids.clone());
+    }
+    match asked.parse::<i64>() {
+        Ok(id) if current.user.unit_ids.contains(&id) => Some(vec![id]),
+        _ => None,
+    }
+}
+
 /// A time of day typed as 13:00 or 1300.
 pub fn time_of_day(value: &str) -> Result<chrono::NaiveTime, &'static str> {
     let value = value.trim();

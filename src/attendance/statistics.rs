@@ -215,29 +215,53 @@ pub fn csv(granularity: Granularity, rows: &[Row]) -> String {
     out
 }
 
+/// One bar of a chart: its label, its length and the number written beside it.
+pub struct Bar {
+    pub label: String,
+    pub value: f64,
+    pub text: String,
+}
+
+impl Bar {
+    /// A row's total.
+    pub fn of_row(row: &Row) -> Bar {
+        let total = row.split.total();
+        Bar {
+            label: row.label.clone(),
+            value: total as f64,
+            text: total.to_string(),
+        }
+    }
+}
+
 /// A small bar chart as SVG, drawn on the server: one bar per row, its
 /// total, with the label and number as text so it reads without colour.
 pub fn bar_chart(title: &str, rows: &[Row]) -> String {
+    bars_chart(title, &rows.iter().map(Bar::of_row).collect::<Vec<_>>())
+}
+
+/// A bar chart of any values; `max` at least 1.
+pub fn bars_chart(title: &str, bars: &[Bar]) -> String {
     let width = 640.0;
     let bar_height = 18.0;
     let gap = 6.0;
     let label_width = 110.0;
-    let max = rows.iter().map(|r| r.split.total()).max().unwrap_or(0).max(1) as f64;
-    let height = rows.len() as f64 * (bar_height + gap) + gap;
+    let max = bars.iter().map(|b| b.value).fold(1.0, f64::max);
+    let height = bars.len() as f64 * (bar_height + gap) + gap;
     let mut svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-label="{}" class="chart">"#,
         escape(title)
     );
-    for (i, row) in rows.iter().enumerate() {
+    for (i, bar) in bars.iter().enumerate() {
         let y = gap + i as f64 * (bar_height + gap);
-        let total = row.split.total();
-        let bar = (width - label_width - 60.0) * total as f64 / max;
+        let length = (width - label_width - 60.0) * bar.value.max(0.0) / max;
         svg.push_str(&format!(
-            r#"<text x="0" y="{:.1}" class="chart-label">{}</text><rect x="{label_width}" y="{y:.1}" width="{bar:.1}" height="{bar_height}" class="chart-bar"/><text x="{:.1}" y="{:.1}" class="chart-value">{total}</text>"#,
+            r#"<text x="0" y="{:.1}" class="chart-label">{}</text><rect x="{label_width}" y="{y:.1}" width="{length:.1}" height="{bar_height}" class="chart-bar"/><text x="{:.1}" y="{:.1}" class="chart-value">{}</text>"#,
             y + bar_height - 4.0,
-            escape(&row.label),
-            label_width + bar + 6.0,
-            y + bar_height - 4.0
+            escape(&bar.label),
+            label_width + length + 6.0,
+            y + bar_height - 4.0,
+            escape(&bar.text)
         ));
     }
     svg.push_str("</svg>");
@@ -287,26 +311,9 @@ struct Period {
 }
 
 fn period(current: &CurrentUser, query: &StatisticsQuery, today: NaiveDate) -> Result<Period, (&'static str, String)> {
-    let units = if query.unit.is_empty() || query.unit == "all" {
-        current.user.unit_ids.clone()
-    } else {
-        match query.unit.parse::<i64>() {
-            Ok(id) if current.user.unit_ids.contains(&id) => vec![id],
-            _ => return Err(("unit", "Välj en av dina enheter.".into())),
-        }
-    };
-    let from = crate::web::form::optional_date(&query.from)
-        .map_err(|m| ("from", m.to_string()))?
-        .unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today));
-    let to = crate::web::form::optional_date(&query.to)
-        .map_err(|m| ("to", m.to_string()))?
-        .unwrap_or(today);
-    if to < from {
-        return Err(("to", "Slutdatum kan inte vara före startdatum.".into()));
-    }
-    if (to - from).num_days() > 3 * 366 {
-        return Err(("to", "Välj en period på högst tre år.".into()));
-    }
+    let units = super::chosen_units(current, &query.unit).ok_or(("unit", "Välj en av dina enheter.".to_string()))?;
+    let start_of_year = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
+    let (from, to) = date_range(&query.from, &query.to, (start_of_year, today))?;
     Ok(Period {
         units,
         from,
@@ -315,16 +322,34 @@ fn period(current: &CurrentUser, query: &StatisticsQuery, today: NaiveDate) -> R
     })
 }
 
+/// A period typed as from and to (either may be empty: the default's day),
+/// at most three years long; or the field in error with its message.
+pub fn date_range(from: &str, to: &str, default: (NaiveDate, NaiveDate)) -> Result<(NaiveDate, NaiveDate), (&'static str, String)> {
+    let from = crate::web::form::optional_date(from)
+        .map_err(|m| ("from", m.to_string()))?
+        .unwrap_or(default.0);
+    let to = crate::web::form::optional_date(to)
+        .map_err(|m| ("to", m.to_string()))?
+        .unwrap_or(default.1);
+    if to < from {
+        return Err(("to", "Slutdatum kan inte vara före startdatum.".into()));
+    }
+    if (to - from).num_days() > 3 * 366 {
+        return Err(("to", "Välj en period på högst tre år.".into()));
+    }
+    Ok((from, to))
+}
+
 /// The day cells of the period: registered visits by gender and age group, and drop-ins.
-async fn cells(db: &sqlx::PgPool, p: &Period) -> Result<Vec<Cell>, sqlx::Error> {
+pub async fn cells(db: &sqlx::PgPool, units: &[i64], from: NaiveDate, to: NaiveDate) -> Result<Vec<Cell>, sqlx::Error> {
     let registered = sqlx::query!(
         r#"SELECT v.visit_on, p.gender, extract(year FROM age(v.visit_on, p.birth_date)) <= 35 AS "young!", count(*) AS "visits!"
            FROM visits v JOIN participants p ON p.id = v.participant_id
            WHERE v.unit_id = ANY($1) AND v.visit_on BETWEEN $2 AND $3 AND v.cancelled_at IS NULL
            GROUP BY 1, 2, 3"#,
-        &p.units,
-        p.from,
-        p.to
+        units,
+        from,
+        to
     )
     .fetch_all(db)
     .await?;
@@ -332,9 +357,9 @@ async fn cells(db: &sqlx::PgPool, p: &Period) -> Result<Vec<Cell>, sqlx::Error> 
         r#"SELECT visit_on, gender, sum(visitors)::bigint AS "visits!" FROM drop_in_visits
            WHERE unit_id = ANY($1) AND visit_on BETWEEN $2 AND $3 AND visitors > 0
            GROUP BY 1, 2"#,
-        &p.units,
-        p.from,
-        p.to
+        units,
+        from,
+        to
     )
     .fetch_all(db)
     .await?;
@@ -394,6 +419,8 @@ struct StatisticsPage {
     totals: Totals,
     unique_young: Split,
     unique_older: Split,
+    /// Visitors outside 18–35 let in during Yngre Lotsen time (counted, issue 6).
+    outside_young_adults_time: i64,
     buckets: Vec<Row>,
     weekdays: Vec<Row>,
     bucket_chart: String,
@@ -432,6 +459,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
         totals: Totals::default(),
         unique_young: Split::default(),
         unique_older: Split::default(),
+        outside_young_adults_time: 0,
         buckets: Vec::new(),
         weekdays: Vec::new(),
         bucket_chart: String::new(),
@@ -447,13 +475,22 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
         }
         Ok(p) => {
-            let cells = cells(&state.db, &p).await?;
+            let cells = cells(&state.db, &p.units, p.from, p.to).await?;
             let (young, older) = unique_visitors(&state.db, &p).await?;
             page.from = p.from.to_string();
             page.to = p.to.to_string();
             page.totals = totals(&cells);
             page.unique_young = young;
             page.unique_older = older;
+            page.outside_young_adults_time = sqlx::query_scalar!(
+                r#"SELECT count(*) AS "n!" FROM visits
+                   WHERE unit_id = ANY($1) AND visit_on BETWEEN $2 AND $3 AND cancelled_at IS NULL AND outside_young_adults_time"#,
+                &p.units,
+                p.from,
+                p.to
+            )
+            .fetch_one(&state.db)
+            .await?;
             page.buckets = by_bucket(&cells, p.granularity);
             page.weekdays = by_weekday(&cells);
             page.bucket_chart = bar_chart(&format!("Besök per {}", p.granularity.label().to_lowercase()), &page.buckets);
@@ -471,7 +508,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
 
 pub async fn export(State(state): State<AppState>, current: CurrentUser, Query(query): Query<StatisticsQuery>) -> AppResult<Response> {
     let p = period(&current, &query, state.clock.today()).map_err(|_| crate::error::AppError::BadRequest("bad period"))?;
-    let cells = cells(&state.db, &p).await?;
+    let cells = cells(&state.db, &p.units, p.from, p.to).await?;
     let body = csv(p.granularity, &by_bucket(&cells, p.granularity));
     let filename = format!("attachment; filename=\"besok-{}-{}.csv\"", p.from, p.to);
     Ok((

@@ -74,8 +74,8 @@ impl Layout {
         self.user.as_ref().is_some_and(|u| u.role == Role::Manager)
     }
 
-    /// Managers and admins look after the waiting list (kö).
-    pub fn manages_queue(&self) -> bool {
+    /// Managers and admins: the waiting list (kö), the overview, indicators and the yearly report.
+    pub fn is_manager_or_admin(&self) -> bool {
         self.user.as_ref().is_some_and(|u| matches!(u.role, Role::Manager | Role::Admin))
     }
 

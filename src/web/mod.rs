@@ -48,6 +48,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::plans::routes())
         .merge(crate::reminders::routes())
         .merge(crate::attendance::routes())
+        .merge(crate::reports::routes())
         .merge(extra)
         // Only for requests that match a route: a 404 needs no session.
         .route_layer(from_fn_with_state(state.clone(), middleware::session))

@@ -1,0 +1,274 @@
+//! Reports for managers (issue 7): the overview (`dashboard`), the
+//! indicators for a period (`indicators`, with `suppression` of small
+//! numbers) and the yearly report (`annual`) with its CSV and Excel exports.
+//! Every figure lands in a `Table`; the page, the CSV and the workbook are
+//! written from the same tables, so they cannot disagree.
+
+pub mod annual;
+pub mod dashboard;
+pub mod indicators;
+pub mod suppression;
+
+use crate::auth::{CurrentUser, Role};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::web::context::Layout;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use indicators::{CellValue, Scope, Section};
+use serde::Deserialize;
+
+/// Who reaches these pages: managers and admins.
+pub const READERS: &[Role] = &[Role::Manager, Role::Admin];
+
+pub const MONTHS: [&str; 12] = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(dashboard::page))
+        .route("/indicators", get(indicators_page))
+        .route("/annual-report", get(annual::page))
+        .route("/annual-report.csv", get(annual::csv_export))
+        .route("/annual-report.xlsx", get(annual::xlsx_export))
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct ReportQuery {
+    pub unit: String,
+    pub from: String,
+    pub to: String,
+    pub year: String,
+}
+
+/// A table of a report, as the page, the CSV and the workbook show it.
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub title: String,
+    /// The first column's heading, then the others'.
+    pub header: Vec<String>,
+    pub rows: Vec<TableRow>,
+    /// Så räknas det: a row's label and how it is counted.
+    pub notes: Vec<(String, &'static str)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TableRow {
+    pub label: String,
+    pub cells: Vec<CellValue>,
+}
+
+pub const SPLIT_HEADER: [&str; 4] = ["Kvinnor", "Män", "Annat/ej angivet", "Totalt"];
+
+impl Table {
+    /// A section of indicators: one row each, split by gender.
+    pub fn of_section(section: &Section) -> Table {
+        let mut header = vec!["Nyckeltal".to_string()];
+        header.extend(SPLIT_HEADER.iter().map(|h| h.to_string()));
+        Table {
+            title: section.title.to_string(),
+            header,
+            rows: section
+                .indicators
+                .iter()
+                .map(|i| TableRow {
+                    label: i.label.clone(),
+                    cells: i.measure.cells().to_vec(),
+                })
+                .collect(),
+            notes: section.indicators.iter().map(|i| (i.label.clone(), i.how)).collect(),
+        }
+    }
+
+    /// An id for the heading, from the position of the table.
+    pub fn heading_id(&self, index: &usize) -> String {
+        format!("table-{index}-h")
+    }
+}
+
+/// CSV for Swedish Excel, as in the visit statistics: UTF-8 with a BOM, `;`
+/// between fields, CRLF, decimal comma; the tables one after the other,
+/// each under its title, with an empty line between them.
+pub fn csv(heading: &str, tables: &[Table]) -> String {
+    let mut out = String::from("\u{feff}");
+    out.push_str(&field(heading));
+    out.push_str("\r\n");
+    for table in tables {
+        out.push_str("\r\n");
+        out.push_str(&field(&table.title));
+        out.push_str("\r\n");
+        out.push_str(&table.header.iter().map(|h| field(h)).collect::<Vec<_>>().join(";"));
+        out.push_str("\r\n");
+        for row in &table.rows {
+            let mut fields = vec![field(&row.label)];
+            fields.extend(row.cells.iter().map(|c| field(&c.text())));
+            out.push_str(&fields.join(";"));
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+/// A CSV field, quoted when it holds a separator, a quote or a line break.
+fn field(text: &str) -> String {
+    if text.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// An Excel workbook: one sheet per table, numbers as numbers, "<5" and the
+/// other marks as text, and the notes below each table.
+pub fn xlsx(heading: &str, tables: &[Table]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let mut used: Vec<String> = Vec::new();
+    for table in tables {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(&table.title, &mut used))?;
+        sheet.write_string_with_format(0, 0, heading, &bold)?;
+        sheet.write_string_with_format(1, 0, &table.title, &bold)?;
+        for (c, h) in table.header.iter().enumerate() {
+            sheet.write_string_with_format(3, c as u16, h, &bold)?;
+        }
+        for (r, row) in table.rows.iter().enumerate() {
+            let r = 4 + r as u32;
+            sheet.write_string(r, 0, &row.label)?;
+            for (c, cell) in row.cells.iter().enumerate() {
+                let c = 1 + c as u16;
+                match cell {
+                    CellValue::Number(n) => sheet.write_number(r, c, *n)?,
+                    CellValue::Text(t) => sheet.write_string(r, c, t)?,
+                };
+            }
+        }
+        let mut r = 5 + table.rows.len() as u32;
+        if !table.notes.is_empty() {
+            sheet.write_string_with_format(r, 0, "Så räknas det", &bold)?;
+            for (label, how) in &table.notes {
+                r += 1;
+                sheet.write_string(r, 0, label)?;
+                sheet.write_string(r, 1, *how)?;
+            }
+        }
+        sheet.set_column_width(0, 60)?;
+    }
+    book.save_to_buffer()
+}
+
+/// A sheet name Excel accepts: at most 31 characters, none of []:*?/\, unique.
+fn sheet_name(title: &str, used: &mut Vec<String>) -> String {
+    let clean: String = title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(28).collect();
+    let mut name = clean.clone();
+    let mut n = 2;
+    while used.contains(&name) {
+        name = format!("{clean} {n}");
+        n += 1;
+    }
+    used.push(name.clone());
+    name
+}
+
+#[derive(Template)]
+#[template(path = "reports/indicators.html")]
+struct IndicatorsPage {
+    layout: Layout,
+    units: Vec<crate::participants::UnitChoice>,
+    query: ReportQuery,
+    from: String,
+    to: String,
+    error_field: &'static str,
+    error: String,
+    tables: Vec<Table>,
+}
+
+impl IndicatorsPage {
+    fn field_error(&self, field: &str) -> &str {
+        if self.error_field == field { &self.error } else { "" }
+    }
+}
+
+async fn indicators_page(State(state): State<AppState>, current: CurrentUser, Query(query): Query<ReportQuery>) -> AppResult<Response> {
+    current.require(READERS)?;
+    let today = state.clock.today();
+    let mut page = IndicatorsPage {
+        layout: Layout::new(&current.ctx, "indicators"),
+        units: crate::participants::unit_choices(&state.db, current.user.id).await?,
+        query: query.clone(),
+        from: query.from.clone(),
+        to: query.to.clone(),
+        error_field: "",
+        error: String::new(),
+        tables: Vec::new(),
+    };
+    let units = crate::attendance::chosen_units(&current, &query.unit);
+    let period = crate::attendance::statistics::date_range(&query.from, &query.to, indicators::this_year(today));
+    match (units, period) {
+        (None, _) => {
+            page.error_field = "unit";
+            page.error = "Välj en av dina enheter.".into();
+        }
+        (_, Err((field, message))) => {
+            page.error_field = field;
+            page.error = message;
+        }
+        (Some(units), Ok((from, to))) => {
+            let scope = Scope { units, from, to, today };
+            let started = std::time::Instant::now();
+            let facts = indicators::load(&state.db, &scope).await?;
+            let loaded = started.elapsed();
+            page.tables = indicators::compute(&scope, &facts).iter().map(Table::of_section).collect();
+            tracing::debug!(
+                load_ms = loaded.as_secs_f64() * 1e3,
+                compute_ms = (started.elapsed() - loaded).as_secs_f64() * 1e3,
+                "indicators"
+            );
+            page.from = from.to_string();
+            page.to = to.to_string();
+            return Ok(Html(page.render()?).into_response());
+        }
+    }
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(field("Kvinnor"), "Kvinnor");
+        assert_eq!(field("a;b"), "\"a;b\"");
+        assert_eq!(field("säg \"hej\""), "\"säg \"\"hej\"\"\"");
+    }
+
+    #[test]
+    fn sheet_names_are_short_clean_and_unique() {
+        let mut used = Vec::new();
+        assert_eq!(
+            sheet_name("Tillgänglighet, uppföljning och samordning", &mut used),
+            "Tillgänglighet, uppföljning "
+        );
+        assert_eq!(sheet_name("Besök: per månad", &mut used), "Besök per månad");
+        assert_eq!(sheet_name("Besök: per månad", &mut used), "Besök per månad 2");
+    }
+}

@@ -1,0 +1,501 @@
+//! Reports for managers (issue 7): every indicator against a hand-computed
+//! fixture, people in two units counted once, "<5" and the secondary
+//! suppression on the page, the CSV and the workbook holding the page's
+//! numbers, capacity on the overview, and who may see these pages.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{Browser, Page, TestApp, add_member};
+use lotsen::attendance::statistics::Split;
+use lotsen::auth::Role;
+use lotsen::reports::indicators::{self, Measure, Scope, Section};
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+struct Fixture {
+    app: TestApp,
+    a: i64,
+    b: i64,
+    manager: Browser,
+}
+
+async fn person(db: &PgPool, unit: i64, name: &str, gender: &str, number: Option<&str>, contact: &str, first_visit: Option<&str>) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, identity_number, birth_date, gender, resident,
+                                   referral_source, first_contact_on, first_visit_on, created_at, updated_at)
+         VALUES ($1, $2, 'Test', CASE WHEN $4::text IS NULL THEN 'none' ELSE 'personnummer' END, $4, '1990-01-01', $3, true,
+                 'self', $5::date, $6::date, '2023-01-01', now())
+         RETURNING id",
+    )
+    .bind(unit)
+    .bind(name)
+    .bind(gender)
+    .bind(number)
+    .bind(contact)
+    .bind(first_visit)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+async fn visit(db: &PgPool, participant: i64, on: &str) {
+    sqlx::query(
+        "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, created_by)
+         SELECT id, unit_id, $2::date, $2::date + time '10:00', (SELECT min(id) FROM users) FROM participants WHERE id = $1",
+    )
+    .bind(participant)
+    .bind(on)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+/// A plan set on `set_on`; ended with `outcome` on `ended_on` when given.
+async fn plan(
+    db: &PgPool,
+    participant: i64,
+    programme: &str,
+    hours: f64,
+    set_on: &str,
+    ended: Option<(&str, &str)>,
+    employer: Option<i64>,
+) -> i64 {
+    // An active plan needs a kontaktman.
+    sqlx::query(
+        "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at)
+         SELECT $1, min(id), '2020-01-01', min(id), now() FROM users
+         WHERE NOT EXISTS (SELECT 1 FROM key_worker_assignments WHERE participant_id = $1)",
+    )
+    .bind(participant)
+    .execute(db)
+    .await
+    .unwrap();
+    sqlx::query_scalar(
+        "INSERT INTO plans (participant_id, unit_id, programme, status, start_on, planned_end_on, weekly_hours, set_on,
+                            next_follow_up_on, renewal_due_on, ended_on, outcome, employer_id, created_by, created_at, updated_by, updated_at)
+         SELECT p.id, p.unit_id, $2, CASE WHEN $5::date IS NULL THEN 'active' ELSE 'ended' END, $4::date, $4::date + 700, $3::float8::numeric,
+                $4::date, CASE WHEN $5::date IS NULL THEN DATE '2026-04-01' END, CASE WHEN $5::date IS NULL THEN DATE '2026-09-01' END,
+                $5::date, $6, $7, u.id, now(), u.id, now()
+         FROM participants p, (SELECT min(id) AS id FROM users) u WHERE p.id = $1
+         RETURNING id",
+    )
+    .bind(participant)
+    .bind(programme)
+    .bind(hours)
+    .bind(set_on)
+    .bind(ended.map(|e| e.0))
+    .bind(ended.map(|e| e.1))
+    .bind(employer)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+async fn follow_up(db: &PgPool, plan: i64, due: &str, held: &str) {
+    sqlx::query(
+        "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, weekly_hours_before, weekly_hours_after,
+                                 next_due_on, recorded_by, recorded_at)
+         SELECT $1, $2::date, $3::date, true, 10, 10, $3::date + 90, min(id), now() FROM users",
+    )
+    .bind(plan)
+    .bind(due)
+    .bind(held)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+async fn home_support(db: &PgPool, participant: i64, from: &str, hours: f64) {
+    sqlx::query(
+        "INSERT INTO home_support_entries (participant_id, valid_from, has_support, hours_per_week, recorded_by, recorded_at)
+         SELECT $1, $2::date, true, $3::float8::numeric, min(id), now() FROM users",
+    )
+    .bind(participant)
+    .bind(from)
+    .bind(hours)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+/// The fixture. Today is 2026-03-02 (the test clock); the period is this
+/// year so far, 2026-01-01 – 2026-03-02, and last year's is 2025-01-01 – 2025-03-02.
+async fn fixture(db: &PgPool) -> Fixture {
+    let app = TestApp::spawn(db.clone()).await;
+    let a = common::create_unit(db, "Lotsen Centrum").await;
+    let b = common::create_unit(db, "Lotsen Väst").await;
+    let (manager, manager_id) = app.signed_in_at(Role::Manager, a).await;
+    add_member(db, manager_id, b).await;
+
+    // Anna, a woman with records in both units (one person): first contact
+    // 5 January, first visit 10 January (5 days); visits in both units.
+    let anna_a = person(db, a, "Anna", "woman", Some("199001012384"), "2026-01-05", Some("2026-01-10")).await;
+    let anna_b = person(db, b, "Anna", "woman", Some("199001012384"), "2026-01-08", Some("2026-02-03")).await;
+    visit(db, anna_a, "2026-01-10").await;
+    visit(db, anna_a, "2026-02-02").await;
+    visit(db, anna_b, "2026-02-03").await;
+    // Bo, a man: first contact 20 January, first visit 10 February (21 days); has a SIP.
+    let bo = person(db, a, "Bo", "man", None, "2026-01-20", Some("2026-02-10")).await;
+    visit(db, bo, "2026-02-10").await;
+    sqlx::query("UPDATE participants SET has_coordinated_plan = true, coordinated_plan_on = '2026-01-01' WHERE id = $1")
+        .bind(bo)
+        .execute(db)
+        .await
+        .unwrap();
+    // Cleo (annat/ej angivet): a visit last year, a förstegsträning plan
+    // since September with two follow-ups' worth of history (one late).
+    let cleo = person(db, b, "Cleo", "other_or_unstated", None, "2025-01-15", Some("2025-02-10")).await;
+    visit(db, cleo, "2025-02-10").await;
+    let cleo_plan = plan(db, cleo, "first_step", 10.0, "2025-09-01", None, None).await;
+    follow_up(db, cleo_plan, "2026-01-10", "2026-01-15").await;
+    // Dan, a man: first contact 25 February, not yet come (5 days: still in time).
+    person(db, a, "Dan", "man", None, "2026-02-25", None).await;
+    // Eva, a woman: Team ISA at an employer from 1 March 2025 to 15 February
+    // 2026, left for work; her record ended 20 February. Boendestöd 10 h, 4 h since January.
+    let eva = person(db, a, "Eva", "woman", None, "2025-01-10", Some("2025-01-12")).await;
+    let employer: i64 = sqlx::query_scalar(
+        "INSERT INTO employers (name, created_by, created_at) SELECT 'Bageriet', min(id), now() FROM users RETURNING id",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap();
+    let eva_plan = plan(
+        db,
+        eva,
+        "team_isa",
+        20.0,
+        "2025-03-01",
+        Some(("2026-02-15", "employment")),
+        Some(employer),
+    )
+    .await;
+    follow_up(db, eva_plan, "2026-01-25", "2026-01-20").await;
+    sqlx::query("UPDATE participants SET status = 'ended', ended_on = '2026-02-20', end_reason = 'moved_on' WHERE id = $1")
+        .bind(eva)
+        .execute(db)
+        .await
+        .unwrap();
+    home_support(db, eva, "2025-01-01", 10.0).await;
+    home_support(db, eva, "2026-01-01", 4.0).await;
+    // Finn, a man: left förstegsträning for work in June 2025, came back in February.
+    let finn = person(db, a, "Finn", "man", None, "2023-12-01", Some("2023-12-05")).await;
+    plan(db, finn, "first_step", 8.0, "2024-01-01", Some(("2025-06-30", "employment")), None).await;
+    visit(db, finn, "2026-02-05").await;
+    // Six more women with a visit each; the first has a SIP.
+    for n in 1..=6 {
+        let gun = person(db, a, &format!("Gun{n}"), "woman", None, "2025-05-01", Some("2025-05-02")).await;
+        visit(db, gun, "2026-02-09").await;
+        if n == 1 {
+            sqlx::query("UPDATE participants SET has_coordinated_plan = true WHERE id = $1")
+                .bind(gun)
+                .execute(db)
+                .await
+                .unwrap();
+        }
+    }
+    Fixture { app, a, b, manager }
+}
+
+fn split(women: i64, men: i64, other: i64) -> Split {
+    Split { women, men, other }
+}
+
+fn find<'a>(sections: &'a [Section], key: &str) -> &'a Measure {
+    &sections
+        .iter()
+        .find_map(|s| s.get(key))
+        .unwrap_or_else(|| panic!("no indicator {key}"))
+        .measure
+}
+
+fn count(sections: &[Section], key: &str) -> Split {
+    match find(sections, key) {
+        Measure::Count(s) => s.clone(),
+        other => panic!("{key} is not a count: {other:?}"),
+    }
+}
+
+fn share(sections: &[Section], key: &str) -> (Split, Split) {
+    match find(sections, key) {
+        Measure::Share { part, whole } => (part.clone(), whole.clone()),
+        other => panic!("{key} is not a share: {other:?}"),
+    }
+}
+
+fn mean(sections: &[Section], key: &str) -> ([f64; 3], Split) {
+    match find(sections, key) {
+        Measure::Mean { sums, n } => (*sums, n.clone()),
+        other => panic!("{key} is not a mean: {other:?}"),
+    }
+}
+
+async fn computed(db: &PgPool, units: Vec<i64>) -> Vec<Section> {
+    let scope = Scope {
+        units,
+        from: day("2026-01-01"),
+        to: day("2026-03-02"),
+        today: day("2026-03-02"),
+    };
+    let facts = indicators::load(db, &scope).await.unwrap();
+    indicators::compute(&scope, &facts)
+}
+
+#[sqlx::test]
+async fn every_indicator_matches_the_hand_computed_fixture(db: PgPool) {
+    let f = fixture(&db).await;
+    let s = computed(&db, vec![f.a, f.b]).await;
+    // Anna is in both units and counted once: 8 women, not 9.
+    assert_eq!(
+        count(&s, "supported"),
+        split(8, 2, 1),
+        "Anna, Eva (plan), six Gun; Bo, Finn; Cleo (plan)"
+    );
+    assert_eq!(
+        count(&s, "supported_last_year"),
+        split(1, 1, 1),
+        "Eva's and Finn's plans; Cleo's visit"
+    );
+    assert_eq!(count(&s, "new"), split(1, 2, 0), "Anna (5 Jan, her earliest record), Bo, Dan");
+    assert_eq!(count(&s, "ended"), split(1, 0, 0), "Eva");
+    assert_eq!(count(&s, "efforts"), split(1, 0, 1), "Eva's and Cleo's plans");
+    assert_eq!(
+        count(&s, "efforts_last_year"),
+        split(1, 1, 0),
+        "Eva's (set 1 March 2025) and Finn's"
+    );
+    assert_eq!(count(&s, "moved_on"), split(1, 0, 0));
+    assert_eq!(count(&s, "employment"), split(1, 0, 0));
+    assert_eq!(count(&s, "reinforced_cooperation"), split(0, 0, 0));
+    assert_eq!(count(&s, "ended_plans"), split(1, 0, 0));
+    let (sums, n) = mean(&s, "months_before_moving_on");
+    assert_eq!(n, split(1, 0, 0));
+    assert!(
+        (sums[0] - 351.0 / 30.44).abs() < 1e-9,
+        "1 March 2025 to 15 February 2026 is 351 days"
+    );
+    assert_eq!(count(&s, "came_back"), split(0, 1, 0), "Finn");
+    assert_eq!(count(&s, "support_known"), split(1, 0, 0), "Eva; Cleo has no boendestöd recorded");
+    assert_eq!(count(&s, "support_less"), split(1, 0, 0));
+    assert_eq!(count(&s, "support_same"), split(0, 0, 0));
+    assert_eq!(count(&s, "support_more"), split(0, 0, 0));
+    assert_eq!(mean(&s, "support_hours_start"), ([10.0, 0.0, 0.0], split(1, 0, 0)));
+    assert_eq!(mean(&s, "support_hours_now"), ([4.0, 0.0, 0.0], split(1, 0, 0)));
+    assert_eq!(
+        mean(&s, "support_hours_year"),
+        ([4.0, 0.0, 0.0], split(1, 0, 0)),
+        "1 March 2026 has passed"
+    );
+    assert_eq!(
+        share(&s, "within_10_days"),
+        (split(1, 0, 0), split(1, 1, 0)),
+        "Anna in 5 days, Bo in 21; Dan still in time"
+    );
+    assert_eq!(mean(&s, "days_to_first_visit"), ([5.0, 21.0, 0.0], split(1, 1, 0)));
+    assert_eq!(
+        share(&s, "follow_ups_on_time"),
+        (split(1, 0, 0), split(1, 0, 1)),
+        "Eva's on time, Cleo's late"
+    );
+    assert_eq!(
+        share(&s, "plans_renewed"),
+        (split(0, 0, 1), split(0, 0, 1)),
+        "only Cleo's runs on 2 March; set in September"
+    );
+    assert_eq!(
+        share(&s, "coordinated_plan"),
+        (split(1, 1, 0), split(8, 2, 1)),
+        "Gun1 and Bo have a SIP"
+    );
+    assert_eq!(find(&s, "employers"), &Measure::Total(1));
+    assert_eq!(count(&s, "placements"), split(1, 0, 0));
+
+    // Undoing Bo's only visit takes him out at once: the summaries the
+    // visits' trigger keeps follow the undo, and a new visit the same day.
+    let counts = |db: PgPool| async move {
+        sqlx::query_scalar::<_, i32>("SELECT visits FROM visit_day_counts WHERE visit_on = '2026-02-10'")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(counts(db.clone()).await, 1);
+    sqlx::query("UPDATE visits SET cancelled_at = now(), cancelled_by = created_by WHERE visit_on = '2026-02-10'")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(counts(db.clone()).await, 0);
+    let after = computed(&db, vec![f.a, f.b]).await;
+    assert_eq!(count(&after, "supported"), split(8, 1, 1), "Bo has no visit left");
+    let bo: i64 = sqlx::query_scalar("SELECT id FROM participants WHERE first_name = 'Bo'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    visit(&db, bo, "2026-02-10").await;
+    assert_eq!(counts(db.clone()).await, 1);
+    assert_eq!(count(&computed(&db, vec![f.a, f.b]).await, "supported"), split(8, 2, 1));
+
+    // One unit: only its records count.
+    let only_b = computed(&db, vec![f.b]).await;
+    assert_eq!(count(&only_b, "supported"), split(1, 0, 1), "Anna's Väst record and Cleo");
+    assert_eq!(count(&only_b, "new"), split(1, 0, 0), "Anna's Väst record: first contact 8 January");
+}
+
+/// The cells of the figures row labelled `label`, each cell's text.
+fn row_cells(page: &Page, label: &str) -> Vec<String> {
+    let rows = scraper::Selector::parse("table.figures tbody tr").unwrap();
+    let th = scraper::Selector::parse("th").unwrap();
+    let td = scraper::Selector::parse("td").unwrap();
+    let text = |e: scraper::ElementRef| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
+    let row = page
+        .html
+        .select(&rows)
+        .find(|r| r.select(&th).next().is_some_and(|h| text(h) == label))
+        .unwrap_or_else(|| panic!("no row {label}"));
+    row.select(&td).map(text).collect()
+}
+
+#[sqlx::test]
+async fn small_numbers_show_as_under_five_and_the_total_gives_nothing_away(db: PgPool) {
+    let f = fixture(&db).await;
+    let page = f.manager.get_page("/indicators").await;
+    // 8 women, 2 men, 1 annat: the 2 and the 1 are "<5"; the 11 would give
+    // away 3 for the two of them, so the 8 is hidden too.
+    assert_eq!(row_cells(&page, "Personer som fått stöd"), ["..", "<5", "<5", "11"]);
+    assert_eq!(row_cells(&page, "Nya personer"), ["<5", "<5", "0", "<5"]);
+    // Shares on fewer than five are not shown.
+    assert_eq!(
+        row_cells(&page, "Uppföljningar hållna i tid, andel (%)"),
+        ["för få", "–", "för få", "för få"]
+    );
+    assert!(page.text("details.how").contains("Så räknas det"));
+    // A bad period: a message by the field, and what was typed kept.
+    let bad = f.manager.get("/indicators?from=2026-03-01&to=2026-01-01").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = Page::from(bad).await;
+    assert!(bad.field_error("to").contains("före startdatum"));
+    assert_eq!(bad.attr("#f-from", "value").as_deref(), Some("2026-03-01"));
+}
+
+#[sqlx::test]
+async fn the_csv_and_the_workbook_hold_the_numbers_on_the_page(db: PgPool) {
+    let f = fixture(&db).await;
+    let page = f.manager.get_page("/annual-report?unit=all&year=2026").await;
+    let on_page = row_cells(&page, "Personer som fått stöd");
+    assert_eq!(on_page, ["..", "<5", "<5", "11"]);
+    let open_days = row_cells(&page, "Lotsen Centrum");
+
+    let csv = f.manager.get("/annual-report.csv?unit=all&year=2026").await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with('\u{feff}'), "a BOM for Excel");
+    let lines: Vec<Vec<&str>> = text
+        .trim_start_matches('\u{feff}')
+        .split("\r\n")
+        .map(|l| l.split(';').collect())
+        .collect();
+    let csv_row = |label: &str| {
+        lines
+            .iter()
+            .find(|l| l[0] == label)
+            .unwrap_or_else(|| panic!("no CSV row {label}"))
+            .clone()
+    };
+    assert_eq!(csv_row("Personer som fått stöd")[1..], on_page[..]);
+    assert_eq!(csv_row("Lotsen Centrum")[1..], open_days[..]);
+    // A mean with a decimal comma, as on the page.
+    let months = row_cells(&page, "Tid i insatsen innan man gått vidare, månader (medel)");
+    assert_eq!(csv_row("Tid i insatsen innan man gått vidare, månader (medel)")[1..], months[..]);
+
+    let xlsx = f.manager.get("/annual-report.xlsx?unit=all&year=2026").await;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let mut found = None;
+    let mut days = None;
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).unwrap();
+        for row in range.rows() {
+            let label = row[0].to_string();
+            let cells: Vec<String> = row[1..]
+                .iter()
+                .filter(|c| !matches!(c, Data::Empty))
+                .map(|c| match c {
+                    Data::Float(n) if n.fract() == 0.0 => format!("{n:.0}"),
+                    other => other.to_string(),
+                })
+                .collect();
+            if label == "Personer som fått stöd" && found.is_none() {
+                found = Some((cells.clone(), matches!(row[4], Data::Float(_))));
+            }
+            if label == "Lotsen Centrum" && days.is_none() {
+                days = Some(cells);
+            }
+        }
+    }
+    let (cells, total_is_number) = found.expect("the row in the workbook");
+    assert_eq!(cells, on_page);
+    assert!(total_is_number, "numbers are numbers in Excel");
+    assert_eq!(days.expect("open days in the workbook"), open_days);
+    // The open days against the target: 2026 has 261 weekdays, of which 10
+    // are holidays or eves (1 and 6 Jan, 3 and 6 Apr, 1 and 14 May, 19 Jun,
+    // 24, 25 and 31 Dec).
+    assert_eq!(open_days, ["251", "230"]);
+}
+
+#[sqlx::test]
+async fn the_overview_shows_capacity_in_use_and_follows_the_setting(db: PgPool) {
+    let f = fixture(&db).await;
+    let page = f.manager.get_page(&format!("/dashboard?unit={}", f.b)).await;
+    // Cleo's 10 hours of 105 in Väst; no Team ISA place in use.
+    let row = page.texts("table.figures tbody tr").join("|");
+    assert!(row.contains("10 av 105 (10 %)"), "{row}");
+    assert!(row.contains("0 av 6"), "{row}");
+    // The setting lowered to exactly what is used: full, nothing free.
+    sqlx::query("UPDATE units SET first_step_hours = 10, team_isa_places = 0 WHERE id = $1")
+        .bind(f.b)
+        .execute(&db)
+        .await
+        .unwrap();
+    let page = f.manager.get_page(&format!("/dashboard?unit={}", f.b)).await;
+    let cells = row_cells(&page, "Lotsen Väst");
+    assert_eq!(cells, ["10 av 10 (100 %)", "0", "1", "0 av 0", "0"]);
+    // Visits this month against last year's, and the charts.
+    assert!(page.count("svg.chart") == 2);
+}
+
+#[sqlx::test]
+async fn only_managers_and_admins_reach_the_reports(db: PgPool) {
+    let f = fixture(&db).await;
+    let (staff, _) = f.app.signed_in_at(Role::Staff, f.a).await;
+    for path in [
+        "/dashboard",
+        "/indicators",
+        "/annual-report",
+        "/annual-report.csv",
+        "/annual-report.xlsx",
+    ] {
+        assert_eq!(staff.get(path).await.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(f.manager.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+    let (admin, _) = f.app.signed_in_at(Role::Admin, f.a).await;
+    assert_eq!(admin.get("/indicators").await.status(), StatusCode::OK);
+    // A unit the manager does not belong to is refused.
+    let other = common::create_unit(&db, "Lotsen Öst").await;
+    assert_eq!(
+        f.manager.get(&format!("/dashboard?unit={other}")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        f.manager.get(&format!("/annual-report.csv?unit={other}")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The staff member sees no links to them either.
+    let home = staff.get_page("/").await;
+    assert_eq!(home.count("a[href='/indicators']"), 0);
+}
