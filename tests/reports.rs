@@ -344,6 +344,20 @@ async fn every_indicator_matches_the_hand_computed_fixture(db: PgPool) {
     assert_eq!(count(&only_b, "new"), split(1, 0, 0), "Anna's Väst record: first contact 8 January");
 }
 
+/// Every figures row on the page: its label, then its cells.
+fn all_rows(page: &Page) -> Vec<Vec<String>> {
+    let rows = scraper::Selector::parse("table.figures tbody tr").unwrap();
+    let cells = scraper::Selector::parse("th, td").unwrap();
+    page.html
+        .select(&rows)
+        .map(|r| {
+            r.select(&cells)
+                .map(|c| c.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect()
+        })
+        .collect()
+}
+
 /// The cells of the figures row labelled `label`, each cell's text.
 fn row_cells(page: &Page, label: &str) -> Vec<String> {
     let rows = scraper::Selector::parse("table.figures tbody tr").unwrap();
@@ -418,6 +432,7 @@ async fn the_csv_and_the_workbook_hold_the_numbers_on_the_page(db: PgPool) {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     let mut found = None;
     let mut days = None;
+    let mut sheet_rows: Vec<Vec<String>> = Vec::new();
     for name in book.sheet_names() {
         let range = book.worksheet_range(&name).unwrap();
         for row in range.rows() {
@@ -427,9 +442,14 @@ async fn the_csv_and_the_workbook_hold_the_numbers_on_the_page(db: PgPool) {
                 .filter(|c| !matches!(c, Data::Empty))
                 .map(|c| match c {
                     Data::Float(n) if n.fract() == 0.0 => format!("{n:.0}"),
+                    // Excel shows the decimal comma of its locale; the value is the number.
+                    Data::Float(n) => n.to_string().replace('.', ","),
                     other => other.to_string(),
                 })
                 .collect();
+            let mut whole = vec![label.clone()];
+            whole.extend(cells.iter().cloned());
+            sheet_rows.push(whole);
             if label == "Personer som fått stöd" && found.is_none() {
                 found = Some((cells.clone(), matches!(row[4], Data::Float(_))));
             }
@@ -437,6 +457,12 @@ async fn the_csv_and_the_workbook_hold_the_numbers_on_the_page(db: PgPool) {
                 days = Some(cells);
             }
         }
+    }
+    // Every row of every table on the page is in the CSV and in the workbook, cell for cell.
+    let csv_lines: Vec<Vec<String>> = lines.iter().map(|l| l.iter().map(|c| c.to_string()).collect()).collect();
+    for row in all_rows(&page) {
+        assert!(csv_lines.contains(&row), "CSV lacks {row:?}");
+        assert!(sheet_rows.contains(&row), "workbook lacks {row:?}");
     }
     let (cells, total_is_number) = found.expect("the row in the workbook");
     assert_eq!(cells, on_page);
