@@ -10,7 +10,8 @@
 -- period" for every person is then one pass over one row per person and
 -- year, with a mask of the period's days, instead of a probe into a million
 -- visits per person. Exact, because a person has at most one visit a day
--- that is not undone (visits_one_per_day).
+-- that is not undone (visits_one_per_day). A row exists only while a day of
+-- it is set, so for a year the period covers whole the row alone answers.
 
 CREATE TABLE visit_day_counts (
     unit_id  bigint NOT NULL REFERENCES units (id),
@@ -64,6 +65,12 @@ BEGIN
             set_bit(repeat('0', 366)::bit(366), extract(doy FROM NEW.visit_on)::integer - 1, bit_value))
     ON CONFLICT (participant_id, year) DO UPDATE
         SET days = set_bit(visit_days.days, extract(doy FROM NEW.visit_on)::integer - 1, bit_value);
+    -- A year with no visit left has no row: a row is a visit that year.
+    IF delta = -1 THEN
+        DELETE FROM visit_days
+        WHERE participant_id = NEW.participant_id AND year = extract(year FROM NEW.visit_on)::integer
+          AND days = repeat('0', 366)::bit(366);
+    END IF;
     RETURN NULL;
 END;
 $$;

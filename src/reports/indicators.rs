@@ -673,18 +673,24 @@ pub fn this_year(today: NaiveDate) -> (NaiveDate, NaiveDate) {
 
 // Reading the facts.
 
-/// The participants with a visit (not undone) from `from` to `to`.
-async fn visited_between(db: &sqlx::PgPool, from: NaiveDate, to: NaiveDate) -> Result<HashSet<i64>, sqlx::Error> {
+/// The participants with a visit (not undone) from `from` to `to`. A year
+/// the period covers up to `today` needs no mask: nobody has a visit after
+/// today, so a row for that year is a visit in the period.
+async fn visited_between(db: &sqlx::PgPool, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<HashSet<i64>, sqlx::Error> {
     let ids = sqlx::query_scalar!(
         // The masks once per year (MATERIALIZED: inlined, the function
         // would be evaluated again for every row); the ids as one array.
-        r#"WITH m AS MATERIALIZED (SELECT y, visit_days_mask(y, $3, $4) AS mask FROM generate_series($1::int, $2::int) AS y)
+        r#"WITH m AS MATERIALIZED (
+               SELECT y, visit_days_mask(y, $3, $4) AS mask,
+                      $3 <= make_date(y, 1, 1) AND $4 >= least(make_date(y, 12, 31), $5) AS whole
+               FROM generate_series($1::int, $2::int) AS y)
            SELECT coalesce(array_agg(d.participant_id), '{}') AS "ids!" FROM m JOIN visit_days d ON d.year = m.y
-           WHERE d.year BETWEEN $1 AND $2 AND bit_count(d.days & m.mask) > 0"#,
+           WHERE d.year BETWEEN $1 AND $2 AND (m.whole OR bit_count(d.days & m.mask) > 0)"#,
         from.year(),
         to.year(),
         from,
-        to
+        to,
+        today
     )
     .fetch_one(db)
     .await?;
@@ -700,8 +706,8 @@ pub async fn load(db: &sqlx::PgPool, scope: &Scope) -> Result<Facts, sqlx::Error
         load_records(db, scope),
         // Who visited in the period and a year earlier: one pass over the
         // people's visit days (migration 0007) instead of the visits themselves.
-        visited_between(db, scope.from, scope.to),
-        visited_between(db, last_from, last_to),
+        visited_between(db, scope.from, scope.to, scope.today),
+        visited_between(db, last_from, last_to, scope.today),
         load_plans(db, scope),
         load_follow_ups(db, scope),
         load_support(db, scope),
