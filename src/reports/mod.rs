@@ -127,11 +127,18 @@ pub fn csv(heading: &str, tables: &[Table]) -> String {
 }
 
 /// A CSV field, quoted when it holds a separator, a quote or a line break.
+/// Text that Excel would take for a formula (a unit named "=…") gets a
+/// leading apostrophe, so it stays text.
 fn field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
     if text.contains([';', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_string()
+        text
     }
 }
 
@@ -259,6 +266,10 @@ mod tests {
         assert_eq!(field("Kvinnor"), "Kvinnor");
         assert_eq!(field("a;b"), "\"a;b\"");
         assert_eq!(field("säg \"hej\""), "\"säg \"\"hej\"\"\"");
+        // Formulas stay text in Excel.
+        assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(field("–"), "–", "the en dash for 'nothing' is not a minus");
     }
 
     #[test]
