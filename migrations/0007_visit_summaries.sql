@@ -21,7 +21,7 @@ CREATE TABLE visit_day_counts (
 );
 
 CREATE TABLE visit_days (
-    participant_id bigint NOT NULL REFERENCES participants (id),
+    participant_id bigint NOT NULL REFERENCES participants (id) ON DELETE CASCADE,
     year           integer NOT NULL,
     days           bit(366) NOT NULL,
     PRIMARY KEY (participant_id, year)
@@ -39,43 +39,44 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     END
 $$;
 
-CREATE FUNCTION visits_keep_summaries() RETURNS trigger
+-- Counts one visit in (+1) or out (-1) of both summaries.
+CREATE FUNCTION visit_summaries_add(visit visits, delta integer) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    delta integer;
-    bit_value integer;
+    bit_value integer := CASE WHEN delta = 1 THEN 1 ELSE 0 END;
+    day_index integer := extract(doy FROM visit.visit_on)::integer - 1;
+    visit_year integer := extract(year FROM visit.visit_on)::integer;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        IF NEW.cancelled_at IS NOT NULL THEN
-            RETURN NULL;
-        END IF;
-        delta := 1;
-    ELSIF OLD.cancelled_at IS NULL AND NEW.cancelled_at IS NOT NULL THEN
-        delta := -1;
-    ELSIF OLD.cancelled_at IS NOT NULL AND NEW.cancelled_at IS NULL THEN
-        delta := 1;
-    ELSE
-        RETURN NULL;
-    END IF;
-    bit_value := CASE WHEN delta = 1 THEN 1 ELSE 0 END;
-    INSERT INTO visit_day_counts (unit_id, visit_on, visits) VALUES (NEW.unit_id, NEW.visit_on, greatest(delta, 0))
+    INSERT INTO visit_day_counts (unit_id, visit_on, visits) VALUES (visit.unit_id, visit.visit_on, greatest(delta, 0))
     ON CONFLICT (unit_id, visit_on) DO UPDATE SET visits = visit_day_counts.visits + delta;
     INSERT INTO visit_days (participant_id, year, days)
-    VALUES (NEW.participant_id, extract(year FROM NEW.visit_on)::integer,
-            set_bit(repeat('0', 366)::bit(366), extract(doy FROM NEW.visit_on)::integer - 1, bit_value))
-    ON CONFLICT (participant_id, year) DO UPDATE
-        SET days = set_bit(visit_days.days, extract(doy FROM NEW.visit_on)::integer - 1, bit_value);
+    VALUES (visit.participant_id, visit_year, set_bit(repeat('0', 366)::bit(366), day_index, bit_value))
+    ON CONFLICT (participant_id, year) DO UPDATE SET days = set_bit(visit_days.days, day_index, bit_value);
     -- A year with no visit left has no row: a row is a visit that year.
     IF delta = -1 THEN
         DELETE FROM visit_days
-        WHERE participant_id = NEW.participant_id AND year = extract(year FROM NEW.visit_on)::integer
-          AND days = repeat('0', 366)::bit(366);
+        WHERE participant_id = visit.participant_id AND year = visit_year AND days = repeat('0', 366)::bit(366);
+    END IF;
+END;
+$$;
+
+-- A visit counts while it is not undone. Moving a visit (another day, unit
+-- or person) counts it out of the old place and into the new.
+CREATE FUNCTION visits_keep_summaries() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.cancelled_at IS NULL THEN
+        PERFORM visit_summaries_add(OLD, -1);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.cancelled_at IS NULL THEN
+        PERFORM visit_summaries_add(NEW, 1);
     END IF;
     RETURN NULL;
 END;
 $$;
 
-CREATE TRIGGER visits_keep_summaries AFTER INSERT OR UPDATE OF cancelled_at ON visits
+CREATE TRIGGER visits_keep_summaries
+    AFTER INSERT OR DELETE OR UPDATE OF cancelled_at, visit_on, unit_id, participant_id ON visits
     FOR EACH ROW EXECUTE FUNCTION visits_keep_summaries();
 
 -- The visits already there.

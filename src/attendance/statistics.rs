@@ -331,6 +331,11 @@ pub fn date_range(from: &str, to: &str, default: (NaiveDate, NaiveDate)) -> Resu
     let to = crate::web::form::optional_date(to)
         .map_err(|m| ("to", m.to_string()))?
         .unwrap_or(default.1);
+    for (field, day) in [("from", from), ("to", to)] {
+        if !(2000..=2100).contains(&day.year()) {
+            return Err((field, "Välj ett datum mellan år 2000 och 2100.".into()));
+        }
+    }
     if to < from {
         return Err(("to", "Slutdatum kan inte vara före startdatum.".into()));
     }

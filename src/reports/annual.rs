@@ -3,7 +3,7 @@
 //! 230, and visits — as a printable page, CSV and an Excel workbook, all
 //! written from the same tables.
 
-use super::indicators::{self, CellValue, Measure, Scope};
+use super::indicators::{self, CellValue, Scope};
 use super::{MONTHS, ReportQuery, SPLIT_HEADER, Table, TableRow};
 use crate::attendance::calendar::{self, TARGET_OPEN_DAYS};
 use crate::attendance::statistics::{self, Split};
@@ -32,8 +32,13 @@ impl AnnualReport {
     }
 }
 
-fn split_cells(split: &Split) -> Vec<CellValue> {
-    Measure::Count(split.clone()).cells().to_vec()
+/// Visits as they are: a visit is an event, not a person, and the visit
+/// tables are shown as in the visit statistics. (Suppressing them would not
+/// hold anyway: the months add up to the year.)
+fn visit_cells(split: &Split) -> Vec<CellValue> {
+    [split.women, split.men, split.other, split.total()]
+        .map(|n| CellValue::Number(n as f64))
+        .to_vec()
 }
 
 fn number(n: f64) -> CellValue {
@@ -65,7 +70,7 @@ pub async fn build(db: &sqlx::PgPool, units: Vec<i64>, year: i32, today: NaiveDa
     header.extend(SPLIT_HEADER.iter().map(|h| h.to_string()));
     let visit_row = |label: &str, split: &Split| TableRow {
         label: label.into(),
-        cells: split_cells(split),
+        cells: visit_cells(split),
     };
     tables.push(Table {
         title: "Besök".into(),
@@ -78,7 +83,7 @@ pub async fn build(db: &sqlx::PgPool, units: Vec<i64>, year: i32, today: NaiveDa
         ],
         notes: vec![(
             "Besök".into(),
-            "Incheckningar som inte ångrats, och besökare utan inskrivning räknade i receptionen. Ålder är åldern på besöksdagen. Små tal visas som <5 även här.",
+            "Incheckningar som inte ångrats, och besökare utan inskrivning räknade i receptionen. Ålder är åldern på besöksdagen. Besök är händelser, inte personer: de visas utan döljning av små tal, som i besöksstatistiken. Personer finns under nyckeltalen ovan.",
         )],
     });
     let months = statistics::by_bucket(&cells, statistics::Granularity::Month);
@@ -93,7 +98,7 @@ pub async fn build(db: &sqlx::PgPool, units: Vec<i64>, year: i32, today: NaiveDa
                 let month: u32 = r.label.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
                 TableRow {
                     label: MONTHS[(month as usize).clamp(1, 12) - 1].to_string(),
-                    cells: split_cells(&r.split),
+                    cells: visit_cells(&r.split),
                 }
             })
             .collect(),

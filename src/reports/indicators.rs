@@ -44,6 +44,7 @@ pub struct Record {
     /// First contact, or the day the record was made when it is not known.
     pub start_on: NaiveDate,
     pub first_contact_on: Option<NaiveDate>,
+    /// As typed on the record, or else the first visit logged.
     pub first_visit_on: Option<NaiveDate>,
     pub ended_on: Option<NaiveDate>,
     pub has_coordinated_plan: bool,
@@ -126,14 +127,15 @@ impl CellValue {
     }
 }
 
-/// Under this many in the base, a share or a mean is not shown.
-const SMALLEST_BASE: i64 = super::suppression::SMALLEST_SHOWN;
-
-fn base_text(n: i64) -> Option<CellValue> {
-    match n {
-        0 => Some(CellValue::Text("–".into())),
-        n if n < SMALLEST_BASE => Some(CellValue::Text("för få".into())),
-        _ => None,
+/// What a share or a mean shows instead of a number when its base (the
+/// people it is computed over) is suppressed as a count would be: "–" for
+/// nobody, "för få" under five, ".." when hidden to protect another cell.
+fn hidden_base(base: Shown) -> Option<CellValue> {
+    match base {
+        Shown::Value(0) => Some(CellValue::Text("–".into())),
+        Shown::Value(_) => None,
+        Shown::Small => Some(CellValue::Text("för få".into())),
+        Shown::Secondary => Some(CellValue::Text("..".into())),
     }
 }
 
@@ -150,20 +152,34 @@ impl Measure {
                 other => CellValue::Text(other.text()),
             }),
             Measure::Share { part, whole } => {
+                // A percentage of a known base gives its part away: the
+                // part, and what is left of the base, are suppressed as
+                // counts are, and a cell shows only when all three show.
                 let parts = splits_of(part);
                 let wholes = splits_of(whole);
+                let rest = Split {
+                    women: whole.women - part.women,
+                    men: whole.men - part.men,
+                    other: whole.other - part.other,
+                };
+                let (shown_whole, shown_part, shown_rest) = (suppress(whole), suppress(part), suppress(&rest));
                 std::array::from_fn(|i| {
-                    base_text(wholes[i]).unwrap_or_else(|| {
-                        let p = percent(parts[i], wholes[i]).replace(',', ".");
-                        CellValue::Number(p.parse().unwrap_or(0.0))
+                    hidden_base(shown_whole[i]).unwrap_or_else(|| match (shown_part[i], shown_rest[i]) {
+                        (Shown::Value(_), Shown::Value(_)) => {
+                            let p = percent(parts[i], wholes[i]).replace(',', ".");
+                            CellValue::Number(p.parse().unwrap_or(0.0))
+                        }
+                        (Shown::Small, _) => CellValue::Text("<5".into()),
+                        _ => CellValue::Text("..".into()),
                     })
                 })
             }
             Measure::Mean { sums, n } => {
                 let ns = splits_of(n);
+                let shown_n = suppress(n);
                 let all = [sums[0], sums[1], sums[2], sums.iter().sum()];
                 std::array::from_fn(|i| {
-                    base_text(ns[i]).unwrap_or_else(|| CellValue::Number((all[i] / ns[i] as f64 * 10.0).round() / 10.0))
+                    hidden_base(shown_n[i]).unwrap_or_else(|| CellValue::Number((all[i] / ns[i] as f64 * 10.0).round() / 10.0))
                 })
             }
             Measure::Total(n) => {
@@ -490,27 +506,21 @@ pub fn compute(scope: &Scope, facts: &Facts) -> Vec<Section> {
         title: "Boendestöd för personer med plan",
         indicators: vec![
             Indicator {
-                key: "support_known",
-                label: "Personer med plan och känt boendestöd vid start".into(),
-                how: "Personer med en plan som pågick under perioden och en uppgift om boendestöd (även inget) från planens start eller tidigare. Startdag är den tidigaste fastställda planen.",
-                measure: Measure::Count(people.count(less.iter().chain(&same).chain(&more).copied())),
-            },
-            Indicator {
                 key: "support_less",
-                label: "– har mindre boendestöd nu än vid start".into(),
-                how: "Av dem: timmar boendestöd per vecka i dag jämfört med vid start.",
+                label: "Personer med plan som har mindre boendestöd nu än vid start".into(),
+                how: "Personer med en plan som pågick under perioden och en uppgift om boendestöd (även inget) från planens start eller tidigare; startdag är den tidigaste fastställda planen. Timmar boendestöd per vecka i dag jämfört med vid start. (Summan av de tre raderna visas inte: den skulle avslöja dolda små tal.)",
                 measure: Measure::Count(people.count(less.iter().copied())),
             },
             Indicator {
                 key: "support_same",
-                label: "– har lika mycket boendestöd nu".into(),
-                how: "Av dem: samma antal timmar i dag som vid start (också inget båda gångerna).",
+                label: "… lika mycket boendestöd nu".into(),
+                how: "Samma personer: samma antal timmar i dag som vid start (också inget båda gångerna).",
                 measure: Measure::Count(people.count(same.iter().copied())),
             },
             Indicator {
                 key: "support_more",
-                label: "– har mer boendestöd nu".into(),
-                how: "Av dem: fler timmar i dag än vid start.",
+                label: "… mer boendestöd nu".into(),
+                how: "Samma personer: fler timmar i dag än vid start.",
                 measure: Measure::Count(people.count(more.iter().copied())),
             },
             Indicator {
@@ -717,12 +727,36 @@ pub async fn load(db: &sqlx::PgPool, scope: &Scope) -> Result<Facts, sqlx::Error
         r.visited_last_year = visited_last_year.contains(&r.id);
     }
     // The last visit in the period of those who once left a plan for work
-    // (to see who came back): a few people, read from the visits.
-    let left_for_work: Vec<i64> = plans
+    // (to see who came back), on any of their records: a few people, read
+    // from the visits.
+    let left: HashSet<i64> = plans
         .iter()
         .filter(|p| p.outcome == Some(Outcome::Employment))
         .map(|p| p.participant_id)
         .collect();
+    let left_people: HashSet<&str> = records.iter().filter(|r| left.contains(&r.id)).map(|r| r.person.as_str()).collect();
+    let left_for_work: Vec<i64> = records
+        .iter()
+        .filter(|r| left_people.contains(r.person.as_str()))
+        .map(|r| r.id)
+        .collect();
+    // The first visit of those whose first-visit date nobody typed in.
+    let untyped: Vec<i64> = records.iter().filter(|r| r.first_visit_on.is_none()).map(|r| r.id).collect();
+    if !untyped.is_empty() {
+        let first = sqlx::query!(
+            r#"SELECT x.id AS "id!", (SELECT min(v.visit_on) FROM visits v WHERE v.participant_id = x.id AND v.cancelled_at IS NULL) AS first
+               FROM unnest($1::bigint[]) AS x(id)"#,
+            &untyped
+        )
+        .fetch_all(db)
+        .await?;
+        let first: HashMap<i64, NaiveDate> = first.into_iter().filter_map(|r| r.first.map(|d| (r.id, d))).collect();
+        for r in &mut records {
+            if r.first_visit_on.is_none() {
+                r.first_visit_on = first.get(&r.id).copied();
+            }
+        }
+    }
     if !left_for_work.is_empty() {
         let last = sqlx::query!(
             r#"SELECT participant_id, max(visit_on) AS "last!" FROM visits
@@ -866,4 +900,51 @@ async fn load_support(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<SupportEnt
             hours: r.hours,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(women: i64, men: i64, other: i64) -> Split {
+        Split { women, men, other }
+    }
+
+    fn texts(m: &Measure) -> Vec<String> {
+        m.cells().iter().map(CellValue::text).collect()
+    }
+
+    #[test]
+    fn a_share_never_gives_away_a_small_part_or_a_small_rest() {
+        // Women 2 of 40: the 2 is small. Men 10 of 12: the 2 left is small,
+        // and the 10 is hidden anyway to protect the women's 2. Nobody annat.
+        let share = Measure::Share {
+            part: split(2, 10, 0),
+            whole: split(40, 12, 0),
+        };
+        assert_eq!(texts(&share), ["<5", "..", "–", "23,1"]);
+        // Enough on every side: plain percentages.
+        let share = Measure::Share {
+            part: split(5, 10, 0),
+            whole: split(10, 20, 0),
+        };
+        assert_eq!(texts(&share), ["50", "50", "–", "50"]);
+        // A small base: "för få"; a base hidden for another cell's sake: "..".
+        let share = Measure::Share {
+            part: split(0, 6, 0),
+            whole: split(3, 12, 0),
+        };
+        assert_eq!(texts(&share), ["för få", "..", "..", "40"]);
+    }
+
+    #[test]
+    fn a_mean_shows_only_over_five_or_more_people() {
+        let mean = Measure::Mean {
+            sums: [50.0, 9.0, 0.0],
+            n: split(5, 3, 0),
+        };
+        // Men's 3 is small; the total of 8 would give it away through the
+        // women's 5 and annat's 0, so those bases are hidden too.
+        assert_eq!(texts(&mean), ["..", "för få", "..", "7,4"]);
+    }
 }
