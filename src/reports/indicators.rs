@@ -8,7 +8,7 @@
 //! changed record. Records without a number are a person each.
 
 use super::suppression::{Shown, suppress};
-use crate::attendance::statistics::{Split, percent};
+use crate::attendance::statistics::Split;
 use crate::participants::model::Gender;
 use crate::plans::model::Outcome;
 use chrono::{Datelike, Months, NaiveDate};
@@ -165,9 +165,9 @@ impl Measure {
                 let (shown_whole, shown_part, shown_rest) = (suppress(whole), suppress(part), suppress(&rest));
                 std::array::from_fn(|i| {
                     hidden_base(shown_whole[i]).unwrap_or_else(|| match (shown_part[i], shown_rest[i]) {
+                        // The base is at least five here: one decimal, as elsewhere.
                         (Shown::Value(_), Shown::Value(_)) => {
-                            let p = percent(parts[i], wholes[i]).replace(',', ".");
-                            CellValue::Number(p.parse().unwrap_or(0.0))
+                            CellValue::Number((1000.0 * parts[i] as f64 / wholes[i] as f64).round() / 10.0)
                         }
                         (Shown::Small, _) => CellValue::Text("<5".into()),
                         _ => CellValue::Text("..".into()),

@@ -96,11 +96,6 @@ impl Table {
             notes: section.indicators.iter().map(|i| (i.label.clone(), i.how)).collect(),
         }
     }
-
-    /// An id for the heading, from the position of the table.
-    pub fn heading_id(&self, index: &usize) -> String {
-        format!("table-{index}-h")
-    }
 }
 
 /// CSV for Swedish Excel, as in the visit statistics: UTF-8 with a BOM, `;`
