@@ -14,6 +14,8 @@ pub struct AppState {
     pub asset_version: Arc<str>,
     /// False until the migrations have run; pages answer 503 until then.
     pub schema_ready: Arc<AtomicBool>,
+    /// The indicators' period-independent facts, kept while unchanged.
+    pub facts: Arc<crate::reports::indicators::FactCache>,
 }
 
 impl AppState {
@@ -25,6 +27,7 @@ impl AppState {
             clock,
             asset_version,
             schema_ready: Arc::new(AtomicBool::new(true)),
+            facts: Arc::default(),
         }
     }
 

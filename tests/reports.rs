@@ -245,6 +245,138 @@ async fn computed(db: &PgPool, units: Vec<i64>) -> Vec<Section> {
     indicators::compute(&scope, &facts)
 }
 
+/// "Visited in the period" across a new year: the days of each year that
+/// fall in the period count, the days next to them do not, and a year the
+/// period covers up to today needs no mask.
+#[sqlx::test]
+async fn a_period_across_the_new_year_counts_the_visits_inside_it(db: PgPool) {
+    common::create_user(&db, "kim@example.se", Role::Staff, "ett långt lösenord här").await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let inside_december = person(&db, unit, "Ines", "woman", None, "2020-01-01", Some("2020-01-01")).await;
+    let inside_january = person(&db, unit, "Ivar", "man", None, "2020-01-01", Some("2020-01-01")).await;
+    let before = person(&db, unit, "Bea", "woman", None, "2020-01-01", Some("2020-01-01")).await;
+    let after = person(&db, unit, "Axel", "man", None, "2020-01-01", Some("2020-01-01")).await;
+    visit(&db, inside_december, "2025-12-20").await;
+    visit(&db, inside_january, "2026-01-05").await;
+    visit(&db, before, "2025-12-19").await;
+    visit(&db, after, "2026-01-06").await;
+    let supported = |to: &str, today: &str| {
+        let scope = Scope {
+            units: vec![unit],
+            from: day("2025-12-20"),
+            to: day(to),
+            today: day(today),
+        };
+        let db = db.clone();
+        async move {
+            count(
+                &indicators::compute(&scope, &indicators::load(&db, &scope).await.unwrap()),
+                "supported",
+            )
+        }
+    };
+    assert_eq!(supported("2026-01-05", "2026-03-02").await, split(1, 1, 0), "Ines and Ivar");
+    // Up to today, 2026 is covered whole: Axel's visit on the 6th counts too.
+    assert_eq!(supported("2026-01-06", "2026-01-06").await, split(1, 2, 0), "Ines, Ivar and Axel");
+}
+
+/// Coming back after work is seen on any record of the person: Hugo left a
+/// plan for work at one unit and came back to the other, under the same
+/// personnummer. A report on the second unit alone does not see the plan.
+#[sqlx::test]
+async fn coming_back_counts_on_any_record_of_the_person(db: PgPool) {
+    common::create_user(&db, "kim@example.se", Role::Staff, "ett långt lösenord här").await;
+    let a = common::create_unit(&db, "Lotsen Centrum").await;
+    let b = common::create_unit(&db, "Lotsen Väst").await;
+    let at_a = person(&db, a, "Hugo", "man", Some("199002022385"), "2024-01-01", Some("2024-01-02")).await;
+    let at_b = person(&db, b, "Hugo", "man", Some("199002022385"), "2026-01-10", Some("2026-01-12")).await;
+    plan(&db, at_a, "first_step", 8.0, "2024-02-01", Some(("2025-06-30", "employment")), None).await;
+    visit(&db, at_b, "2026-02-01").await;
+    let came_back = |units: Vec<i64>| {
+        let scope = Scope {
+            units,
+            from: day("2026-01-01"),
+            to: day("2026-03-02"),
+            today: day("2026-03-02"),
+        };
+        let db = db.clone();
+        async move {
+            count(
+                &indicators::compute(&scope, &indicators::load(&db, &scope).await.unwrap()),
+                "came_back",
+            )
+        }
+    };
+    assert_eq!(came_back(vec![a, b]).await, split(0, 1, 0));
+    assert_eq!(came_back(vec![b]).await, split(0, 0, 0));
+}
+
+/// The facts kept between requests follow every change: a record's gender
+/// changed, a plan ended, boendestöd recorded and a visit undone all show in
+/// the next report, whichever connection made them.
+#[sqlx::test]
+async fn kept_facts_follow_every_change(db: PgPool) {
+    let f = fixture(&db).await;
+    let cache = indicators::FactCache::default();
+    let scope = Scope {
+        units: vec![f.a, f.b],
+        from: day("2026-01-01"),
+        to: day("2026-03-02"),
+        today: day("2026-03-02"),
+    };
+    let report = || async { indicators::compute(&scope, &indicators::load_cached(&db, &cache, &scope).await.unwrap()) };
+    let first = report().await;
+    assert_eq!(count(&first, "supported"), split(8, 2, 1));
+    assert_eq!(count(&report().await, "supported"), split(8, 2, 1), "the same facts, kept");
+    let version = || async {
+        sqlx::query_scalar::<_, i64>("SELECT version FROM fact_versions WHERE facts = 'indicators'")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    let before = version().await;
+    // Bo becomes "annat": one transaction, two rows changed, one new version.
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("UPDATE participants SET gender = 'other_or_unstated' WHERE first_name = 'Bo'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE participants SET updated_at = updated_at WHERE first_name = 'Finn'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(version().await, before, "not moved before the commit");
+    tx.commit().await.unwrap();
+    assert_eq!(version().await, before + 1);
+    assert_eq!(count(&report().await, "supported"), split(8, 1, 2));
+    // Cleo's plan (the only one in the period for "annat") ends with work.
+    sqlx::query(
+        "UPDATE plans SET status = 'ended', ended_on = '2026-02-20', outcome = 'employment', next_follow_up_on = NULL, renewal_due_on = NULL
+         WHERE participant_id = (SELECT id FROM participants WHERE first_name = 'Cleo')",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    assert_eq!(count(&report().await, "employment"), split(1, 0, 1));
+    // Boendestöd for Cleo from before her plan: now she is in the comparison.
+    let cleo: i64 = sqlx::query_scalar("SELECT id FROM participants WHERE first_name = 'Cleo'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    home_support(&db, cleo, "2024-01-01", 3.0).await;
+    assert_eq!(mean(&report().await, "support_hours_start").1, split(1, 0, 1));
+    // A visit undone moves no version; it is read afresh anyway.
+    sqlx::query("UPDATE visits SET cancelled_at = now(), cancelled_by = created_by WHERE visit_on = '2026-02-10'")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&report().await, "supported"),
+        split(8, 1, 1),
+        "Bo (now annat) has no visit left"
+    );
+}
+
 #[sqlx::test]
 async fn every_indicator_matches_the_hand_computed_fixture(db: PgPool) {
     let f = fixture(&db).await;
@@ -317,7 +449,7 @@ async fn every_indicator_matches_the_hand_computed_fixture(db: PgPool) {
     // Undoing Bo's only visit takes him out at once: the summaries the
     // visits' trigger keeps follow the undo, and a new visit the same day.
     let counts = |db: PgPool| async move {
-        sqlx::query_scalar::<_, i32>("SELECT visits FROM visit_day_counts WHERE visit_on = '2026-02-10'")
+        sqlx::query_scalar::<_, i32>("SELECT coalesce(sum(visits), 0)::int FROM visit_day_counts WHERE visit_on = '2026-02-10'")
             .fetch_one(&db)
             .await
             .unwrap()
@@ -504,6 +636,27 @@ async fn the_overview_shows_capacity_in_use_and_follows_the_setting(db: PgPool) 
     assert_eq!(cells, ["10 av 10 (100 %)", "0", "1", "0 av 0", "0"]);
     // Visits this month against last year's, and the charts.
     assert!(page.count("svg.chart") == 2);
+
+    // Visits today: the six Gun check in on 2 March (their counts land in
+    // different shards of the daily counts), one of them also came on
+    // 1 March, and Cleo came on 2 March a year ago.
+    let guns: Vec<i64> = sqlx::query_scalar("SELECT id FROM participants WHERE first_name LIKE 'Gun%' ORDER BY id")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    for gun in &guns {
+        visit(&db, *gun, "2026-03-02").await;
+    }
+    visit(&db, guns[0], "2026-03-01").await;
+    let cleo: i64 = sqlx::query_scalar("SELECT id FROM participants WHERE first_name = 'Cleo'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    visit(&db, cleo, "2025-03-02").await;
+    let page = f.manager.get_page("/dashboard").await;
+    let visits = page.text("main");
+    assert!(visits.contains("I dag: 6 besök"), "{visits}");
+    assert!(visits.contains("hittills: 7 besök, samma dagar i fjol 1"), "{visits}");
 }
 
 #[sqlx::test]

@@ -12,7 +12,9 @@ use crate::attendance::statistics::Split;
 use crate::participants::model::Gender;
 use crate::plans::model::Outcome;
 use chrono::{Datelike, Months, NaiveDate};
-use std::collections::{HashMap, HashSet};
+// Keys are record ids and small indexes, hashed ten thousand times a page:
+// the fast non-cryptographic hash (no key here comes from a request).
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// What the indicators are computed for.
 #[derive(Clone, Debug)]
@@ -38,7 +40,8 @@ fn year_before(day: NaiveDate) -> NaiveDate {
 #[derive(Clone, Debug)]
 pub struct Record {
     pub id: i64,
-    /// The identity number, or the record's own id when there is none.
+    /// Who the record is (`person_key` in SQL): the identity number, or the
+    /// record's own id when there is none.
     pub person: String,
     pub gender: Gender,
     /// First contact, or the day the record was made when it is not known.
@@ -232,9 +235,9 @@ impl<'a> People<'a> {
     /// `records` in order of their last change, newest first: the first
     /// record of a person gives their gender.
     fn new(records: &'a [Record]) -> Self {
-        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut index: HashMap<&str, usize> = HashMap::default();
         let mut people = People {
-            of: HashMap::new(),
+            of: HashMap::default(),
             gender: Vec::new(),
             records: Vec::new(),
         };
@@ -256,9 +259,12 @@ impl<'a> People<'a> {
 
     /// Each person once, by gender.
     fn count(&self, people: impl IntoIterator<Item = usize>) -> Split {
+        let mut counted = vec![false; self.gender.len()];
         let mut split = Split::default();
-        for p in people.into_iter().collect::<HashSet<_>>() {
-            split.add(self.gender[p], 1);
+        for p in people {
+            if !std::mem::replace(&mut counted[p], true) {
+                split.add(self.gender[p], 1);
+            }
         }
         split
     }
@@ -406,7 +412,7 @@ pub fn compute(scope: &Scope, facts: &Facts) -> Vec<Section> {
             }),
     );
     // Came back: left a plan for work, then visited or started a plan again in the period.
-    let mut plans_of: HashMap<usize, Vec<&PlanFact>> = HashMap::new();
+    let mut plans_of: HashMap<usize, Vec<&PlanFact>> = HashMap::default();
     for (person, plan) in &plans {
         plans_of.entry(*person).or_default().push(plan);
     }
@@ -466,13 +472,13 @@ pub fn compute(scope: &Scope, facts: &Facts) -> Vec<Section> {
 
     // Boendestöd for people with a plan in the period: at the start of their
     // first such plan, now, and twelve months after that start.
-    let mut support_of: HashMap<usize, Vec<&SupportEntry>> = HashMap::new();
+    let mut support_of: HashMap<usize, Vec<&SupportEntry>> = HashMap::default();
     for e in &facts.support {
         if let Some(p) = people.person(e.participant_id) {
             support_of.entry(p).or_default().push(e);
         }
     }
-    let mut plan_start: HashMap<usize, NaiveDate> = HashMap::new();
+    let mut plan_start: HashMap<usize, NaiveDate> = HashMap::default();
     for (person, plan) in plans.iter().filter(|(_, p)| p.active_during(from, to)) {
         if let Some(set) = plan.set_on {
             let start = plan_start.entry(*person).or_insert(set);
@@ -683,113 +689,189 @@ pub fn this_year(today: NaiveDate) -> (NaiveDate, NaiveDate) {
 
 // Reading the facts.
 
-/// The participants with a visit (not undone) from `from` to `to`. A year
-/// the period covers up to `today` needs no mask: nobody has a visit after
-/// today, so a row for that year is a visit in the period.
+/// The participants with a visit (not undone) from `from` to `to`, one
+/// statement per calendar year the period touches. A year the period covers
+/// up to `today` needs no mask: nobody has a visit after today, and a row
+/// exists only while a day of it is set, so every row that year is a visit
+/// in the period. Otherwise the period's days of that year are a mask,
+/// built once per statement (an InitPlan), not once per row.
 async fn visited_between(db: &sqlx::PgPool, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<HashSet<i64>, sqlx::Error> {
-    let ids = sqlx::query_scalar!(
-        // The masks once per year (MATERIALIZED: inlined, the function
-        // would be evaluated again for every row); the ids as one array.
-        r#"WITH m AS MATERIALIZED (
-               SELECT y, visit_days_mask(y, $3, $4) AS mask,
-                      $3 <= make_date(y, 1, 1) AND $4 >= least(make_date(y, 12, 31), $5) AS whole
-               FROM generate_series($1::int, $2::int) AS y)
-           SELECT coalesce(array_agg(d.participant_id), '{}') AS "ids!" FROM m JOIN visit_days d ON d.year = m.y
-           WHERE d.year BETWEEN $1 AND $2 AND (m.whole OR bit_count(d.days & m.mask) > 0)"#,
-        from.year(),
-        to.year(),
-        from,
-        to,
-        today
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(ids.into_iter().collect())
+    let mut visited = HashSet::default();
+    for year in from.year()..=to.year() {
+        let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
+            continue;
+        };
+        let whole = from <= first && to >= last.min(today);
+        let ids = sqlx::query_scalar!(
+            r#"SELECT coalesce(array_agg(participant_id), '{}') AS "ids!" FROM visit_days
+               WHERE year = $1 AND ($2 OR bit_count(days & (SELECT visit_days_mask($1, $3, $4))) > 0)"#,
+            year,
+            whole,
+            from,
+            to
+        )
+        .fetch_one(db)
+        .await?;
+        visited.extend(ids);
+    }
+    Ok(visited)
 }
 
-/// Everything `compute` needs, in a handful of queries whatever the period;
-/// the queries do not depend on each other and run at once, each on a
-/// connection of its own.
+/// What `compute` needs that does not depend on the period: the units'
+/// records (first visit as typed), plans and boendestöd.
+#[derive(Debug)]
+pub struct UnitFacts {
+    records: Vec<Record>,
+    plans: Vec<PlanFact>,
+    support: Vec<SupportEntry>,
+}
+
+/// The units' facts kept in memory between requests, by set of units, while
+/// `fact_versions` (migration 0008) says nothing they hold has changed. The
+/// version is read before the facts, so a kept copy is never older than the
+/// version it is kept under; a change in another instance moves the version
+/// all instances read.
+#[derive(Default)]
+pub struct FactCache {
+    entries: std::sync::Mutex<Vec<CachedFacts>>,
+}
+
+struct CachedFacts {
+    units: Vec<i64>,
+    version: i64,
+    facts: std::sync::Arc<UnitFacts>,
+}
+
+/// Sets of units kept at once (each about a megabyte at ten thousand records).
+const CACHED_UNIT_SETS: usize = 16;
+
+impl FactCache {
+    fn get(&self, units: &[i64], version: i64) -> Option<std::sync::Arc<UnitFacts>> {
+        let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .iter()
+            .find(|e| e.units == units && e.version == version)
+            .map(|e| e.facts.clone())
+    }
+
+    fn put(&self, units: Vec<i64>, version: i64, facts: std::sync::Arc<UnitFacts>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.retain(|e| e.units != units);
+        if entries.len() >= CACHED_UNIT_SETS {
+            entries.remove(0);
+        }
+        entries.push(CachedFacts { units, version, facts });
+    }
+}
+
+/// Everything `compute` needs, read afresh.
 pub async fn load(db: &sqlx::PgPool, scope: &Scope) -> Result<Facts, sqlx::Error> {
+    load_with(db, None, scope).await
+}
+
+/// Everything `compute` needs, with the units' records, plans and boendestöd
+/// from `cache` when they have not changed since it read them.
+pub async fn load_cached(db: &sqlx::PgPool, cache: &FactCache, scope: &Scope) -> Result<Facts, sqlx::Error> {
+    load_with(db, Some(cache), scope).await
+}
+
+/// A handful of queries whatever the period; those that do not depend on
+/// each other run at once, each on a connection of its own.
+async fn load_with(db: &sqlx::PgPool, cache: Option<&FactCache>, scope: &Scope) -> Result<Facts, sqlx::Error> {
     let (last_from, last_to) = scope.last_year();
-    let (mut records, visited, visited_last_year, plans, follow_ups, support) = tokio::try_join!(
-        load_records(db, scope),
+    let (version, visited, visited_last_year, follow_ups, last_visits, first_visits) = tokio::try_join!(
+        sqlx::query_scalar!("SELECT version FROM fact_versions WHERE facts = 'indicators'").fetch_one(db),
         // Who visited in the period and a year earlier: one pass over the
         // people's visit days (migration 0007) instead of the visits themselves.
         visited_between(db, scope.from, scope.to, scope.today),
         visited_between(db, last_from, last_to, scope.today),
-        load_plans(db, scope),
         load_follow_ups(db, scope),
-        load_support(db, scope),
+        load_last_visits_after_work(db, scope),
+        load_first_visits(db, scope),
     )?;
+    let mut units = scope.units.clone();
+    units.sort_unstable();
+    units.dedup();
+    let unit_facts = match cache.and_then(|c| c.get(&units, version)) {
+        Some(facts) => facts,
+        None => {
+            let (records, plans, support) = tokio::try_join!(load_records(db, scope), load_plans(db, scope), load_support(db, scope))?;
+            let facts = std::sync::Arc::new(UnitFacts { records, plans, support });
+            if let Some(cache) = cache {
+                cache.put(units, version, facts.clone());
+            }
+            facts
+        }
+    };
+    let mut records = unit_facts.records.clone();
     for r in &mut records {
         r.visited = visited.contains(&r.id);
         r.visited_last_year = visited_last_year.contains(&r.id);
-    }
-    // The last visit in the period of those who once left a plan for work
-    // (to see who came back), on any of their records: a few people, read
-    // from the visits.
-    let left: HashSet<i64> = plans
-        .iter()
-        .filter(|p| p.outcome == Some(Outcome::Employment))
-        .map(|p| p.participant_id)
-        .collect();
-    let left_people: HashSet<&str> = records.iter().filter(|r| left.contains(&r.id)).map(|r| r.person.as_str()).collect();
-    let left_for_work: Vec<i64> = records
-        .iter()
-        .filter(|r| left_people.contains(r.person.as_str()))
-        .map(|r| r.id)
-        .collect();
-    // The first visit of those whose first-visit date nobody typed in.
-    let untyped: Vec<i64> = records.iter().filter(|r| r.first_visit_on.is_none()).map(|r| r.id).collect();
-    if !untyped.is_empty() {
-        let first = sqlx::query!(
-            r#"SELECT x.id AS "id!", (SELECT min(v.visit_on) FROM visits v WHERE v.participant_id = x.id AND v.cancelled_at IS NULL) AS first
-               FROM unnest($1::bigint[]) AS x(id)"#,
-            &untyped
-        )
-        .fetch_all(db)
-        .await?;
-        let first: HashMap<i64, NaiveDate> = first.into_iter().filter_map(|r| r.first.map(|d| (r.id, d))).collect();
-        for r in &mut records {
-            if r.first_visit_on.is_none() {
-                r.first_visit_on = first.get(&r.id).copied();
-            }
-        }
-    }
-    if !left_for_work.is_empty() {
-        let last = sqlx::query!(
-            r#"SELECT participant_id, max(visit_on) AS "last!" FROM visits
-               WHERE participant_id = ANY($1) AND visit_on BETWEEN $2 AND $3 AND cancelled_at IS NULL
-               GROUP BY participant_id"#,
-            &left_for_work,
-            scope.from,
-            scope.to
-        )
-        .fetch_all(db)
-        .await?;
-        let last: HashMap<i64, NaiveDate> = last.into_iter().map(|r| (r.participant_id, r.last)).collect();
-        for r in &mut records {
-            r.last_visit = last.get(&r.id).copied();
+        r.last_visit = last_visits.get(&r.id).copied();
+        if r.first_visit_on.is_none() {
+            r.first_visit_on = first_visits.get(&r.id).copied();
         }
     }
     Ok(Facts {
         records,
-        plans,
+        plans: unit_facts.plans.clone(),
         follow_ups,
-        support,
+        support: unit_facts.support.clone(),
     })
+}
+
+/// The first visit logged, for the records whose first visit nobody typed in.
+async fn load_first_visits(db: &sqlx::PgPool, scope: &Scope) -> Result<HashMap<i64, NaiveDate>, sqlx::Error> {
+    let r = sqlx::query!(
+        r#"SELECT coalesce(array_agg(p.id), '{}') AS "id!", coalesce(array_agg(f.first), '{}') AS "first!: Vec<NaiveDate>"
+           FROM participants p CROSS JOIN LATERAL (
+               SELECT min(v.visit_on) AS first FROM visits v WHERE v.participant_id = p.id AND v.cancelled_at IS NULL) f
+           WHERE p.unit_id = ANY($1) AND p.first_visit_on IS NULL AND f.first IS NOT NULL"#,
+        &scope.units
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(r.id.into_iter().zip(r.first).collect())
+}
+
+/// The last visit in the period on every record of the people who once left
+/// a plan for work (to see who came back): a few people, read from the visits.
+async fn load_last_visits_after_work(db: &sqlx::PgPool, scope: &Scope) -> Result<HashMap<i64, NaiveDate>, sqlx::Error> {
+    let r = sqlx::query!(
+        // Each step is a probe by id or identity number (the same person
+        // as person_key), whatever plan PostgreSQL keeps for the statement.
+        r#"WITH left_for_work AS MATERIALIZED (
+               SELECT DISTINCT participant_id AS id FROM plans
+               WHERE unit_id = ANY($1) AND status <> 'draft' AND outcome = 'employment'),
+           their_records AS MATERIALIZED (
+               SELECT DISTINCT unnest(ARRAY(
+                   SELECT o.id FROM participants p JOIN participants o
+                     ON o.id = p.id OR (o.identity_kind = p.identity_kind AND o.identity_number = p.identity_number)
+                   WHERE p.id = l.id AND p.unit_id = ANY($1) AND o.unit_id = ANY($1))) AS id
+               FROM left_for_work l)
+           SELECT coalesce(array_agg(r.id), '{}') AS "id!", coalesce(array_agg(l.last), '{}') AS "last!: Vec<NaiveDate>"
+           FROM their_records r CROSS JOIN LATERAL (
+               SELECT max(v.visit_on) AS last FROM visits v
+               WHERE v.participant_id = r.id AND v.visit_on BETWEEN $2 AND $3 AND v.cancelled_at IS NULL) l
+           WHERE l.last IS NOT NULL"#,
+        &scope.units,
+        scope.from,
+        scope.to
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(r.id.into_iter().zip(r.last).collect())
 }
 
 /// The units' records. Read as one row of arrays: decoding ten thousand
 /// rows costs more than reading them.
 async fn load_records(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<Record>, sqlx::Error> {
-    let r = sqlx::query!(
+    let mut r = sqlx::query!(
         r#"SELECT coalesce(array_agg(p.id), '{}') AS "id!",
-                  coalesce(array_agg(coalesce(p.identity_kind || ':' || p.identity_number, '')), '{}') AS "person!",
+                  coalesce(array_agg(person_key(p.identity_kind, p.identity_number, p.id)), '{}') AS "person!",
                   coalesce(array_agg(p.gender), '{}') AS "gender!",
                   coalesce(array_agg(p.updated_at), '{}') AS "changed!",
-                  coalesce(array_agg(p.created_at), '{}') AS "created!",
+                  coalesce(array_agg(coalesce(p.first_contact_on, (p.created_at AT TIME ZONE 'Europe/Stockholm')::date)), '{}') AS "start_on!: Vec<NaiveDate>",
                   coalesce(array_agg(p.first_contact_on), '{}') AS "first_contact_on!: Vec<Option<NaiveDate>>",
                   coalesce(array_agg(p.first_visit_on), '{}') AS "first_visit_on!: Vec<Option<NaiveDate>>",
                   coalesce(array_agg(p.ended_on), '{}') AS "ended_on!: Vec<Option<NaiveDate>>",
@@ -803,21 +885,11 @@ async fn load_records(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<Record>, s
     let mut records: Vec<(chrono::DateTime<chrono::Utc>, Record)> = (0..r.id.len())
         .map(|i| {
             let id = r.id[i];
-            let person = if r.person[i].is_empty() {
-                format!("id:{id}")
-            } else {
-                r.person[i].clone()
-            };
             let record = Record {
                 id,
-                person,
+                person: std::mem::take(&mut r.person[i]),
                 gender: Gender::parse(&r.gender[i]).unwrap_or(Gender::OtherOrUnstated),
-                start_on: r
-                    .first_contact_on
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .unwrap_or_else(|| r.created[i].with_timezone(&chrono_tz::Europe::Stockholm).date_naive()),
+                start_on: r.start_on[i],
                 first_contact_on: r.first_contact_on.get(i).copied().flatten(),
                 first_visit_on: r.first_visit_on.get(i).copied().flatten(),
                 ended_on: r.ended_on.get(i).copied().flatten(),
@@ -862,42 +934,41 @@ async fn load_plans(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<PlanFact>, s
 }
 
 async fn load_follow_ups(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<FollowUpFact>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT pl.participant_id, f.on_time AS "on_time!"
+    let r = sqlx::query!(
+        r#"SELECT coalesce(array_agg(pl.participant_id), '{}') AS "participant_id!",
+                  coalesce(array_agg(f.on_time), '{}') AS "on_time!: Vec<bool>"
            FROM follow_ups f JOIN plans pl ON pl.id = f.plan_id
            WHERE pl.unit_id = ANY($1) AND f.held_on BETWEEN $2 AND $3"#,
         &scope.units,
         scope.from,
         scope.to
     )
-    .fetch_all(db)
+    .fetch_one(db)
     .await?;
-    Ok(rows
+    Ok(r.participant_id
         .into_iter()
-        .map(|r| FollowUpFact {
-            participant_id: r.participant_id,
-            on_time: r.on_time,
-        })
+        .zip(r.on_time)
+        .map(|(participant_id, on_time)| FollowUpFact { participant_id, on_time })
         .collect())
 }
 
 /// Boendestöd history of the people who have had a plan.
 async fn load_support(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<SupportEntry>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT e.participant_id, e.valid_from,
-                  CASE WHEN e.has_support THEN coalesce(e.hours_per_week, 0) ELSE 0 END::float8 AS "hours!"
+    let r = sqlx::query!(
+        r#"SELECT coalesce(array_agg(e.participant_id), '{}') AS "participant_id!",
+                  coalesce(array_agg(e.valid_from), '{}') AS "valid_from!: Vec<NaiveDate>",
+                  coalesce(array_agg(CASE WHEN e.has_support THEN coalesce(e.hours_per_week, 0) ELSE 0 END::float8), '{}') AS "hours!: Vec<f64>"
            FROM home_support_entries e
            WHERE e.participant_id IN (SELECT participant_id FROM plans WHERE unit_id = ANY($1) AND status <> 'draft')"#,
         &scope.units
     )
-    .fetch_all(db)
+    .fetch_one(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| SupportEntry {
-            participant_id: r.participant_id,
-            valid_from: r.valid_from,
-            hours: r.hours,
+    Ok((0..r.participant_id.len())
+        .map(|i| SupportEntry {
+            participant_id: r.participant_id[i],
+            valid_from: r.valid_from[i],
+            hours: r.hours[i],
         })
         .collect())
 }

@@ -236,7 +236,7 @@ async fn indicators_page(State(state): State<AppState>, current: CurrentUser, Qu
         (Some(units), Ok((from, to))) => {
             let scope = Scope { units, from, to, today };
             let started = std::time::Instant::now();
-            let facts = indicators::load(&state.db, &scope).await?;
+            let facts = indicators::load_cached(&state.db, &state.facts, &scope).await?;
             let loaded = started.elapsed();
             page.tables = indicators::compute(&scope, &facts).iter().map(Table::of_section).collect();
             tracing::debug!(
