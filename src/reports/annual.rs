@@ -45,7 +45,13 @@ fn number(n: f64) -> CellValue {
     CellValue::Number(n)
 }
 
-pub async fn build(db: &sqlx::PgPool, units: Vec<i64>, year: i32, today: NaiveDate) -> Result<AnnualReport, sqlx::Error> {
+pub async fn build(
+    db: &sqlx::PgPool,
+    facts: &indicators::FactCache,
+    units: Vec<i64>,
+    year: i32,
+    today: NaiveDate,
+) -> Result<AnnualReport, sqlx::Error> {
     let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
     let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today).min(today).max(from);
     let names = sqlx::query!(
@@ -60,8 +66,8 @@ pub async fn build(db: &sqlx::PgPool, units: Vec<i64>, year: i32, today: NaiveDa
         to,
         today,
     };
-    let facts = indicators::load(db, &scope).await?;
-    let mut tables: Vec<Table> = indicators::compute(&scope, &facts).iter().map(Table::of_section).collect();
+    let loaded = indicators::load_cached(db, facts, &scope).await?;
+    let mut tables: Vec<Table> = indicators::compute(&scope, &loaded).iter().map(Table::of_section).collect();
 
     // Visits, registered by age group and drop-in, and by month.
     let cells = statistics::cells(db, &units, from, to).await?;
@@ -251,7 +257,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
         Ok(year) => {
-            let report = build(&state.db, units, year, today).await?;
+            let report = build(&state.db, &state.facts, units, year, today).await?;
             let mut q = form_urlencoded::Serializer::new(String::new());
             q.append_pair("unit", if query.unit.is_empty() { "all" } else { &query.unit });
             q.append_pair("year", &year.to_string());
@@ -269,7 +275,7 @@ async fn report_for(state: &AppState, current: &CurrentUser, query: &ReportQuery
     let today = state.clock.today();
     let units = crate::attendance::chosen_units(current, &query.unit).ok_or(AppError::Forbidden)?;
     let year = chosen_year(&query.year, today).map_err(|_| AppError::BadRequest("bad year"))?;
-    Ok(build(&state.db, units, year, today).await?)
+    Ok(build(&state.db, &state.facts, units, year, today).await?)
 }
 
 pub async fn csv_export(State(state): State<AppState>, current: CurrentUser, Query(query): Query<ReportQuery>) -> AppResult<Response> {
