@@ -85,6 +85,7 @@ pub async fn load(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
     load_participants(db, now).await?;
     load_plans(db, now).await?;
     load_visits(db, now).await?;
+    load_activities(db, now).await?;
     crate::reminders::sweep::run(db, now.date_naive(), now).await?;
     Ok(())
 }
@@ -688,6 +689,90 @@ async fn load_visits(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
          WHERE u.name = ANY($2) AND (g <> 'other_or_unstated' OR abs(hashtext(d || g)) % 5 = 0)",
         &open_days,
         &UNITS.map(String::from)[..]
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Group activities in both units from eight weeks back to two weeks ahead:
+/// fika on Mondays, Yngre Lotsen on Wednesdays, the livskunskap course on
+/// Thursdays (one of them called off), an information meeting on the first
+/// Tuesday of each month and a study visit next Friday, on open days. Those
+/// past have an attendance among the day's visitors (Yngre Lotsen only
+/// 18–35). Skipped when activities exist.
+async fn load_activities(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
+    use chrono::Datelike;
+    let existing: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM group_activities"#)
+        .fetch_one(db)
+        .await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let today = now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive();
+    let next_friday = today + chrono::Duration::days(i64::from(12 - today.weekday().number_from_monday()) % 7 + 7);
+    let called_off = (7..14)
+        .map(|n| today - chrono::Duration::days(n))
+        .find(|d| d.weekday() == chrono::Weekday::Thu)
+        .unwrap_or(today);
+    let (mut days, mut kinds) = (Vec::new(), Vec::new());
+    for day in (-56..=14).map(|n| today + chrono::Duration::days(n)) {
+        let kind = match day.weekday() {
+            chrono::Weekday::Mon => "social",
+            chrono::Weekday::Tue if day.day() <= 7 => "information_meeting",
+            chrono::Weekday::Wed => "young_adults",
+            chrono::Weekday::Thu => "course_life_skills",
+            chrono::Weekday::Fri if day == next_friday => "study_visit",
+            _ => continue,
+        };
+        if crate::attendance::calendar::open_by_default(day) {
+            days.push(day);
+            kinds.push(kind.to_string());
+        }
+    }
+    let staff: i64 = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'personal@lotsen.example'")
+        .fetch_one(db)
+        .await?;
+    let mut tx = db.begin().await?;
+    sqlx::query!(
+        "INSERT INTO group_activities (unit_id, kind, title, starts_at, ends_at, place, created_by, created_at,
+                                       cancelled_at, cancelled_by, cancel_reason)
+         SELECT u.id, a.kind, s.title, (a.day + s.starts) AT TIME ZONE 'Europe/Stockholm', (a.day + s.ends) AT TIME ZONE 'Europe/Stockholm',
+                s.place, $4::bigint, $5::timestamptz,
+                CASE WHEN a.day = $6::date THEN $5 END, CASE WHEN a.day = $6 THEN $4 END,
+                CASE WHEN a.day = $6 THEN 'Kursledaren är sjuk.' ELSE '' END
+         FROM units u, unnest($1::date[], $2::text[]) AS a(day, kind)
+         JOIN (VALUES ('social', 'Fika och sällskapsspel', time '13:00', time '15:00', 'Caféet'),
+                      ('information_meeting', 'Informationsträff om förstegsträning', time '10:00', time '11:00', 'Samlingssalen'),
+                      ('young_adults', 'Yngre Lotsen: vi lagar mat', time '14:00', time '16:00', 'Köket'),
+                      ('course_life_skills', 'Livskunskap', time '10:00', time '12:00', 'Samtalsrummet'),
+                      ('study_visit', 'Studiebesök på Returbutiken', time '09:30', time '11:30', 'Samling vid entrén'))
+              AS s(kind, title, starts, ends, place) ON s.kind = a.kind
+         WHERE u.name = ANY($3)",
+        &days,
+        &kinds,
+        &UNITS.map(String::from)[..],
+        staff,
+        now,
+        called_off
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("INSERT INTO group_activity_leaders (activity_id, user_id) SELECT id, created_by FROM group_activities",)
+        .execute(&mut *tx)
+        .await?;
+    // Every other visitor of the day took part, as the visits were logged.
+    sqlx::query!(
+        "INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at)
+         SELECT a.id, v.participant_id, a.created_by, a.ends_at
+         FROM group_activities a
+         JOIN visits v ON v.unit_id = a.unit_id AND v.visit_on = (a.starts_at AT TIME ZONE 'Europe/Stockholm')::date AND v.cancelled_at IS NULL
+         JOIN participants p ON p.id = v.participant_id
+         WHERE a.cancelled_at IS NULL AND a.ends_at <= $1 AND abs(hashtext(a.id || ':' || p.id)) % 2 = 0
+           AND (a.kind <> 'young_adults'
+                OR extract(year FROM age((a.starts_at AT TIME ZONE 'Europe/Stockholm')::date, p.birth_date)) BETWEEN 18 AND 35)",
+        now
     )
     .execute(&mut *tx)
     .await?;

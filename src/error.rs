@@ -164,3 +164,13 @@ pub fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
         _ => None,
     }
 }
+
+/// Check-constraint name (or a trigger's, raised as a check violation) of a
+/// failed insert/update: a rule the schema enforced that the form checks too,
+/// broken by a change that arrived in between.
+pub fn violated_check(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) if db.is_check_violation() => db.constraint(),
+        _ => None,
+    }
+}

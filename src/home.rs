@@ -19,6 +19,8 @@ struct HomePage {
     /// Open reminders for the user's participants, and how many are overdue.
     reminders: i64,
     overdue: i64,
+    /// The user's trainees who worked far under plan last week.
+    under_plan: usize,
 }
 
 pub async fn show(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
@@ -37,6 +39,8 @@ pub async fn show(State(state): State<AppState>, current: CurrentUser) -> AppRes
     )
     .fetch_one(&state.db)
     .await?;
+    let (_, under_plan) =
+        crate::attendance::hours::far_under_last_week(&state.db, current.user.id, &current.user.unit_ids, state.clock.today()).await?;
     let page = HomePage {
         layout: Layout::new(&current.ctx, "home"),
         name: current.user.name.clone(),
@@ -45,6 +49,7 @@ pub async fn show(State(state): State<AppState>, current: CurrentUser) -> AppRes
         units,
         reminders: counts.open,
         overdue: counts.overdue,
+        under_plan: under_plan.len(),
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -1,15 +1,18 @@
 //! Gruppaktiviteter: social activities, Yngre Lotsen (ages 18–35 only), the
 //! courses of the work-approaching programme, information meetings and study
-//! visits — scheduled with leaders, time and place, and who took part.
+//! visits — scheduled with leaders, time and place, and who took part. A
+//! scheduled activity can be changed (a version number keeps two people's
+//! changes from overwriting each other) or called off, kept and audited.
 
 use super::{chosen_unit, is_young_adult, stockholm, time_of_day};
 use crate::audit;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, violated_check};
 use crate::participants::access::{self, Action};
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
+use crate::web::format::clock_time;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -35,6 +38,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/activities", get(list).post(create))
         .route("/activities/{id}", get(show))
+        .route("/activities/{id}/edit", get(edit_form).post(update))
+        .route("/activities/{id}/cancel", post(cancel))
         .route("/activities/{id}/attendance", post(add_attendance))
         .route("/activities/{id}/attendance/remove", post(remove_attendance))
 }
@@ -48,6 +53,10 @@ pub struct ActivityRow {
     pub place: String,
     pub leaders: Vec<String>,
     pub attendees: i64,
+    pub version: i32,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancelled_by: Option<String>,
+    pub cancel_reason: String,
 }
 
 impl ActivityRow {
@@ -59,6 +68,10 @@ impl ActivityRow {
     }
     pub fn day(&self) -> NaiveDate {
         self.starts_at.with_timezone(&chrono_tz::Europe::Stockholm).date_naive()
+    }
+    pub fn cancelled_on(&self) -> Option<NaiveDate> {
+        self.cancelled_at
+            .map(|at| at.with_timezone(&chrono_tz::Europe::Stockholm).date_naive())
     }
 }
 
@@ -76,6 +89,10 @@ pub struct ActivityForm {
     /// Attendance: a name to search for, or the person to add.
     pub q: String,
     pub participant_id: String,
+    /// The activity's version when the form was opened (change and call-off).
+    pub version: String,
+    /// Why the activity is called off.
+    pub reason: String,
 }
 
 impl ActivityForm {
@@ -102,7 +119,9 @@ async fn activities(db: &sqlx::PgPool, unit_id: i64, since: DateTime<Utc>) -> Re
         r#"SELECT a.id, a.kind, a.title, a.starts_at, a.ends_at, a.place,
                   coalesce(array(SELECT u.name FROM group_activity_leaders l JOIN users u ON u.id = l.user_id
                                  WHERE l.activity_id = a.id ORDER BY u.name), '{}') AS "leaders!",
-                  (SELECT count(*) FROM group_activity_attendance t WHERE t.activity_id = a.id) AS "attendees!"
+                  (SELECT count(*) FROM group_activity_attendance t WHERE t.activity_id = a.id) AS "attendees!",
+                  a.version, a.cancelled_at, (SELECT u.name FROM users u WHERE u.id = a.cancelled_by) AS "cancelled_by?",
+                  a.cancel_reason
            FROM group_activities a WHERE a.unit_id = $1 AND a.ends_at >= $2
            ORDER BY a.starts_at LIMIT 200"#,
         unit_id,
@@ -155,9 +174,18 @@ async fn list(State(state): State<AppState>, current: CurrentUser, Query(query):
     render_list(&state, &current, unit_id, form, FieldErrors::default()).await
 }
 
-async fn create(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<ActivityForm>) -> AppResult<Response> {
-    let now = state.clock.now();
-    let unit_id = chosen_unit(&current, &form.unit_id)?;
+/// A scheduling form that passed the checks.
+struct Schedule {
+    kind: ActivityKind,
+    title: String,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    place: String,
+    leaders: Vec<i64>,
+}
+
+/// Checks a form for scheduling or changing an activity in `unit_id`.
+async fn checked(state: &AppState, unit_id: i64, form: &ActivityForm) -> AppResult<Result<Schedule, FieldErrors>> {
     let mut errors = FieldErrors::default();
     let kind = ActivityKind::parse(&form.kind);
     if kind.is_none() {
@@ -184,37 +212,289 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         (Some(d), Some(f), Some(t)) => stockholm(d, f).zip(stockholm(d, t)),
         _ => None,
     };
-    let (Some(kind), Some(title), Some((starts_at, ends_at)), Some(place), true) = (kind, title, times, place, errors.is_empty()) else {
-        return render_list(&state, &current, unit_id, form, errors).await;
+    Ok(match (kind, title, times, place, errors.is_empty()) {
+        (Some(kind), Some(title), Some((starts_at, ends_at)), Some(place), true) => Ok(Schedule {
+            kind,
+            title,
+            starts_at,
+            ends_at,
+            place,
+            leaders,
+        }),
+        _ => Err(errors),
+    })
+}
+
+async fn create(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<ActivityForm>) -> AppResult<Response> {
+    let now = state.clock.now();
+    let unit_id = chosen_unit(&current, &form.unit_id)?;
+    let s = match checked(&state, unit_id, &form).await? {
+        Ok(s) => s,
+        Err(errors) => return render_list(&state, &current, unit_id, form, errors).await,
     };
     let mut tx = state.db.begin().await?;
     let id = sqlx::query_scalar!(
         "INSERT INTO group_activities (unit_id, kind, title, starts_at, ends_at, place, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         unit_id,
-        kind.code(),
-        title,
-        starts_at,
-        ends_at,
-        place,
+        s.kind.code(),
+        s.title,
+        s.starts_at,
+        s.ends_at,
+        s.place,
         current.user.id,
         now
     )
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query!(
-        "INSERT INTO group_activity_leaders (activity_id, user_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
-        id,
-        &leaders
-    )
-    .execute(&mut *tx)
-    .await?;
+    set_leaders(&mut tx, id, &s.leaders).await?;
     audit::Entry::new(Some(current.user.id), "group_activity_created")
         .record("group_activity", id)
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;
     current.flash(&state.db, "Aktiviteten är schemalagd.").await?;
+    Ok(Redirect::to(&format!("/activities/{id}")).into_response())
+}
+
+/// The activity's leaders become exactly `leaders`.
+async fn set_leaders(tx: &mut sqlx::PgConnection, id: i64, leaders: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM group_activity_leaders WHERE activity_id = $1 AND NOT user_id = ANY($2)",
+        id,
+        leaders
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO group_activity_leaders (activity_id, user_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
+        id,
+        leaders
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "attendance/activity_edit.html")]
+struct EditPage {
+    layout: Layout,
+    a: ActivityRow,
+    staff: Vec<crate::participants::queries::StaffChoice>,
+    kinds: &'static [ActivityKind],
+    form: ActivityForm,
+    errors: FieldErrors,
+    /// Someone else changed the activity after this form was opened.
+    conflict: Option<String>,
+}
+
+async fn render_edit(
+    state: &AppState,
+    current: &CurrentUser,
+    (a, unit_id): (ActivityRow, i64),
+    form: ActivityForm,
+    errors: FieldErrors,
+    conflict: Option<String>,
+) -> AppResult<Response> {
+    let status = if errors.is_empty() && conflict.is_none() {
+        StatusCode::OK
+    } else if conflict.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = EditPage {
+        layout: Layout::new(&current.ctx, "activities"),
+        a,
+        staff: crate::participants::queries::staff_of_units(&state.db, &[unit_id]).await?,
+        kinds: ActivityKind::ALL,
+        form,
+        errors,
+        conflict,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    let (a, unit_id) = load(&state, &current, id).await?;
+    if a.cancelled_at.is_some() {
+        return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
+    }
+    let leaders = sqlx::query_scalar!("SELECT user_id FROM group_activity_leaders WHERE activity_id = $1", id)
+        .fetch_all(&state.db)
+        .await?;
+    let form = ActivityForm {
+        unit_id: unit_id.to_string(),
+        kind: a.kind.clone(),
+        title: a.title.clone(),
+        day: a.day().to_string(),
+        from: clock_time(a.starts_at),
+        to: clock_time(a.ends_at),
+        place: a.place.clone(),
+        leaders: leaders.iter().map(i64::to_string).collect(),
+        version: a.version.to_string(),
+        ..ActivityForm::default()
+    };
+    render_edit(&state, &current, (a, unit_id), form, FieldErrors::default(), None).await
+}
+
+/// Who took part and is outside 18–35 on `day`: what keeps an activity from becoming Yngre Lotsen.
+async fn too_old_or_young(db: &sqlx::PgPool, id: i64, day: NaiveDate) -> Result<Option<String>, sqlx::Error> {
+    let attendees = sqlx::query!(
+        r#"SELECT p.first_name || ' ' || p.last_name AS "name!", p.birth_date
+           FROM group_activity_attendance t JOIN participants p ON p.id = t.participant_id
+           WHERE t.activity_id = $1 ORDER BY p.first_name, p.last_name"#,
+        id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(attendees.into_iter().find(|p| !is_young_adult(p.birth_date, day)).map(|p| {
+        let age = crate::participants::identity::age_on(p.birth_date, day);
+        format!(
+            "Yngre Lotsen är för personer 18–35 år, och {} som deltog är {age} år den dagen.",
+            p.name
+        )
+    }))
+}
+
+const CALLED_OFF: &str = "Aktiviteten är inställd. Ingen kan läggas till i närvaron.";
+
+const YOUNG_ADULTS_CHANGED: &str = "Yngre Lotsen är för personer 18–35 år, och någon som deltog är inte det den dagen.";
+
+async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(form): FormData<ActivityForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let (a, unit_id) = load(&state, &current, id).await?;
+    if a.cancelled_at.is_some() {
+        current.flash(&state.db, "Aktiviteten är inställd och kan inte ändras.").await?;
+        return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
+    }
+    let s = match checked(&state, unit_id, &form).await? {
+        Ok(s) => s,
+        Err(errors) => return render_edit(&state, &current, (a, unit_id), form, errors, None).await,
+    };
+    if s.kind == ActivityKind::YoungAdults
+        && let Some(message) =
+            too_old_or_young(&state.db, id, s.starts_at.with_timezone(&chrono_tz::Europe::Stockholm).date_naive()).await?
+    {
+        let mut errors = FieldErrors::default();
+        errors.add("kind", message);
+        return render_edit(&state, &current, (a, unit_id), form, errors, None).await;
+    }
+    let version = form.version.trim().parse::<i32>().unwrap_or(0);
+    let mut tx = state.db.begin().await?;
+    let updated = sqlx::query_scalar!(
+        "UPDATE group_activities SET kind = $3, title = $4, starts_at = $5, ends_at = $6, place = $7,
+                version = version + 1, updated_by = $8, updated_at = $9
+         WHERE id = $1 AND version = $2 AND cancelled_at IS NULL
+         RETURNING id",
+        id,
+        version,
+        s.kind.code(),
+        s.title,
+        s.starts_at,
+        s.ends_at,
+        s.place,
+        current.user.id,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await;
+    let updated = match updated {
+        Err(err) if violated_check(&err) == Some("group_activities_young_adults_age") => {
+            // Someone was added between the check above and the change.
+            let mut errors = FieldErrors::default();
+            errors.add("kind", YOUNG_ADULTS_CHANGED);
+            return render_edit(&state, &current, (a, unit_id), form, errors, None).await;
+        }
+        other => other?,
+    };
+    if updated.is_none() {
+        drop(tx);
+        let (a, unit_id) = load(&state, &current, id).await?;
+        let conflict = format!("{} Dina ändringar är inte sparade.", changed_since(&state.db, id).await?);
+        return render_edit(&state, &current, (a, unit_id), form, FieldErrors::default(), Some(conflict)).await;
+    }
+    set_leaders(&mut tx, id, &s.leaders).await?;
+    audit::Entry::new(Some(current.user.id), "group_activity_changed")
+        .record("group_activity", id)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    current.flash(&state.db, "Ändringarna är sparade.").await?;
+    Ok(Redirect::to(&format!("/activities/{id}")).into_response())
+}
+
+/// Who changed the activity last, and when, for the conflict message.
+async fn changed_since(db: &sqlx::PgPool, id: i64) -> Result<String, sqlx::Error> {
+    let last = sqlx::query!(
+        r#"SELECT (SELECT u.name FROM users u WHERE u.id = coalesce(a.cancelled_by, a.updated_by)) AS "name?",
+                  coalesce(a.cancelled_at, a.updated_at) AS "at?", a.cancelled_at IS NOT NULL AS "cancelled!"
+           FROM group_activities a WHERE a.id = $1"#,
+        id
+    )
+    .fetch_one(db)
+    .await?;
+    let who = last.name.unwrap_or_else(|| "Någon annan".into());
+    let when = last.at.map(|at| format!(" kl. {}", clock_time(at))).unwrap_or_default();
+    let what = if last.cancelled { "ställde in" } else { "ändrade" };
+    Ok(format!("{who} {what} aktiviteten{when}, efter att du öppnade sidan."))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    FormData(form): FormData<ActivityForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let (a, _) = load(&state, &current, id).await?;
+    if a.cancelled_at.is_some() {
+        current.flash(&state.db, "Aktiviteten är redan inställd.").await?;
+        return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
+    }
+    let reason = match optional_text(&form.reason, 500) {
+        Ok(reason) => reason,
+        Err(message) => {
+            let mut errors = FieldErrors::default();
+            errors.add("reason", message);
+            return render_show(&state, &current, a, form, None, errors).await;
+        }
+    };
+    let version = form.version.trim().parse::<i32>().unwrap_or(0);
+    let mut tx = state.db.begin().await?;
+    let cancelled = sqlx::query_scalar!(
+        "UPDATE group_activities SET cancelled_at = $3, cancelled_by = $4, cancel_reason = $5, version = version + 1
+         WHERE id = $1 AND version = $2 AND cancelled_at IS NULL
+         RETURNING id",
+        id,
+        version,
+        now,
+        current.user.id,
+        reason
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if cancelled.is_none() {
+        drop(tx);
+        // Changed since the page was shown: show it as it is now before it is called off.
+        let message = changed_since(&state.db, id).await?;
+        current
+            .flash(&state.db, &format!("{message} Aktiviteten är inte inställd: se hur den ser ut nu."))
+            .await?;
+        return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
+    }
+    audit::Entry::new(Some(current.user.id), "group_activity_cancelled")
+        .record("group_activity", id)
+        .write(&mut *tx, now)
+        .await?;
+    tx.commit().await?;
+    current.flash(&state.db, "Aktiviteten är inställd.").await?;
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }
 
@@ -244,6 +524,14 @@ impl ShowPage {
     fn age(&self, c: &Candidate) -> i32 {
         crate::participants::identity::age_on(c.birth_date, self.a.day())
     }
+    /// The version the call-off is for: the one the user saw first.
+    fn version(&self) -> String {
+        if self.form.version.is_empty() {
+            self.a.version.to_string()
+        } else {
+            self.form.version.clone()
+        }
+    }
 }
 
 /// The activity, if it belongs to one of the user's units; and its unit.
@@ -260,7 +548,9 @@ async fn load(state: &AppState, current: &CurrentUser, id: i64) -> AppResult<(Ac
         r#"SELECT a.id, a.kind, a.title, a.starts_at, a.ends_at, a.place,
                   coalesce(array(SELECT u.name FROM group_activity_leaders l JOIN users u ON u.id = l.user_id
                                  WHERE l.activity_id = a.id ORDER BY u.name), '{}') AS "leaders!",
-                  (SELECT count(*) FROM group_activity_attendance t WHERE t.activity_id = a.id) AS "attendees!"
+                  (SELECT count(*) FROM group_activity_attendance t WHERE t.activity_id = a.id) AS "attendees!",
+                  a.version, a.cancelled_at, (SELECT u.name FROM users u WHERE u.id = a.cancelled_by) AS "cancelled_by?",
+                  a.cancel_reason
            FROM group_activities a WHERE a.id = $1"#,
         id
     )
@@ -318,6 +608,10 @@ async fn add_attendance(
     let now = state.clock.now();
     let (a, unit_id) = load(&state, &current, id).await?;
     let mut errors = FieldErrors::default();
+    if a.cancelled_at.is_some() {
+        errors.add("q", CALLED_OFF);
+        return render_show(&state, &current, a, form, None, errors).await;
+    }
     let Ok(participant_id) = form.participant_id.parse::<i64>() else {
         // A search: list the unit's people whose first or last name starts so.
         let q = form.q.trim().to_lowercase().replace(['\\', '%', '_'], "");
@@ -364,7 +658,7 @@ async fn add_attendance(
         errors.add("q", format!("Yngre Lotsen är för personer 18–35 år. {} är {age} år.", person.name));
         return render_show(&state, &current, a, form, None, errors).await;
     }
-    sqlx::query!(
+    let added = sqlx::query!(
         "INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING",
         id,
@@ -373,7 +667,16 @@ async fn add_attendance(
         now
     )
     .execute(&state.db)
-    .await?;
+    .await;
+    if let Err(err) = &added
+        && violated_check(err) == Some("group_activity_attendance_held")
+    {
+        // Called off after the page was shown.
+        errors.add("q", CALLED_OFF);
+        let (a, _) = load(&state, &current, id).await?;
+        return render_show(&state, &current, a, form, None, errors).await;
+    }
+    added?;
     current.flash(&state.db, &format!("{} är med på aktiviteten.", person.name)).await?;
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }

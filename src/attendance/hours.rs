@@ -51,6 +51,38 @@ fn hours_text(hundredths: i64) -> String {
     crate::web::format::hours(Some(hundredths as f64 / 100.0))
 }
 
+/// The kontaktman's plans whose last finished week (Monday to Sunday before
+/// this one) was far under plan: for "Att göra". Returns the week's Monday too.
+pub async fn far_under_last_week(
+    db: &sqlx::PgPool,
+    key_worker: i64,
+    unit_ids: &[i64],
+    today: NaiveDate,
+) -> Result<(NaiveDate, Vec<WeekRow>), sqlx::Error> {
+    let monday = week_start("", today) - Duration::days(7);
+    let sunday = monday + Duration::days(6);
+    let rows = sqlx::query_as!(
+        WeekRow,
+        r#"SELECT p.id AS plan_id, pa.first_name || ' ' || pa.last_name AS "participant_name!", p.programme,
+                  (p.weekly_hours * 100)::int AS "planned!",
+                  coalesce((SELECT sum(h.hours * 100) FROM training_hours h WHERE h.plan_id = p.id AND h.worked_on BETWEEN $3 AND $4), 0)::bigint AS "worked!",
+                  k.user_id AS "key_worker_id?"
+           FROM key_worker_assignments k
+           JOIN plans p ON p.participant_id = k.participant_id AND p.status = 'active' AND p.start_on <= $4
+           JOIN participants pa ON pa.id = p.participant_id
+           WHERE k.user_id = $1 AND k.to_on IS NULL AND p.unit_id = ANY($2)
+           ORDER BY pa.first_name, pa.last_name, p.id"#,
+        key_worker,
+        unit_ids,
+        monday,
+        sunday
+    )
+    .fetch_all(db)
+    .await?;
+    let under = rows.into_iter().filter(|r| far_under(r.worked, i64::from(r.planned))).collect();
+    Ok((monday, under))
+}
+
 pub struct WeekRow {
     pub plan_id: i64,
     pub participant_name: String,

@@ -70,6 +70,9 @@ struct TodoPage {
     unit: Option<Vec<TodoRow>>,
     queue_length: i64,
     today: NaiveDate,
+    /// My trainees' plans far under plan last week, and that week.
+    under_plan: Vec<crate::attendance::hours::WeekRow>,
+    last_week: String,
 }
 
 impl TodoPage {
@@ -135,12 +138,16 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     } else {
         (None, 0)
     };
+    let (monday, under_plan) =
+        crate::attendance::hours::far_under_last_week(&state.db, current.user.id, &current.user.unit_ids, state.clock.today()).await?;
     let page = TodoPage {
         layout: Layout::new(&current.ctx, "todo"),
         mine,
         unit,
         queue_length,
         today: state.clock.today(),
+        under_plan,
+        last_week: crate::attendance::hours::week_code(monday),
     };
     Ok(Html(page.render()?).into_response())
 }
