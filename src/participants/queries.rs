@@ -287,9 +287,12 @@ pub async fn list(db: &PgPool, filter: &ListFilter, page: i64) -> Result<(Vec<Li
          FROM (SELECT p.* FROM participants p",
     );
     filter.push_where(&mut qb);
-    // One row more than a page: if it comes, there is a next page.
+    // One row more than a page: if it comes, there is a next page. The size
+    // is written into the statement (a constant, never input): as a parameter
+    // the kept generic plan would expect a thousand rows and join the units
+    // and kontaktmän by scanning them whole, at a fifth of the speed.
     qb.push(" ORDER BY p.last_name, p.first_name, p.id LIMIT ")
-        .push_bind(PAGE_SIZE + 1)
+        .push(PAGE_SIZE + 1)
         .push(" OFFSET ")
         .push_bind((page.max(1) - 1) * PAGE_SIZE);
     qb.push(
