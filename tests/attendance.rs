@@ -913,3 +913,34 @@ async fn attendance_added_while_the_activity_is_called_off_is_refused(db: PgPool
         .unwrap();
     assert_eq!(attending, 0);
 }
+
+#[sqlx::test]
+async fn a_busy_day_lists_the_latest_check_ins_and_all_on_request(db: PgPool) {
+    let d = desk(&db).await;
+    // 52 people checked in this morning, a minute apart: Person 1 at 07:01 … Person 52 at 07:52 (UTC).
+    sqlx::query(
+        "WITH people AS (
+             INSERT INTO participants (unit_id, first_name, last_name, identity_kind, birth_date, gender, resident, referral_source, created_at, updated_at)
+             SELECT $1, 'Person', n::text, 'none', '1990-01-01', 'woman', true, 'self', now(), now() FROM generate_series(1, 52) AS n
+             RETURNING id, last_name::int AS n)
+         INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, created_by)
+         SELECT id, $1, '2026-03-02', timestamptz '2026-03-02 07:00Z' + n * interval '1 minute', (SELECT min(id) FROM users) FROM people",
+    )
+    .bind(d.unit)
+    .execute(&db)
+    .await
+    .unwrap();
+    let page = d.staff.get_page(&format!("/visits?unit={}", d.unit)).await;
+    assert_eq!(page.text("#today-h"), "I dag (52 besök)");
+    let names = page.texts("table tbody tr td:nth-child(2) a");
+    assert_eq!(names.len(), 50);
+    assert_eq!(
+        (names[0].as_str(), names[49].as_str()),
+        ("Person 52", "Person 3"),
+        "the latest first"
+    );
+    let all = page.attr("a[href*='all=1']", "href").expect("a link to all of them");
+    let page = d.staff.get_page(&all).await;
+    assert_eq!(page.texts("table tbody tr td:nth-child(2) a").len(), 52);
+    assert_eq!(page.count("a[href*='all=1']"), 0);
+}

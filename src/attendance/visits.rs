@@ -35,6 +35,9 @@ pub fn routes() -> Router<AppState> {
 /// How many matches the search shows.
 const MAX_HITS: i64 = 12;
 
+/// How many of the day's visits the page lists, the latest first, unless all are asked for.
+const VISITS_SHOWN: i64 = 50;
+
 pub struct VisitRow {
     pub id: i64,
     pub participant_id: i64,
@@ -77,6 +80,9 @@ pub struct VisitForm {
     /// Empty for today; a past date logs a visit afterwards.
     pub visit_on: String,
     pub confirm: String,
+    /// The page lists all of today's visits, not only the latest (`?all=1`; never from a form).
+    #[serde(skip)]
+    pub all: bool,
 }
 
 #[derive(Template)]
@@ -91,6 +97,8 @@ struct VisitsPage {
     closed: Option<String>,
     young_adults_until: Option<String>,
     visits: Vec<VisitRow>,
+    /// All of today's visits, of which `visits` lists the latest.
+    visits_today: i64,
     drop_ins: Vec<DropInCount>,
     form: VisitForm,
     hits: Option<Vec<Hit>>,
@@ -151,11 +159,20 @@ async fn render(
                   v.backfilled, v.outside_young_adults_time
            FROM visits v JOIN participants p ON p.id = v.participant_id
            WHERE v.unit_id = $1 AND v.visit_on = $2 AND v.cancelled_at IS NULL
-           ORDER BY v.checked_in_at DESC, v.id DESC"#,
+           ORDER BY v.checked_in_at DESC, v.id DESC
+           LIMIT $3"#,
+        unit_id,
+        today,
+        if form.all { i64::MAX } else { VISITS_SHOWN }
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let visits_today = sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(visits), 0)::bigint AS "n!" FROM visit_day_counts WHERE unit_id = $1 AND visit_on = $2"#,
         unit_id,
         today
     )
-    .fetch_all(&state.db)
+    .fetch_one(&state.db)
     .await?;
     let counts = sqlx::query!(
         "SELECT gender, visitors FROM drop_in_visits WHERE unit_id = $1 AND visit_on = $2",
@@ -197,6 +214,7 @@ async fn render(
         closed,
         young_adults_until,
         visits,
+        visits_today,
         drop_ins,
         form,
         hits: hits.filter(|h| !h.is_empty()),
@@ -214,12 +232,15 @@ struct UnitQuery {
     checked_in: String,
     /// Set when that visit was there before: the person had already come.
     earlier: String,
+    /// "1": list all of today's visits.
+    all: String,
 }
 
 async fn page(State(state): State<AppState>, current: CurrentUser, Query(query): Query<UnitQuery>) -> AppResult<Response> {
     let unit_id = chosen_unit(&current, &query.unit)?;
     let form = VisitForm {
         unit_id: unit_id.to_string(),
+        all: query.all == "1",
         ..VisitForm::default()
     };
     let mut current = current;
