@@ -724,6 +724,17 @@ async fn a_scheduled_activity_is_changed_without_overwriting_another_change(db: 
     let page = Page::from(refused).await;
     assert!(page.field_error("to").contains("efter starttiden"));
     assert_eq!(page.attr("#f-title", "value").as_deref(), Some("Promenad"));
+    // 02:30 does not exist on the day summer time begins.
+    let skipped = d
+        .staff
+        .submit(
+            &edit,
+            &edit,
+            &changed(&leader, "1", &[("day", "2026-03-29"), ("from", "02:30"), ("to", "04:00")]),
+        )
+        .await;
+    assert_eq!(skipped.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(Page::from(skipped).await.field_error("from").contains("finns inte"));
 
     let saved = d.staff.submit(&edit, &edit, &changed(&leader, "1", &[])).await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);

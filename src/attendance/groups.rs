@@ -209,7 +209,14 @@ async fn checked(state: &AppState, unit_id: i64, form: &ActivityForm) -> AppResu
         errors.add("leaders", "Välj minst en ledare bland enhetens medarbetare.");
     }
     let times = match (day, from, to) {
-        (Some(d), Some(f), Some(t)) => stockholm(d, f).zip(stockholm(d, t)),
+        (Some(d), Some(f), Some(t)) => {
+            let times = stockholm(d, f).zip(stockholm(d, t));
+            if times.is_none() {
+                // The hour the clocks skip when summer time begins.
+                errors.add("from", "Den tiden finns inte den dagen (klockan ställs fram). Välj en annan tid.");
+            }
+            times
+        }
         _ => None,
     };
     Ok(match (kind, title, times, place, errors.is_empty()) {
