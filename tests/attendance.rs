@@ -465,6 +465,19 @@ async fn yngre_lotsen_activities_refuse_ages_17_and_36(db: PgPool) {
     assert_eq!(added.status(), StatusCode::SEE_OTHER);
 }
 
+/// Saves a plan's worked hours for a week, Monday to Sunday, from its week page.
+async fn save_week(browser: &Browser, plan: i64, week: &str, days: [&str; 7]) -> reqwest::Response {
+    let mut fields = vec![("week", week)];
+    fields.extend(days.iter().map(|d| ("hours", *d)));
+    browser
+        .submit(
+            &format!("/plans/{plan}/hours?week={week}"),
+            &format!("/plans/{plan}/hours"),
+            &fields,
+        )
+        .await
+}
+
 #[sqlx::test]
 async fn worked_hours_are_kept_per_day_and_weeks_far_under_plan_are_flagged(db: PgPool) {
     let d = desk(&db).await;
@@ -489,24 +502,7 @@ async fn worked_hours_are_kept_per_day_and_weeks_far_under_plan_are_flagged(db: 
     .await
     .unwrap();
     // Week 9 (23 Feb – 1 Mar): 4,5 hours on Monday, 0,5 on Wednesday = 5 of 10: not far under.
-    let path = format!("/plans/{plan}/hours?week=2026-W09");
-    let saved = d
-        .staff
-        .submit(
-            &path,
-            &format!("/plans/{plan}/hours"),
-            &[
-                ("week", "2026-W09"),
-                ("hours", "4,5"),
-                ("hours", ""),
-                ("hours", "0,5"),
-                ("hours", ""),
-                ("hours", ""),
-                ("hours", ""),
-                ("hours", ""),
-            ],
-        )
-        .await;
+    let saved = save_week(&d.staff, plan, "2026-W09", ["4,5", "", "0,5", "", "", "", ""]).await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     let total: f64 = sqlx::query_scalar("SELECT sum(hours)::float8 FROM training_hours WHERE plan_id = $1")
         .bind(plan)
@@ -515,22 +511,7 @@ async fn worked_hours_are_kept_per_day_and_weeks_far_under_plan_are_flagged(db: 
         .unwrap();
     assert_eq!(total, 5.0);
     // Week 8: 4 hours: far under the plan's 10.
-    d.staff
-        .submit(
-            &format!("/plans/{plan}/hours?week=2026-W08"),
-            &format!("/plans/{plan}/hours"),
-            &[
-                ("week", "2026-W08"),
-                ("hours", "4"),
-                ("hours", ""),
-                ("hours", ""),
-                ("hours", ""),
-                ("hours", ""),
-                ("hours", ""),
-                ("hours", ""),
-            ],
-        )
-        .await;
+    save_week(&d.staff, plan, "2026-W08", ["4", "", "", "", "", "", ""]).await;
     let unit_week = d.staff.get_page(&format!("/training-hours?unit={}&week=2026-W08", d.unit)).await;
     assert!(unit_week.text("tbody tr.overdue").contains("Långt under planen"));
     let ok_week = d.staff.get_page(&format!("/training-hours?unit={}&week=2026-W09", d.unit)).await;
@@ -555,17 +536,7 @@ async fn worked_hours_are_kept_per_day_and_weeks_far_under_plan_are_flagged(db: 
     let todo = key_worker.get_page("/todo").await;
     assert!(todo.text("#hours-h").contains("2026-W09"));
     assert_eq!(todo.count(&format!("a[href='{link}']")), 0, "5 of 10 hours is not far under");
-    let week_9 = [
-        ("week", "2026-W09"),
-        ("hours", "4,5"),
-        ("hours", ""),
-        ("hours", ""),
-        ("hours", ""),
-        ("hours", ""),
-        ("hours", ""),
-        ("hours", ""),
-    ];
-    let resaved = d.staff.submit(&path, &format!("/plans/{plan}/hours"), &week_9).await;
+    let resaved = save_week(&d.staff, plan, "2026-W09", ["4,5", "", "", "", "", "", ""]).await;
     assert_eq!(resaved.status(), StatusCode::SEE_OTHER);
     let todo = key_worker.get_page("/todo").await;
     assert_eq!(todo.count(&format!("tr.overdue a[href='{link}']")), 1, "4,5 of 10 is");
