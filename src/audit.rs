@@ -21,9 +21,9 @@ impl<'a> Entry<'a> {
         }
     }
 
-    pub fn record(mut self, record_type: &'a str, record_id: i64) -> Self {
+    pub fn record(mut self, record_type: &'a str, record_id: impl Into<i64>) -> Self {
         self.record_type = Some(record_type);
-        self.record_id = Some(record_id);
+        self.record_id = Some(record_id.into());
         self
     }
 

@@ -4,6 +4,7 @@
 #[macro_use]
 mod coded;
 
+pub mod access;
 pub mod attendance;
 pub mod audit;
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod home;
+pub mod ids;
 pub mod jobs;
 pub mod participants;
 pub mod plans;

@@ -5,20 +5,21 @@
 //! changes from overwriting each other) or called off, kept and audited.
 
 use super::{chosen_unit, is_young_adult, stockholm, time_of_day};
+use crate::access::{self, Action, Authorized};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, violated_check};
-use crate::participants::access::{self, Action};
+use crate::ids::{GroupActivityId, ParticipantId};
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
 use crate::web::format::clock_time;
+use crate::web::routes::Routes;
+use crate::web::routes::{get, post};
 use askama::Template;
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
@@ -34,8 +35,8 @@ coded!(
     }
 );
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/activities", get(list).post(create))
         .route("/activities/{id}", get(show))
         .route("/activities/{id}/edit", get(edit_form).post(update))
@@ -107,7 +108,7 @@ struct ListPage {
     layout: Layout,
     unit_id: i64,
     activities: Vec<ActivityRow>,
-    staff: Vec<crate::participants::queries::StaffChoice>,
+    staff: Vec<crate::users::queries::StaffChoice>,
     kinds: &'static [ActivityKind],
     form: ActivityForm,
     errors: FieldErrors,
@@ -147,7 +148,7 @@ async fn render_list(
         layout: Layout::new(&current.ctx, "activities"),
         unit_id,
         activities: activities(&state.db, unit_id, state.clock.now() - chrono::Duration::days(30)).await?,
-        staff: crate::participants::queries::staff_of_units(&state.db, &[unit_id]).await?,
+        staff: crate::users::queries::staff_of_units(&state.db, &[unit_id]).await?,
         kinds: ActivityKind::ALL,
         form,
         errors,
@@ -203,7 +204,7 @@ async fn checked(state: &AppState, unit_id: i64, form: &ActivityForm) -> AppResu
         errors.add("to", "Sluttiden måste vara efter starttiden.");
     }
     let place = optional_text(&form.place, 200).map_err(|m| errors.add("place", m)).ok();
-    let staff = crate::participants::queries::staff_of_units(&state.db, &[unit_id]).await?;
+    let staff = crate::users::queries::staff_of_units(&state.db, &[unit_id]).await?;
     let leaders: Vec<i64> = form.leaders.iter().filter_map(|l| l.parse::<i64>().ok()).collect();
     if leaders.is_empty() || leaders.iter().any(|l| !staff.iter().any(|s| s.id == *l)) {
         errors.add("leaders", "Välj minst en ledare bland enhetens medarbetare.");
@@ -288,7 +289,7 @@ async fn set_leaders(tx: &mut sqlx::PgConnection, id: i64, leaders: &[i64]) -> R
 struct EditPage {
     layout: Layout,
     a: ActivityRow,
-    staff: Vec<crate::participants::queries::StaffChoice>,
+    staff: Vec<crate::users::queries::StaffChoice>,
     kinds: &'static [ActivityKind],
     form: ActivityForm,
     errors: FieldErrors,
@@ -314,7 +315,7 @@ async fn render_edit(
     let page = EditPage {
         layout: Layout::new(&current.ctx, "activities"),
         a,
-        staff: crate::participants::queries::staff_of_units(&state.db, &[unit_id]).await?,
+        staff: crate::users::queries::staff_of_units(&state.db, &[unit_id]).await?,
         kinds: ActivityKind::ALL,
         form,
         errors,
@@ -323,8 +324,9 @@ async fn render_edit(
     Ok((status, Html(page.render()?)).into_response())
 }
 
-async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
-    let (a, unit_id) = load(&state, &current, id).await?;
+async fn edit_form(State(state): State<AppState>, auth: Authorized<GroupActivityId>) -> AppResult<Response> {
+    let (current, id) = (&auth.current, auth.id.get());
+    let (a, unit_id) = load(&state, &auth).await?;
     if a.cancelled_at.is_some() {
         return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
     }
@@ -343,7 +345,7 @@ async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id)
         version: a.version.to_string(),
         ..ActivityForm::default()
     };
-    render_edit(&state, &current, (a, unit_id), form, FieldErrors::default(), None).await
+    render_edit(&state, current, (a, unit_id), form, FieldErrors::default(), None).await
 }
 
 /// Who took part and is outside 18–35 on `day`: what keeps an activity from becoming Yngre Lotsen.
@@ -371,19 +373,19 @@ const YOUNG_ADULTS_CHANGED: &str = "Yngre Lotsen är för personer 18–35 år, 
 
 async fn update(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
+    auth: Authorized<GroupActivityId>,
     FormData(form): FormData<ActivityForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let (a, unit_id) = load(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let (a, unit_id) = load(&state, &auth).await?;
     if a.cancelled_at.is_some() {
         current.flash(&state.db, "Aktiviteten är inställd och kan inte ändras.").await?;
         return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
     }
     let s = match checked(&state, unit_id, &form).await? {
         Ok(s) => s,
-        Err(errors) => return render_edit(&state, &current, (a, unit_id), form, errors, None).await,
+        Err(errors) => return render_edit(&state, current, (a, unit_id), form, errors, None).await,
     };
     if s.kind == ActivityKind::YoungAdults
         && let Some(message) =
@@ -391,7 +393,7 @@ async fn update(
     {
         let mut errors = FieldErrors::default();
         errors.add("kind", message);
-        return render_edit(&state, &current, (a, unit_id), form, errors, None).await;
+        return render_edit(&state, current, (a, unit_id), form, errors, None).await;
     }
     let version = form.version.trim().parse::<i32>().unwrap_or(0);
     let mut tx = state.db.begin().await?;
@@ -417,15 +419,15 @@ async fn update(
             // Someone was added between the check above and the change.
             let mut errors = FieldErrors::default();
             errors.add("kind", YOUNG_ADULTS_CHANGED);
-            return render_edit(&state, &current, (a, unit_id), form, errors, None).await;
+            return render_edit(&state, current, (a, unit_id), form, errors, None).await;
         }
         other => other?,
     };
     if updated.is_none() {
         drop(tx);
-        let (a, unit_id) = load(&state, &current, id).await?;
+        let (a, unit_id) = load(&state, &auth).await?;
         let conflict = format!("{} Dina ändringar är inte sparade.", changed_since(&state.db, id).await?);
-        return render_edit(&state, &current, (a, unit_id), form, FieldErrors::default(), Some(conflict)).await;
+        return render_edit(&state, current, (a, unit_id), form, FieldErrors::default(), Some(conflict)).await;
     }
     set_leaders(&mut tx, id, &s.leaders).await?;
     audit::Entry::new(Some(current.user.id), "group_activity_changed")
@@ -455,12 +457,12 @@ async fn changed_since(db: &sqlx::PgPool, id: i64) -> Result<String, sqlx::Error
 
 async fn cancel(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
+    auth: Authorized<GroupActivityId>,
     FormData(form): FormData<ActivityForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let (a, _) = load(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let (a, _) = load(&state, &auth).await?;
     if a.cancelled_at.is_some() {
         current.flash(&state.db, "Aktiviteten är redan inställd.").await?;
         return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
@@ -470,7 +472,7 @@ async fn cancel(
         Err(message) => {
             let mut errors = FieldErrors::default();
             errors.add("reason", message);
-            return render_show(&state, &current, a, form, None, errors).await;
+            return render_show(&state, current, a, form, None, errors).await;
         }
     };
     let version = form.version.trim().parse::<i32>().unwrap_or(0);
@@ -541,15 +543,9 @@ impl ShowPage {
     }
 }
 
-/// The activity, if it belongs to one of the user's units; and its unit.
-async fn load(state: &AppState, current: &CurrentUser, id: i64) -> AppResult<(ActivityRow, i64)> {
-    let unit_id = sqlx::query_scalar!("SELECT unit_id FROM group_activities WHERE id = $1", id)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !current.user.unit_ids.contains(&unit_id) {
-        return Err(AppError::Forbidden);
-    }
+/// The activity the user may reach (proven by `Authorized`), and its unit.
+async fn load(state: &AppState, auth: &Authorized<GroupActivityId>) -> AppResult<(ActivityRow, i64)> {
+    let (id, unit_id) = (auth.id.get(), auth.unit_id.get());
     let row = sqlx::query_as!(
         ActivityRow,
         r#"SELECT a.id, a.kind, a.title, a.starts_at, a.ends_at, a.place,
@@ -599,32 +595,32 @@ async fn render_show(
     Ok((status, Html(page.render()?)).into_response())
 }
 
-async fn show(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
-    let (a, _) = load(&state, &current, id).await?;
-    render_show(&state, &current, a, ActivityForm::default(), None, FieldErrors::default()).await
+async fn show(State(state): State<AppState>, auth: Authorized<GroupActivityId>) -> AppResult<Response> {
+    let (current, (a, _)) = (&auth.current, load(&state, &auth).await?);
+    render_show(&state, current, a, ActivityForm::default(), None, FieldErrors::default()).await
 }
 
 /// Adds a participant to the attendance: by `participant_id`, or by a name
 /// search (`q`) that lists the matches with a button each.
 async fn add_attendance(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
+    auth: Authorized<GroupActivityId>,
     FormData(form): FormData<ActivityForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let (a, unit_id) = load(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let (a, unit_id) = load(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     if a.cancelled_at.is_some() {
         errors.add("q", CALLED_OFF);
-        return render_show(&state, &current, a, form, None, errors).await;
+        return render_show(&state, current, a, form, None, errors).await;
     }
     let Ok(participant_id) = form.participant_id.parse::<i64>() else {
         // A search: list the unit's people whose first or last name starts so.
         let q = form.q.trim().to_lowercase().replace(['\\', '%', '_'], "");
         if q.chars().count() < 2 {
             errors.add("q", "Skriv minst två bokstäver av namnet.");
-            return render_show(&state, &current, a, form, None, errors).await;
+            return render_show(&state, current, a, form, None, errors).await;
         }
         let pattern = format!("{q}%");
         let candidates = sqlx::query_as!(
@@ -640,7 +636,7 @@ async fn add_attendance(
         access::log(
             &state.db,
             &current.user,
-            &candidates.iter().map(|c| c.id).collect::<Vec<_>>(),
+            &candidates.iter().map(|c| ParticipantId(c.id)).collect::<Vec<_>>(),
             Action::Search,
             now,
         )
@@ -648,9 +644,12 @@ async fn add_attendance(
         if candidates.is_empty() {
             errors.add("q", "Ingen deltagare på enheten matchar.");
         }
-        return render_show(&state, &current, a, form, Some(candidates), errors).await;
+        return render_show(&state, current, a, form, Some(candidates), errors).await;
     };
-    let participant_unit = access::authorize(&state.db, &current.user, participant_id, now).await?;
+    let participant_unit = Authorized::<ParticipantId>::check(&state, current, ParticipantId(participant_id))
+        .await?
+        .unit_id
+        .get();
     if participant_unit != unit_id {
         return Err(AppError::Forbidden);
     }
@@ -663,7 +662,7 @@ async fn add_attendance(
     if a.kind == ActivityKind::YoungAdults.code() && !is_young_adult(person.birth_date, a.day()) {
         let age = crate::participants::identity::age_on(person.birth_date, a.day());
         errors.add("q", format!("Yngre Lotsen är för personer 18–35 år. {} är {age} år.", person.name));
-        return render_show(&state, &current, a, form, None, errors).await;
+        return render_show(&state, current, a, form, None, errors).await;
     }
     let added = sqlx::query!(
         "INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at) VALUES ($1, $2, $3, $4)
@@ -680,8 +679,8 @@ async fn add_attendance(
     {
         // Called off after the page was shown.
         errors.add("q", CALLED_OFF);
-        let (a, _) = load(&state, &current, id).await?;
-        return render_show(&state, &current, a, form, None, errors).await;
+        let (a, _) = load(&state, &auth).await?;
+        return render_show(&state, current, a, form, None, errors).await;
     }
     added?;
     current.flash(&state.db, &format!("{} är med på aktiviteten.", person.name)).await?;
@@ -690,12 +689,12 @@ async fn add_attendance(
 
 async fn remove_attendance(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
+    auth: Authorized<GroupActivityId>,
     FormData(form): FormData<ActivityForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    load(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    load(&state, &auth).await?;
     let participant_id = form
         .participant_id
         .parse::<i64>()

@@ -4,24 +4,26 @@
 //! less than half the planned hours is highlighted for the kontaktman.
 
 use super::chosen_unit;
+use crate::access::Authorized;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::ids::PlanId;
 use crate::plans::rules::Programme;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData};
+use crate::web::routes::Routes;
+use crate::web::routes::get;
 use askama::Template;
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Deserialize;
 use std::collections::HashMap;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/training-hours", get(unit_week))
         .route("/plans/{id}/hours", get(plan_week).post(save_week))
 }
@@ -281,15 +283,10 @@ async fn render_plan_week(
     Ok((status, Html(page.render()?)).into_response())
 }
 
-async fn plan_week(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    Query(query): Query<WeekQuery>,
-) -> AppResult<Response> {
-    let plan = crate::plans::authorized(&state, &current, id).await?;
+async fn plan_week(State(state): State<AppState>, auth: Authorized<PlanId>, Query(query): Query<WeekQuery>) -> AppResult<Response> {
+    let (current, plan) = (&auth.current, crate::plans::plan_of(&state, &auth).await?);
     let monday = week_start(&query.week, state.clock.today());
-    render_plan_week(&state, &current, &plan, monday, None, FieldErrors::default()).await
+    render_plan_week(&state, current, &plan, monday, None, FieldErrors::default()).await
 }
 
 /// Hours for one day: empty for none, else more than 0 and at most 12, "4,5" accepted.
@@ -305,15 +302,11 @@ pub fn day_hours(value: &str) -> Result<Option<i32>, &'static str> {
     }
 }
 
-async fn save_week(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    FormData(form): FormData<HoursForm>,
-) -> AppResult<Response> {
+async fn save_week(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(form): FormData<HoursForm>) -> AppResult<Response> {
     let now = state.clock.now();
     let today = state.clock.today();
-    let plan = crate::plans::authorized(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let plan = crate::plans::plan_of(&state, &auth).await?;
     if plan.status != "active" {
         return Err(AppError::Conflict("Timmar registreras bara för en aktiv plan."));
     }
@@ -331,7 +324,7 @@ async fn save_week(
         }
     }
     if !errors.is_empty() {
-        return render_plan_week(&state, &current, &plan, monday, Some(form.hours), errors).await;
+        return render_plan_week(&state, current, &plan, monday, Some(form.hours), errors).await;
     }
     let mut tx = state.db.begin().await?;
     for (date, hours) in values {

@@ -12,18 +12,17 @@ pub mod opening;
 pub mod statistics;
 pub mod visits;
 
-use crate::state::AppState;
-use axum::Router;
+use crate::web::routes::{Routes, get};
 use chrono::NaiveDate;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .merge(visits::routes())
         .merge(opening::routes())
         .merge(groups::routes())
         .merge(hours::routes())
-        .route("/statistics", axum::routing::get(statistics::page))
-        .route("/statistics.csv", axum::routing::get(statistics::export))
+        .route("/statistics", get(statistics::page))
+        .route("/statistics.csv", get(statistics::export))
 }
 
 /// The unit a page works for: the one asked for if the user belongs to it,

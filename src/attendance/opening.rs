@@ -11,17 +11,17 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date};
+use crate::web::routes::Routes;
+use crate::web::routes::{get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/calendar", get(page))
         .route("/calendar/exceptions", post(add_exception))
         .route("/calendar/exceptions/remove", post(remove_exception))

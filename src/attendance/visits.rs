@@ -5,26 +5,27 @@
 //! cancelled visits); undoing a check-in marks it cancelled and audits it.
 
 use super::{chosen_unit, closed_because, exception_on, is_young_adult};
+use crate::access::{self, Action, Authorized};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::participants::access::{self, Action};
+use crate::ids::{ParticipantId, VisitId};
 use crate::participants::model::Gender;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FormData, optional_date};
 use crate::web::format::clock_time;
+use crate::web::routes::Routes;
+use crate::web::routes::{get, post};
 use askama::Template;
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/visits", get(page).post(check_in))
         .route("/visits/search", post(search))
         .route("/visits/{id}/cancel", post(cancel))
@@ -461,7 +462,7 @@ async fn check_in(State(state): State<AppState>, current: CurrentUser, FormData(
     // The session holds the user's units: someone else's participant is refused and logged.
     if !current.user.unit_ids.contains(&row.unit_id) {
         drop(tx);
-        access::log(&state.db, &current.user, &[participant_id], Action::Denied, now).await?;
+        access::log(&state.db, &current.user, &[ParticipantId(participant_id)], Action::Denied, now).await?;
         return Err(AppError::Forbidden);
     }
     if row.unit_id != unit_id {
@@ -565,21 +566,9 @@ async fn decide(
     Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response())
 }
 
-/// The visit, if it is in one of the user's units; returns its unit.
-async fn visit_unit(state: &AppState, current: &CurrentUser, id: i64) -> AppResult<i64> {
-    let unit = sqlx::query_scalar!("SELECT unit_id FROM visits WHERE id = $1", id)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !current.user.unit_ids.contains(&unit) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(unit)
-}
-
-async fn cancel(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+async fn cancel(State(state): State<AppState>, visit: Authorized<VisitId>) -> AppResult<Response> {
     let now = state.clock.now();
-    let unit_id = visit_unit(&state, &current, id).await?;
+    let (current, id, unit_id) = (&visit.current, visit.id.get(), visit.unit_id.get());
     let mut tx = state.db.begin().await?;
     let name = sqlx::query_scalar!(
         r#"UPDATE visits v SET cancelled_at = $2, cancelled_by = $3 FROM participants p
@@ -606,9 +595,9 @@ async fn cancel(State(state): State<AppState>, current: CurrentUser, Path(id): P
     Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response())
 }
 
-async fn check_out(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+async fn check_out(State(state): State<AppState>, visit: Authorized<VisitId>) -> AppResult<Response> {
     let now = state.clock.now();
-    let unit_id = visit_unit(&state, &current, id).await?;
+    let (current, id, unit_id) = (&visit.current, visit.id.get(), visit.unit_id.get());
     let updated = sqlx::query!(
         "UPDATE visits SET checked_out_at = $2 WHERE id = $1 AND cancelled_at IS NULL AND checked_out_at IS NULL AND checked_in_at <= $2",
         id,

@@ -7,16 +7,16 @@ use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData};
 use crate::web::middleware::ClientAddr;
+use crate::web::routes::Routes;
+use crate::web::routes::get;
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use serde::Deserialize;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/account/password", get(show).post(submit))
+pub fn routes() -> Routes {
+    Routes::new().route("/account/password", get(show).post(submit))
 }
 
 #[derive(Template)]

@@ -7,17 +7,17 @@ use crate::state::AppState;
 use crate::web::context::{Layout, RequestContext};
 use crate::web::form::FormData;
 use crate::web::middleware::{ClientAddr, build_cookie, removal_cookie, session_cookie_name};
+use crate::web::routes::Routes;
+use crate::web::routes::{get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/login", get(show).post(submit)).route("/logout", post(logout))
+pub fn routes() -> Routes {
+    Routes::new().route("/login", get(show).post(submit)).route("/logout", post(logout))
 }
 
 /// Unknown user, wrong password and deactivated account all get this one message.

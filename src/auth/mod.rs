@@ -55,6 +55,7 @@ impl std::fmt::Display for Role {
 
 /// A handler argument that only a signed-in user gets past; anyone else is
 /// sent to the sign-in page (and back again afterwards).
+#[derive(Clone)]
 pub struct CurrentUser {
     pub user: SessionUser,
     pub ctx: RequestContext,

@@ -3,24 +3,25 @@
 //! (rättelse) is a new note, and the original stays visible struck through;
 //! a note "den enskilde anser uppgiften oriktig" links to the note it disputes.
 
-use super::access;
 use super::model::NoteType;
 use super::record::Typed;
+use crate::access::Authorized;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::ids::{JournalNoteId, ParticipantId};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, required_date};
-use axum::Router;
-use axum::extract::{Path, State};
+use crate::web::routes::Routes;
+use crate::web::routes::post;
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgPool;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/participants/{id}/journal", post(add))
         .route("/participants/{id}/journal/{note_id}/correct", post(correct))
         .route("/participants/{id}/journal/{note_id}/dispute", post(dispute))
@@ -129,13 +130,8 @@ async fn insert(state: &AppState, current: &CurrentUser, note: NewNote<'_>) -> R
     Ok(Ok(id))
 }
 
-async fn add(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    FormData(typed): FormData<Typed>,
-) -> AppResult<Response> {
-    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+async fn add(State(state): State<AppState>, auth: Authorized<ParticipantId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
+    let (current, id) = (&auth.current, auth.id.get());
     let mut errors = FieldErrors::default();
     let event_on = required_date(&typed.note_event_on).map_err(|m| errors.add("note_event_on", m)).ok();
     if event_on.is_some_and(|d| d > state.clock.today()) {
@@ -152,7 +148,7 @@ async fn add(
         errors.add("note_body", "Högst 20 000 tecken.");
     }
     let (Some(event_on), Some(note_type), true) = (event_on, note_type, errors.is_empty()) else {
-        return super::record::render_show(&state, &current, id, unit_id, "journal", errors, typed).await;
+        return super::record::render_show(&state, &auth, "journal", errors, typed).await;
     };
     let note = NewNote {
         participant_id: id,
@@ -162,7 +158,7 @@ async fn add(
         corrects: None,
         disputes: None,
     };
-    insert(&state, &current, note).await?.map_err(|_| AppError::BadRequest("note"))?;
+    insert(&state, current, note).await?.map_err(|_| AppError::BadRequest("note"))?;
     current.flash(&state.db, "Anteckningen är sparad.").await?;
     Ok(Redirect::to(&format!("/participants/{id}#journal")).into_response())
 }
@@ -192,9 +188,7 @@ async fn note_of(db: &PgPool, participant_id: i64, note_id: i64) -> AppResult<(N
 #[allow(clippy::too_many_arguments)]
 async fn refuse(
     state: &AppState,
-    current: &CurrentUser,
-    id: i64,
-    unit_id: i64,
+    auth: &Authorized<ParticipantId>,
     note_id: i64,
     field: &'static str,
     message: &str,
@@ -209,16 +203,16 @@ async fn refuse(
         ..Typed::default()
     };
     let which = if field == "dispute_body" { "dispute" } else { "correction" };
-    super::record::render_show(state, current, id, unit_id, which, errors, typed).await
+    super::record::render_show(state, auth, which, errors, typed).await
 }
 
 async fn correct(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path((id, note_id)): Path<(i64, i64)>,
+    note: Authorized<JournalNoteId>,
     FormData(form): FormData<CorrectionForm>,
 ) -> AppResult<Response> {
-    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+    let auth = note.as_participant()?;
+    let (current, id, note_id) = (&auth.current, auth.id.get(), note.id.get());
     let (event_on, note_type) = note_of(&state.db, id, note_id).await?;
     let body = form.body.trim().to_string();
     let reason = form.reason.trim().to_string();
@@ -234,7 +228,7 @@ async fn correct(
         None
     };
     if let Some((field, message)) = problem {
-        return refuse(&state, &current, id, unit_id, note_id, field, message, form).await;
+        return refuse(&state, &auth, note_id, field, message, form).await;
     }
     let note_type = NoteType::parse(&note_type).unwrap_or(NoteType::Other);
     let disputes = if note_type == NoteType::Disputed {
@@ -252,8 +246,8 @@ async fn correct(
         corrects: Some((note_id, &reason)),
         disputes,
     };
-    if let Err(message) = insert(&state, &current, note).await? {
-        return refuse(&state, &current, id, unit_id, note_id, "correct_body", message, form).await;
+    if let Err(message) = insert(&state, current, note).await? {
+        return refuse(&state, &auth, note_id, "correct_body", message, form).await;
     }
     current
         .flash(&state.db, "Anteckningen är rättad. Originalet finns kvar, överstruket.")
@@ -263,19 +257,17 @@ async fn correct(
 
 async fn dispute(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path((id, note_id)): Path<(i64, i64)>,
+    note: Authorized<JournalNoteId>,
     FormData(form): FormData<CorrectionForm>,
 ) -> AppResult<Response> {
-    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+    let auth = note.as_participant()?;
+    let (current, id, note_id) = (&auth.current, auth.id.get(), note.id.get());
     note_of(&state.db, id, note_id).await?;
     let body = form.body.trim().to_string();
     if body.is_empty() || body.chars().count() > 20_000 {
         return refuse(
             &state,
-            &current,
-            id,
-            unit_id,
+            &auth,
             note_id,
             "dispute_body",
             "Skriv vad den enskilde anser är oriktigt (högst 20 000 tecken).",
@@ -291,7 +283,7 @@ async fn dispute(
         corrects: None,
         disputes: Some(note_id),
     };
-    insert(&state, &current, note).await?.map_err(|_| AppError::BadRequest("dispute"))?;
+    insert(&state, current, note).await?.map_err(|_| AppError::BadRequest("dispute"))?;
     current
         .flash(&state.db, "Den enskildes invändning är antecknad och kopplad till anteckningen.")
         .await?;

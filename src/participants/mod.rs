@@ -3,7 +3,6 @@
 //! (status, kontaktman, boendestöd, närstående, samtycken), `journal`, and
 //! `access` (who may see whom, and the access log).
 
-pub mod access;
 pub mod form;
 pub mod identity;
 pub mod journal;
@@ -11,28 +10,29 @@ pub mod model;
 pub mod queries;
 pub mod record;
 
+use crate::access::{self, Action, Authorized};
 use crate::audit;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, violated_constraint};
+use crate::ids::ParticipantId;
 use crate::state::AppState;
+use crate::users::queries::StaffChoice;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData};
-use access::Action;
+use crate::web::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use form::ParticipantForm;
 use model::{Gender, ParticipantStatus, ReferralSource};
-use queries::{ListFilter, ListRow, PAGE_SIZE, StaffChoice};
+use queries::{ListFilter, ListRow, PAGE_SIZE};
 use serde::Deserialize;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/participants", get(list).post(create))
-        .route("/participants/search", axum::routing::post(search))
+        .route("/participants/search", post(search))
         .route("/participants/new", get(new_form))
         .route("/participants/mine", get(mine))
         .route("/participants/{id}", get(record::show))
@@ -40,7 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/participants/{id}/print", get(record::print))
         .merge(record::routes())
         .merge(journal::routes())
-        .route("/access-log", get(access::page))
+        .route("/access-log", get(access::review::page))
 }
 
 /// The units a participant may be registered in: the user's own.
@@ -183,7 +183,7 @@ async fn render_list(
     base_path: &'static str,
 ) -> AppResult<Response> {
     let units = current.user.unit_ids.clone();
-    let staff = queries::staff_of_units(&state.db, &units).await?;
+    let staff = crate::users::queries::staff_of_units(&state.db, &units).await?;
     let searched = !filter_form.q.trim().is_empty();
     let mut page = filter_form.page();
     let (rows, total, has_next, error) = match filter_form.to_filter(units) {
@@ -202,7 +202,7 @@ async fn render_list(
             let (rows, has_next) = queries::list(&state.db, &filter, page).await?;
             // A list narrowed by a term or a filter is a search: the people it shows are logged.
             if filter.is_search() && !rows.is_empty() {
-                let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                let ids: Vec<ParticipantId> = rows.iter().map(|r| ParticipantId(r.id)).collect();
                 access::log(&state.db, &current.user, &ids, Action::Search, state.clock.now()).await?;
             }
             (rows, total, has_next, "")
@@ -259,7 +259,7 @@ async fn mine(State(state): State<AppState>, current: CurrentUser, Query(filter)
 struct FormPage {
     layout: Layout,
     /// None when registering a new participant.
-    participant_id: Option<i64>,
+    participant_id: Option<ParticipantId>,
     heading: String,
     form: ParticipantForm,
     units: Vec<UnitChoice>,
@@ -380,12 +380,11 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
     Ok(Redirect::to(&format!("/participants/{id}")).into_response())
 }
 
-async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
-    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+/// The edit form shows the whole record: it is a view like the personakt (logged by `Authorized`).
+async fn edit_form(State(state): State<AppState>, auth: Authorized<ParticipantId>) -> AppResult<Response> {
+    let (current, id, unit_id) = (auth.current, auth.id, auth.unit_id.get());
     let summary = queries::summary(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let saved = queries::version(&state.db, id, summary.version).await?.ok_or(AppError::NotFound)?;
-    // The edit form shows the whole record: it is a view like the personakt.
-    access::log(&state.db, &current.user, &[id], Action::View, state.clock.now()).await?;
     let page = FormPage {
         layout: Layout::new(&current.ctx, "participants"),
         participant_id: Some(id),
@@ -403,12 +402,11 @@ async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id)
 
 async fn update(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
+    auth: Authorized<ParticipantId>,
     FormData(form): FormData<ParticipantForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    access::authorize(&state.db, &current.user, id, now).await?;
+    let (current, id) = (auth.current, auth.id);
     let summary = queries::summary(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::default();
     let base_version = form.version.parse::<i32>().ok();

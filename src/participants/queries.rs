@@ -1,19 +1,26 @@
 //! SQL for participants and their record.
 
 use super::form::ParticipantFields;
+use crate::ids::ParticipantId;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
 pub type Tx<'a> = Transaction<'a, Postgres>;
 
 /// Inserts a participant and its first saved version.
-pub async fn insert(tx: &mut Tx<'_>, unit_id: i64, f: &ParticipantFields, by: i64, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    unit_id: i64,
+    f: &ParticipantFields,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<ParticipantId, sqlx::Error> {
     let id = sqlx::query_scalar!(
         "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, identity_number, birth_date, gender, phone, email,
              address, resident, non_resident_reason, referral_source, first_contact_on, first_visit_on, has_coordinated_plan,
              coordinated_plan_on, coordinated_plan_lead, coordinated_plan_next_follow_up, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
-         RETURNING id",
+         RETURNING id AS \"id: ParticipantId\"",
         unit_id,
         f.first_name,
         f.last_name,
@@ -42,13 +49,13 @@ pub async fn insert(tx: &mut Tx<'_>, unit_id: i64, f: &ParticipantFields, by: i6
 }
 
 /// Whether another participant of the unit already has this number.
-pub async fn number_taken(db: &PgPool, unit_id: i64, number: Option<&str>, except: Option<i64>) -> Result<bool, sqlx::Error> {
+pub async fn number_taken(db: &PgPool, unit_id: i64, number: Option<&str>, except: Option<ParticipantId>) -> Result<bool, sqlx::Error> {
     let Some(number) = number else { return Ok(false) };
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM participants WHERE unit_id = $1 AND identity_number = $2 AND id <> coalesce($3::bigint, 0)) AS "taken!""#,
         unit_id,
         number,
-        except
+        except as _
     )
     .fetch_one(db)
     .await
@@ -58,7 +65,7 @@ pub async fn number_taken(db: &PgPool, unit_id: i64, number: Option<&str>, excep
 /// someone else saved in between (nothing is written then).
 pub async fn update(
     tx: &mut Tx<'_>,
-    id: i64,
+    id: ParticipantId,
     version: i32,
     f: &ParticipantFields,
     by: i64,
@@ -70,7 +77,7 @@ pub async fn update(
              first_contact_on = $15, first_visit_on = $16, has_coordinated_plan = $17, coordinated_plan_on = $18,
              coordinated_plan_lead = $19, coordinated_plan_next_follow_up = $20, version = version + 1, updated_at = $21
          WHERE id = $1 AND version = $2",
-        id,
+        id as _,
         version,
         f.first_name,
         f.last_name,
@@ -101,7 +108,7 @@ pub async fn update(
     Ok(true)
 }
 
-async fn save_version(tx: &mut Tx<'_>, id: i64, by: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+async fn save_version(tx: &mut Tx<'_>, id: ParticipantId, by: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO participant_versions (participant_id, version, changed_by, changed_at, first_name, last_name, identity_kind,
              identity_number, birth_date, gender, phone, email, address, resident, non_resident_reason, referral_source,
@@ -111,7 +118,7 @@ async fn save_version(tx: &mut Tx<'_>, id: i64, by: i64, now: DateTime<Utc>) -> 
              address, resident, non_resident_reason, referral_source, first_contact_on, first_visit_on, has_coordinated_plan,
              coordinated_plan_on, coordinated_plan_lead, coordinated_plan_next_follow_up
          FROM participants WHERE id = $1",
-        id,
+        id as _,
         by,
         now
     )
@@ -127,7 +134,7 @@ pub struct Version {
     pub changed_at: DateTime<Utc>,
 }
 
-pub async fn version(db: &PgPool, id: i64, version: i32) -> Result<Option<Version>, sqlx::Error> {
+pub async fn version(db: &PgPool, id: ParticipantId, version: i32) -> Result<Option<Version>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT v.first_name, v.last_name, v.identity_kind, v.identity_number, v.birth_date, v.gender, v.phone, v.email, v.address,
                   v.resident, v.non_resident_reason, v.referral_source, v.first_contact_on, v.first_visit_on, v.has_coordinated_plan,
@@ -135,7 +142,7 @@ pub async fn version(db: &PgPool, id: i64, version: i32) -> Result<Option<Versio
                   coalesce(u.name, 'okänd') AS "changed_by!"
            FROM participant_versions v LEFT JOIN users u ON u.id = v.changed_by
            WHERE v.participant_id = $1 AND v.version = $2"#,
-        id,
+        id as _,
         version
     )
     .fetch_optional(db)
@@ -178,12 +185,12 @@ pub struct Summary {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn summary(db: &PgPool, id: i64) -> Result<Option<Summary>, sqlx::Error> {
+pub async fn summary(db: &PgPool, id: ParticipantId) -> Result<Option<Summary>, sqlx::Error> {
     sqlx::query_as!(
         Summary,
         "SELECT p.unit_id, u.name AS unit_name, p.version, p.status, p.ended_on, p.end_reason, p.has_home_support, p.created_at
          FROM participants p JOIN units u ON u.id = p.unit_id WHERE p.id = $1",
-        id
+        id as _
     )
     .fetch_optional(db)
     .await
@@ -306,22 +313,4 @@ pub async fn list(db: &PgPool, filter: &ListFilter, page: i64) -> Result<(Vec<Li
     let has_next = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     Ok((rows, has_next))
-}
-
-/// Staff of the given units, for choosing a kontaktman and filtering by one.
-pub struct StaffChoice {
-    pub id: i64,
-    pub name: String,
-    pub job_title: String,
-}
-
-pub async fn staff_of_units(db: &PgPool, units: &[i64]) -> Result<Vec<StaffChoice>, sqlx::Error> {
-    sqlx::query_as!(
-        StaffChoice,
-        "SELECT DISTINCT u.id, u.name, u.job_title FROM users u JOIN unit_memberships m ON m.user_id = u.id
-         WHERE m.unit_id = ANY($1) AND u.active ORDER BY u.name, u.id",
-        units
-    )
-    .fetch_all(db)
-    .await
 }

@@ -2,30 +2,32 @@
 //! the forms on it — status (avslut and return), kontaktman, boendestöd,
 //! närstående/företrädare and samtycken.
 
-use super::access::{self, Action};
 use super::form::ParticipantFields;
 use super::identity;
 use super::journal::{self, JournalEntry};
 use super::model::{ConsentScope, EndReason, Gender, NoteType, ParticipantStatus, ReferralSource, RelativeKind};
-use super::queries::{self, StaffChoice, Summary, Tx};
+use super::queries::{self, Summary, Tx};
+use crate::access::{self, Action, Authorized, Print};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::ids::{ConsentId, ParticipantId};
 use crate::state::AppState;
+use crate::users::queries::StaffChoice;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_date, optional_text, required_date, required_text};
+use crate::web::routes::Routes;
+use crate::web::routes::post;
 use askama::Template;
-use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::post;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgPool;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/participants/{id}/status", post(change_status))
         .route("/participants/{id}/key-worker", post(assign_key_worker))
         .route("/participants/{id}/home-support", post(add_home_support))
@@ -90,9 +92,13 @@ pub struct ConsentRow {
     pub withdrawn_on: Option<NaiveDate>,
 }
 
-pub async fn load(db: &PgPool, id: i64, today: NaiveDate) -> AppResult<Record> {
-    let summary = queries::summary(db, id).await?.ok_or(AppError::NotFound)?;
-    let fields = queries::version(db, id, summary.version).await?.ok_or(AppError::NotFound)?.fields;
+pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> AppResult<Record> {
+    let summary = queries::summary(db, participant).await?.ok_or(AppError::NotFound)?;
+    let fields = queries::version(db, participant, summary.version)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .fields;
+    let id = participant.get();
     let status_events = sqlx::query_as!(
         StatusEvent,
         "SELECT e.status, e.effective_on, e.end_reason, e.note, u.name AS changed_by
@@ -160,7 +166,7 @@ struct ShowPage {
     layout: Layout,
     r: Record,
     staff: Vec<StaffChoice>,
-    accesses: Option<Vec<access::LogRow>>,
+    accesses: Option<Vec<access::review::LogRow>>,
     plans: Vec<crate::plans::queries::PlanListRow>,
     errors: FieldErrors,
     /// Which form on the page `errors` and `typed` belong to.
@@ -259,21 +265,19 @@ impl ShowPage {
 
 pub(super) async fn render_show(
     state: &AppState,
-    current: &CurrentUser,
-    id: i64,
-    unit_id: i64,
+    auth: &Authorized<ParticipantId>,
     form_in_error: &'static str,
     errors: FieldErrors,
     typed: Typed,
 ) -> AppResult<Response> {
-    let now = state.clock.now();
+    let (current, id, unit_id) = (&auth.current, auth.id.get(), auth.unit_id.get());
     let today = state.clock.today();
-    let record = load(&state.db, id, today).await?;
-    let staff = queries::staff_of_units(&state.db, &[unit_id]).await?;
+    let record = load(&state.db, auth.id, today).await?;
+    let staff = crate::users::queries::staff_of_units(&state.db, &[unit_id]).await?;
     let accesses = if super::may_review_access(current) {
         Some(
             sqlx::query_as!(
-                access::LogRow,
+                access::review::LogRow,
                 r#"SELECT a.occurred_at, u.name AS user_name, a.user_role, coalesce(un.name, '') AS "unit_name!",
                           a.participant_id, NULL::text AS participant_name, a.action
                    FROM access_log a JOIN users u ON u.id = a.user_id LEFT JOIN units un ON un.id = a.unit_id
@@ -286,8 +290,11 @@ pub(super) async fn render_show(
     } else {
         None
     };
-    // Every opening of the personakt is logged, the refused re-render of a form included.
-    access::log(&state.db, &current.user, &[id], Action::View, now).await?;
+    // Every opening of the personakt is logged: a GET by `Authorized`, the
+    // refused re-render of a form here.
+    if !errors.is_empty() {
+        access::log(&state.db, &current.user, &[auth.id], Action::View, state.clock.now()).await?;
+    }
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -306,8 +313,7 @@ pub(super) async fn render_show(
     Ok((status, Html(page.render()?)).into_response())
 }
 
-pub async fn show(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
-    let unit_id = access::authorize(&state.db, &current.user, id, state.clock.now()).await?;
+pub async fn show(State(state): State<AppState>, auth: Authorized<ParticipantId>) -> AppResult<Response> {
     let typed = Typed {
         status_on: state.clock.today().to_string(),
         key_worker_from: state.clock.today().to_string(),
@@ -317,7 +323,7 @@ pub async fn show(State(state): State<AppState>, current: CurrentUser, Path(id):
         has_support: "yes".into(),
         ..Typed::default()
     };
-    render_show(&state, &current, id, unit_id, "", FieldErrors::default(), typed).await
+    render_show(&state, &auth, "", FieldErrors::default(), typed).await
 }
 
 #[derive(Template)]
@@ -351,12 +357,11 @@ impl PrintPage {
     }
 }
 
-/// The printable personakt: the export of the record, logged as a print.
-pub async fn print(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
-    let now = state.clock.now();
-    access::authorize(&state.db, &current.user, id, now).await?;
-    let record = load(&state.db, id, state.clock.today()).await?;
-    access::log(&state.db, &current.user, &[id], Action::Print, now).await?;
+/// The printable personakt: the export of the record, logged as a print by
+/// `Authorized<_, Print>`.
+pub async fn print(State(state): State<AppState>, auth: Authorized<ParticipantId, Print>) -> AppResult<Response> {
+    let (now, current) = (state.clock.now(), auth.current);
+    let record = load(&state.db, auth.id, state.clock.today()).await?;
     let page = PrintPage {
         layout: Layout::new(&current.ctx, "participants"),
         r: record,
@@ -369,7 +374,7 @@ pub async fn print(State(state): State<AppState>, current: CurrentUser, Path(id)
 #[allow(clippy::too_many_arguments)]
 pub async fn add_status_event(
     tx: &mut Tx<'_>,
-    participant_id: i64,
+    participant_id: ParticipantId,
     status: ParticipantStatus,
     effective_on: NaiveDate,
     end_reason: Option<EndReason>,
@@ -380,7 +385,7 @@ pub async fn add_status_event(
     sqlx::query!(
         "INSERT INTO participant_status_events (participant_id, status, effective_on, end_reason, note, changed_by, changed_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        participant_id,
+        participant_id as _,
         status.code(),
         effective_on,
         end_reason.map(EndReason::code),
@@ -401,12 +406,11 @@ async fn saved(state: &AppState, current: &CurrentUser, id: i64, anchor: &str, m
 
 async fn change_status(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
+    auth: Authorized<ParticipantId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let unit_id = access::authorize(&state.db, &current.user, id, now).await?;
+    let (current, id) = (&auth.current, auth.id.get());
     let mut errors = FieldErrors::default();
     let status = ParticipantStatus::parse(&typed.status);
     if status.is_none() {
@@ -441,7 +445,7 @@ async fn change_status(
         .map_err(|m| errors.add("status_note", m))
         .ok();
     let (Some(status), Some(on), Some(note), true) = (status, on, note, errors.is_empty()) else {
-        return render_show(&state, &current, id, unit_id, "status", errors, typed).await;
+        return render_show(&state, &auth, "status", errors, typed).await;
     };
     let end_reason = if status == ParticipantStatus::Ended { end_reason } else { None };
     let mut tx = state.db.begin().await?;
@@ -457,7 +461,7 @@ async fn change_status(
     )
     .execute(&mut *tx)
     .await?;
-    add_status_event(&mut tx, id, status, on, end_reason, &note, current.user.id, now).await?;
+    add_status_event(&mut tx, auth.id, status, on, end_reason, &note, current.user.id, now).await?;
     if status == ParticipantStatus::Ended {
         // An ended participant has no current kontaktman.
         sqlx::query!(
@@ -476,7 +480,7 @@ async fn change_status(
     tx.commit().await?;
     saved(
         &state,
-        &current,
+        current,
         id,
         "status",
         &format!("Status är nu {}.", status.label().to_lowercase()),
@@ -486,14 +490,13 @@ async fn change_status(
 
 async fn assign_key_worker(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
+    auth: Authorized<ParticipantId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let unit_id = access::authorize(&state.db, &current.user, id, now).await?;
+    let (current, id, unit_id) = (&auth.current, auth.id.get(), auth.unit_id.get());
     let mut errors = FieldErrors::default();
-    let staff = queries::staff_of_units(&state.db, &[unit_id]).await?;
+    let staff = crate::users::queries::staff_of_units(&state.db, &[unit_id]).await?;
     let user_id = typed.key_worker_id.parse::<i64>().ok().filter(|u| staff.iter().any(|s| s.id == *u));
     if user_id.is_none() {
         errors.add("key_worker_id", "Välj en medarbetare på deltagarens enhet.");
@@ -525,7 +528,7 @@ async fn assign_key_worker(
         }
     }
     let (Some(user_id), Some(from), true) = (user_id, from, errors.is_empty()) else {
-        return render_show(&state, &current, id, unit_id, "key_worker", errors, typed).await;
+        return render_show(&state, &auth, "key_worker", errors, typed).await;
     };
     let mut tx = state.db.begin().await?;
     // The previous kontaktman's period ends the day before the new one starts.
@@ -557,7 +560,7 @@ async fn assign_key_worker(
             "key_worker_from",
             "Perioden krockar med en tidigare kontaktman. Välj ett senare datum.",
         );
-        return render_show(&state, &current, id, unit_id, "key_worker", errors, typed).await;
+        return render_show(&state, &auth, "key_worker", errors, typed).await;
     }
     audit::Entry::new(Some(current.user.id), "key_worker_assigned")
         .record("participant", id)
@@ -565,7 +568,7 @@ async fn assign_key_worker(
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;
-    saved(&state, &current, id, "key-worker", "Kontaktman är utsedd.").await
+    saved(&state, current, id, "key-worker", "Kontaktman är utsedd.").await
 }
 
 /// "4,5" and "4.5" both mean four and a half hours.
@@ -582,12 +585,11 @@ pub fn parse_hours(value: &str) -> Result<Option<f64>, &'static str> {
 
 async fn add_home_support(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
+    auth: Authorized<ParticipantId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let unit_id = access::authorize(&state.db, &current.user, id, now).await?;
+    let (current, id) = (&auth.current, auth.id.get());
     let mut errors = FieldErrors::default();
     let from = required_date(&typed.support_from).map_err(|m| errors.add("support_from", m)).ok();
     if from.is_some_and(|f| f > state.clock.today()) {
@@ -612,7 +614,7 @@ async fn add_home_support(
         errors.add("support_hours", "Utan boendestöd ska timmarna vara tomma eller 0.");
     }
     let (Some(from), Some(has_support), Some(provider), true) = (from, has_support, provider, errors.is_empty()) else {
-        return render_show(&state, &current, id, unit_id, "home_support", errors, typed).await;
+        return render_show(&state, &auth, "home_support", errors, typed).await;
     };
     let mut tx = state.db.begin().await?;
     sqlx::query!(
@@ -641,17 +643,16 @@ async fn add_home_support(
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;
-    saved(&state, &current, id, "home-support", "Boendestödet är registrerat.").await
+    saved(&state, current, id, "home-support", "Boendestödet är registrerat.").await
 }
 
 async fn add_relative(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
+    auth: Authorized<ParticipantId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let unit_id = access::authorize(&state.db, &current.user, id, now).await?;
+    let (current, id) = (&auth.current, auth.id.get());
     let mut errors = FieldErrors::default();
     let kind = RelativeKind::parse(&typed.relative_kind);
     if kind.is_none() {
@@ -675,7 +676,7 @@ async fn add_relative(
     let (Some(kind), Some(name), Some(relation), Some(phone), Some(email), Some(note), true) =
         (kind, name, relation, phone, email, note, errors.is_empty())
     else {
-        return render_show(&state, &current, id, unit_id, "relative", errors, typed).await;
+        return render_show(&state, &auth, "relative", errors, typed).await;
     };
     let mut tx = state.db.begin().await?;
     sqlx::query!(
@@ -697,17 +698,16 @@ async fn add_relative(
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;
-    saved(&state, &current, id, "relatives", &format!("{} är tillagd.", kind.label())).await
+    saved(&state, current, id, "relatives", &format!("{} är tillagd.", kind.label())).await
 }
 
 async fn add_consent(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
+    auth: Authorized<ParticipantId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let unit_id = access::authorize(&state.db, &current.user, id, now).await?;
+    let (current, id) = (&auth.current, auth.id.get());
     let mut errors = FieldErrors::default();
     let scope = ConsentScope::parse(&typed.consent_scope);
     if scope.is_none() {
@@ -724,7 +724,7 @@ async fn add_consent(
         errors.add("consent_given", "Datumet kan inte ligga i framtiden.");
     }
     let (Some(scope), Some(note), Some(given), true) = (scope, note, given, errors.is_empty()) else {
-        return render_show(&state, &current, id, unit_id, "consent", errors, typed).await;
+        return render_show(&state, &auth, "consent", errors, typed).await;
     };
     let mut tx = state.db.begin().await?;
     sqlx::query!(
@@ -744,7 +744,7 @@ async fn add_consent(
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;
-    saved(&state, &current, id, "consents", "Samtycket är registrerat.").await
+    saved(&state, current, id, "consents", "Samtycket är registrerat.").await
 }
 
 #[derive(Deserialize, Default)]
@@ -755,12 +755,11 @@ pub struct WithdrawForm {
 
 async fn withdraw_consent(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path((id, consent_id)): Path<(i64, i64)>,
+    consent: Authorized<ConsentId>,
     FormData(form): FormData<WithdrawForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    access::authorize(&state.db, &current.user, id, now).await?;
+    let (current, id, consent_id) = (&consent.current, consent.participant()?.get(), consent.id.get());
     let on = optional_date(&form.withdrawn_on).ok().flatten().unwrap_or(state.clock.today());
     let mut tx = state.db.begin().await?;
     let done = sqlx::query!(
@@ -779,7 +778,7 @@ async fn withdraw_consent(
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;
-    saved(&state, &current, id, "consents", "Samtycket är återkallat.").await
+    saved(&state, current, id, "consents", "Samtycket är återkallat.").await
 }
 
 #[cfg(test)]

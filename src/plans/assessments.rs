@@ -3,16 +3,18 @@
 //! (DOMAIN.md), which a trigger on the table enforces as well. A signed
 //! assessment is final.
 
-use super::{authorized, render_show};
+use super::render_show;
+use crate::access::Authorized;
 use crate::audit;
-use crate::auth::CurrentUser;
+
 use crate::error::{AppError, AppResult};
+use crate::ids::{AssessmentId, PlanId};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
-use axum::Router;
-use axum::extract::{Path, State};
+use crate::web::routes::Routes;
+use crate::web::routes::post;
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -24,8 +26,8 @@ pub fn may_sign(job_title: &str) -> bool {
     job_title.trim().to_lowercase() == SIGNING_TITLE
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/plans/{id}/assessments", post(create))
         .route("/plans/{id}/assessments/{assessment_id}/sign", post(sign))
 }
@@ -68,14 +70,10 @@ pub struct AssessmentForm {
     pub sign_now: String,
 }
 
-async fn create(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    FormData(form): FormData<AssessmentForm>,
-) -> AppResult<Response> {
+async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(form): FormData<AssessmentForm>) -> AppResult<Response> {
     let now = state.clock.now();
-    let plan = authorized(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let plan = crate::plans::plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let assessed_on = required_date(&form.assessed_on).map_err(|m| errors.add("assessed_on", m)).ok();
     if assessed_on.is_some_and(|d| d > state.clock.today()) {
@@ -98,7 +96,7 @@ async fn create(
             assessment: form.assessment,
             ..super::Typed::default()
         };
-        return render_show(&state, &current, plan, "assessment", errors, typed).await;
+        return render_show(&state, current, plan, "assessment", errors, typed).await;
     };
     let mut tx = state.db.begin().await?;
     let signer = sign_now.then_some(current.user.id);
@@ -132,9 +130,9 @@ async fn create(
     Ok(Redirect::to(&format!("/plans/{id}#assessments")).into_response())
 }
 
-async fn sign(State(state): State<AppState>, current: CurrentUser, Path((id, assessment_id)): Path<(i64, i64)>) -> AppResult<Response> {
+async fn sign(State(state): State<AppState>, assessment: Authorized<AssessmentId>) -> AppResult<Response> {
     let now = state.clock.now();
-    authorized(&state, &current, id).await?;
+    let (current, id, assessment_id) = (&assessment.current, assessment.as_parent::<PlanId>()?.id.get(), assessment.id.get());
     if !may_sign(&current.user.job_title) {
         return Err(AppError::Forbidden);
     }

@@ -6,27 +6,28 @@
 use super::model::Progress;
 use super::queries::{self, Plan};
 use super::rules::{self, Programme, WeeklyHours};
-use super::{authorized, capacity};
+use super::{capacity, plan_of};
+use crate::access::Authorized;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::participants::access::{self, Action};
+use crate::ids::PlanId;
 use crate::participants::model::ConsentScope;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date};
+use crate::web::routes::Routes;
+use crate::web::routes::get;
 use askama::Template;
-use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgPool;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/plans/{id}/follow-ups/new", get(new_form).post(create))
+pub fn routes() -> Routes {
+    Routes::new().route("/plans/{id}/follow-ups/new", get(new_form).post(create))
 }
 
 pub struct FollowUpRow {
@@ -179,14 +180,14 @@ async fn page(
     .respond()
 }
 
-async fn new_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
-    let plan = authorized(&state, &current, id).await?;
+/// Logged as a view of the record by `Authorized`: the form shows the plan.
+async fn new_form(State(state): State<AppState>, auth: Authorized<PlanId>) -> AppResult<Response> {
+    let (current, plan) = (&auth.current, plan_of(&state, &auth).await?);
     let Some(due) = plan.next_follow_up_on.filter(|_| plan.status == "active") else {
         return Err(AppError::Conflict(
             "Bara en aktiv plan följs upp. Fastställ och aktivera planen först.",
         ));
     };
-    access::log(&state.db, &current.user, &[plan.participant_id], Action::View, state.clock.now()).await?;
     let today = state.clock.today();
     let form = FollowUpForm {
         due_on: due.to_string(),
@@ -196,7 +197,7 @@ async fn new_form(State(state): State<AppState>, current: CurrentUser, Path(id):
         weekly_hours: crate::web::format::hours(Some(plan.hours().as_f64())),
         ..FollowUpForm::default()
     };
-    page(&state, &current, plan, form, FieldErrors::default(), today).await
+    page(&state, current, plan, form, FieldErrors::default(), today).await
 }
 
 struct Checked {
@@ -313,14 +314,10 @@ async fn check(
     .filter(|_| errors.is_empty()))
 }
 
-async fn create(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    FormData(form): FormData<FollowUpForm>,
-) -> AppResult<Response> {
+async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(form): FormData<FollowUpForm>) -> AppResult<Response> {
     let now = state.clock.now();
-    let plan = authorized(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let plan = crate::plans::plan_of(&state, &auth).await?;
     let goals = queries::goals(&state.db, id).await?;
     let mut errors = FieldErrors::default();
     if plan.status != "active" {
@@ -329,7 +326,7 @@ async fn create(
     let checked = check(&state, &plan, &form, &goals, &mut errors).await?;
     let Some(c) = checked else {
         let on = form.held_on.parse().unwrap_or(state.clock.today());
-        return page(&state, &current, plan, form, errors, on).await;
+        return page(&state, current, plan, form, errors, on).await;
     };
     let mut tx = state.db.begin().await?;
     match record(&mut tx, &plan, &c, current.user.id, now).await? {
@@ -359,7 +356,7 @@ async fn create(
         Recorded::Refused(field, message) => {
             drop(tx);
             errors.add(field, message);
-            page(&state, &current, plan, form, errors, c.held_on).await
+            page(&state, current, plan, form, errors, c.held_on).await
         }
     }
 }

@@ -16,20 +16,21 @@ pub mod queries;
 pub mod queue;
 pub mod rules;
 
+use crate::access::{self, Action, Authorized};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::participants::access::{self, Action};
+use crate::ids::{ParticipantId, PlanActivityId, PlanId};
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
+use crate::web::routes::Routes;
+use crate::web::routes::{get, post};
 use activation::Activation;
 use askama::Template;
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::NaiveDate;
 use form::{PlanFields, PlanForm};
 use model::{ActivityStatus, Method, Outcome, PlanStatus, WEEKDAYS};
@@ -37,8 +38,8 @@ use queries::Plan;
 use rules::Programme;
 use serde::Deserialize;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/participants/{id}/plans/new", get(new_form))
         .route("/participants/{id}/plans", post(create))
         .route("/plans/{id}", get(show))
@@ -55,14 +56,9 @@ pub fn routes() -> Router<AppState> {
         .route("/employers", get(employers::list).post(employers::create))
 }
 
-/// Loads a plan the user may see (its participant is in one of their units).
-pub async fn authorized(state: &AppState, current: &CurrentUser, plan_id: i64) -> AppResult<Plan> {
-    let participant_id = sqlx::query_scalar!("SELECT participant_id FROM plans WHERE id = $1", plan_id)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    access::authorize(&state.db, &current.user, participant_id, state.clock.now()).await?;
-    queries::load(&state.db, plan_id).await?.ok_or(AppError::NotFound)
+/// Loads a plan the user may reach: proven by the `Authorized` it takes.
+pub async fn plan_of(state: &AppState, auth: &Authorized<PlanId>) -> AppResult<Plan> {
+    queries::load(&state.db, auth.id.get()).await?.ok_or(AppError::NotFound)
 }
 
 /// The programme's name in running text ("plan för förstegsträning", "Team ISA-plan").
@@ -170,13 +166,8 @@ struct NewQuery {
     programme: String,
 }
 
-async fn new_form(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(participant_id): Path<i64>,
-    Query(query): Query<NewQuery>,
-) -> AppResult<Response> {
-    access::authorize(&state.db, &current.user, participant_id, state.clock.now()).await?;
+async fn new_form(State(state): State<AppState>, auth: Authorized<ParticipantId>, Query(query): Query<NewQuery>) -> AppResult<Response> {
+    let (current, participant_id) = (&auth.current, auth.id.get());
     let person = person(&state, participant_id).await?;
     let today = state.clock.today();
     let programme = Programme::parse(&query.programme).unwrap_or(Programme::FirstStep);
@@ -207,14 +198,9 @@ async fn new_form(
     .respond()
 }
 
-async fn create(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(participant_id): Path<i64>,
-    FormData(form): FormData<PlanForm>,
-) -> AppResult<Response> {
+async fn create(State(state): State<AppState>, auth: Authorized<ParticipantId>, FormData(form): FormData<PlanForm>) -> AppResult<Response> {
     let now = state.clock.now();
-    access::authorize(&state.db, &current.user, participant_id, now).await?;
+    let (current, participant_id) = (&auth.current, auth.id.get());
     let person = person(&state, participant_id).await?;
     let mut errors = FieldErrors::default();
     if person.status == "ended" {
@@ -337,7 +323,7 @@ struct ShowPage {
     versions: Vec<queries::VersionRow>,
     reminders: Vec<ReminderRow>,
     queued_on: Option<NaiveDate>,
-    staff: Vec<crate::participants::queries::StaffChoice>,
+    staff: Vec<crate::users::queries::StaffChoice>,
     usage: String,
     today: NaiveDate,
     may_sign: bool,
@@ -432,7 +418,17 @@ pub(crate) async fn render_show(
         let mut conn = state.db.acquire().await?;
         capacity::usage(&mut conn, plan.unit_id, plan.programme()).await?.describe()
     };
-    access::log(&state.db, &current.user, &[plan.participant_id], Action::View, state.clock.now()).await?;
+    // A GET is logged by `Authorized`; a refused form shows the plan again.
+    if !errors.is_empty() {
+        access::log(
+            &state.db,
+            &current.user,
+            &[ParticipantId(plan.participant_id)],
+            Action::View,
+            state.clock.now(),
+        )
+        .await?;
+    }
     let page = ShowPage {
         layout: Layout::new(&current.ctx, "participants"),
         goals: queries::goals(&state.db, id).await?,
@@ -440,7 +436,7 @@ pub(crate) async fn render_show(
         follow_ups: follow_ups::of_plan(&state.db, id).await?,
         assessments: assessments::of_plan(&state.db, id).await?,
         versions: queries::versions(&state.db, id).await?,
-        staff: crate::participants::queries::staff_of_units(&state.db, &[plan.unit_id]).await?,
+        staff: crate::users::queries::staff_of_units(&state.db, &[plan.unit_id]).await?,
         reminders,
         queued_on,
         usage,
@@ -469,11 +465,11 @@ fn default_typed(today: NaiveDate) -> Typed {
     }
 }
 
-async fn show(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
-    let plan = authorized(&state, &current, id).await?;
+async fn show(State(state): State<AppState>, auth: Authorized<PlanId>) -> AppResult<Response> {
+    let (current, plan) = (&auth.current, plan_of(&state, &auth).await?);
     render_show(
         &state,
-        &current,
+        current,
         plan,
         "",
         FieldErrors::default(),
@@ -537,14 +533,14 @@ async fn edit_page(
     .respond()
 }
 
-async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
-    let plan = authorized(&state, &current, id).await?;
+/// Logged as a view of the record by `Authorized`, as the plan page is.
+async fn edit_form(State(state): State<AppState>, auth: Authorized<PlanId>) -> AppResult<Response> {
+    let (current, plan) = (&auth.current, plan_of(&state, &auth).await?);
     if plan.status == "ended" {
         return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
     }
-    access::log(&state.db, &current.user, &[plan.participant_id], Action::View, state.clock.now()).await?;
     let form = form_of(&plan);
-    edit_page(&state, &current, &plan, form, FieldErrors::default(), None).await
+    edit_page(&state, current, &plan, form, FieldErrors::default(), None).await
 }
 
 /// Swedish names for the parts of a plan, for the conflict message.
@@ -572,14 +568,10 @@ fn part_label(key: &str) -> Option<&'static str> {
     })
 }
 
-async fn update(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    FormData(form): FormData<PlanForm>,
-) -> AppResult<Response> {
+async fn update(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(form): FormData<PlanForm>) -> AppResult<Response> {
     let now = state.clock.now();
-    let plan = authorized(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let plan = plan_of(&state, &auth).await?;
     if plan.status == "ended" {
         return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
     }
@@ -591,7 +583,7 @@ async fn update(
     let mut errors = FieldErrors::default();
     let base_version = form.version.parse::<i32>().unwrap_or(0);
     let Some(fields) = form.validate(plan.birth_date, &mut errors).filter(|_| errors.is_empty()) else {
-        return edit_page(&state, &current, &plan, form, errors, None).await;
+        return edit_page(&state, current, &plan, form, errors, None).await;
     };
     let mut tx = state.db.begin().await?;
     sqlx::query!("SELECT id FROM participants WHERE id = $1 FOR UPDATE", plan.participant_id)
@@ -601,7 +593,7 @@ async fn update(
         Saved::Refused(field, message) => {
             drop(tx);
             errors.add(field, message);
-            return edit_page(&state, &current, &plan, form, errors, None).await;
+            return edit_page(&state, current, &plan, form, errors, None).await;
         }
         Saved::Done => {}
     }
@@ -623,14 +615,14 @@ async fn update(
             version: latest.version.to_string(),
             ..form
         };
-        return edit_page(&state, &current, &latest, form, errors, Some(conflict)).await;
+        return edit_page(&state, current, &latest, form, errors, Some(conflict)).await;
     }
     audit::Entry::new(Some(current.user.id), "plan_updated")
         .record("plan", id)
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;
-    saved(&state, &current, id, "Planen är sparad.").await
+    saved(&state, current, id, "Planen är sparad.").await
 }
 
 enum Saved {
@@ -702,18 +694,14 @@ async fn save_fields(
     Ok(Saved::Done)
 }
 
-async fn activate(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    FormData(typed): FormData<Typed>,
-) -> AppResult<Response> {
+async fn activate(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let now = state.clock.now();
     let today = state.clock.today();
-    let plan = authorized(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let Ok(set_on) = required_date(&typed.set_on).map_err(|m| errors.add("set_on", m)) else {
-        return render_show(&state, &current, plan, "activate", errors, typed).await;
+        return render_show(&state, current, plan, "activate", errors, typed).await;
     };
     let mut tx = state.db.begin().await?;
     let result = activation::activate(&mut tx, id, set_on, today, current.user.id, now, true).await?;
@@ -721,13 +709,13 @@ async fn activate(
         Activation::Refused { field, message } => {
             drop(tx);
             errors.add(field, message);
-            render_show(&state, &current, plan, "activate", errors, typed).await
+            render_show(&state, current, plan, "activate", errors, typed).await
         }
         Activation::Queued { usage } => {
             tx.commit().await?;
             saved(
                 &state,
-                &current,
+                current,
                 id,
                 &format!("Det finns ingen plats just nu ({usage}). Planen står i kö och aktiveras när en plats blir ledig."),
             )
@@ -739,19 +727,15 @@ async fn activate(
                 Some(w) => format!("Planen är fastställd och aktiv. {w}"),
                 None => "Planen är fastställd och aktiv.".into(),
             };
-            saved(&state, &current, id, &message).await
+            saved(&state, current, id, &message).await
         }
     }
 }
 
-async fn renew(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    FormData(typed): FormData<Typed>,
-) -> AppResult<Response> {
+async fn renew(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let now = state.clock.now();
-    let plan = authorized(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let renewed_on = required_date(&typed.renewed_on).map_err(|m| errors.add("renewed_on", m)).ok();
     if plan.status != "active" {
@@ -769,7 +753,7 @@ async fn renew(
         }
     }
     let (Some(renewed_on), true) = (renewed_on, errors.is_empty()) else {
-        return render_show(&state, &current, plan, "renew", errors, typed).await;
+        return render_show(&state, current, plan, "renew", errors, typed).await;
     };
     let mut tx = state.db.begin().await?;
     let due = rules::renewal_due(renewed_on);
@@ -793,17 +777,13 @@ async fn renew(
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;
-    saved(&state, &current, id, &format!("Planen är förnyad. Nästa förnyelse senast {due}.")).await
+    saved(&state, current, id, &format!("Planen är förnyad. Nästa förnyelse senast {due}.")).await
 }
 
-async fn end(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    FormData(typed): FormData<Typed>,
-) -> AppResult<Response> {
+async fn end(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let now = state.clock.now();
-    let plan = authorized(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let ended_on = required_date(&typed.ended_on).map_err(|m| errors.add("ended_on", m)).ok();
     let outcome = Outcome::parse(&typed.outcome);
@@ -825,7 +805,7 @@ async fn end(
         }
     }
     let (Some(ended_on), Some(outcome), Some(note), true) = (ended_on, outcome, note, errors.is_empty()) else {
-        return render_show(&state, &current, plan, "end", errors, typed).await;
+        return render_show(&state, current, plan, "end", errors, typed).await;
     };
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query!(
@@ -851,17 +831,13 @@ async fn end(
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;
-    saved(&state, &current, id, "Planen är avslutad. Platsen är ledig för nästa i kön.").await
+    saved(&state, current, id, "Planen är avslutad. Platsen är ledig för nästa i kön.").await
 }
 
-async fn add_goal(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    FormData(typed): FormData<Typed>,
-) -> AppResult<Response> {
+async fn add_goal(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let now = state.clock.now();
-    let plan = authorized(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let description = required_text(&typed.goal_description, "målet", 1000)
         .map_err(|m| errors.add("goal_description", m))
@@ -877,7 +853,7 @@ async fn add_goal(
         errors.add("goal_description", "Planen är avslutad.");
     }
     let (Some(description), Some(parent), true) = (description, parent, errors.is_empty()) else {
-        return render_show(&state, &current, plan, "goal", errors, typed).await;
+        return render_show(&state, current, plan, "goal", errors, typed).await;
     };
     let mut tx = state.db.begin().await?;
     // The foreign key keeps a delmål under a mål of the same plan; a delmål has no delmål of its own.
@@ -896,7 +872,7 @@ async fn add_goal(
     if !parent_ok {
         drop(tx);
         errors.add("goal_parent", "Välj ett mål i listan.");
-        return render_show(&state, &current, plan, "goal", errors, typed).await;
+        return render_show(&state, current, plan, "goal", errors, typed).await;
     }
     sqlx::query!(
         "INSERT INTO plan_goals (plan_id, parent_id, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -920,7 +896,7 @@ async fn add_goal(
     tx.commit().await?;
     saved(
         &state,
-        &current,
+        current,
         id,
         if parent.is_some() {
             "Delmålet är tillagt."
@@ -931,20 +907,16 @@ async fn add_goal(
     .await
 }
 
-async fn add_activity(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-    FormData(typed): FormData<Typed>,
-) -> AppResult<Response> {
+async fn add_activity(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let now = state.clock.now();
-    let plan = authorized(&state, &current, id).await?;
+    let (current, id) = (&auth.current, auth.id.get());
+    let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let goal = typed.activity_goal.parse::<i64>().ok();
     let description = required_text(&typed.activity_description, "planaktiviteten", 1000)
         .map_err(|m| errors.add("activity_description", m))
         .ok();
-    let staff = crate::participants::queries::staff_of_units(&state.db, &[plan.unit_id]).await?;
+    let staff = crate::users::queries::staff_of_units(&state.db, &[plan.unit_id]).await?;
     let responsible = typed
         .activity_responsible
         .parse::<i64>()
@@ -972,7 +944,7 @@ async fn add_activity(
         errors.add("activity_description", "Planen är avslutad.");
     }
     let (Some(goal), Some(description), Some(responsible), true) = (goal, description, responsible, errors.is_empty()) else {
-        return render_show(&state, &current, plan, "activity", errors, typed).await;
+        return render_show(&state, current, plan, "activity", errors, typed).await;
     };
     let mut tx = state.db.begin().await?;
     sqlx::query!(
@@ -988,17 +960,18 @@ async fn add_activity(
     .await?;
     queries::bump(&mut tx, id, None, current.user.id, now, "Planaktivitet tillagd").await?;
     tx.commit().await?;
-    saved(&state, &current, id, "Planaktiviteten är tillagd.").await
+    saved(&state, current, id, "Planaktiviteten är tillagd.").await
 }
 
 async fn set_activity_status(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path((id, activity_id)): Path<(i64, i64)>,
+    activity: Authorized<PlanActivityId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let plan = authorized(&state, &current, id).await?;
+    let auth = activity.as_parent::<PlanId>()?;
+    let (current, id, activity_id) = (&auth.current, auth.id.get(), activity.id.get());
+    let plan = plan_of(&state, &auth).await?;
     let Some(status) = ActivityStatus::parse(&typed.activity_status) else {
         return Err(AppError::BadRequest("unknown activity status"));
     };
@@ -1021,7 +994,7 @@ async fn set_activity_status(
     tx.commit().await?;
     saved(
         &state,
-        &current,
+        current,
         id,
         &format!("Planaktiviteten är nu {}.", status.label().to_lowercase()),
     )

@@ -6,23 +6,25 @@
 use super::activation::{self, Activation};
 use super::capacity;
 use super::rules::Programme;
+use crate::access::Authorized;
 use crate::audit;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
+use crate::ids::QueueEntryId;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, required_date, required_text};
+use crate::web::routes::Routes;
+use crate::web::routes::{get, post};
 use askama::Template;
-use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/queue", get(page))
         .route("/queue/{entry_id}/activate", post(activate))
         .route("/queue/{entry_id}/remove", post(remove))
@@ -169,33 +171,29 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     render(&state, &current, 0, FieldErrors::default(), QueueForm::default()).await
 }
 
-/// The open entry, if it is in one of the user's units.
-async fn open_entry(state: &AppState, current: &CurrentUser, entry_id: i64) -> AppResult<i64> {
-    current.require(MANAGERS)?;
-    let row = sqlx::query!(
-        "SELECT plan_id, unit_id FROM queue_entries WHERE id = $1 AND closed_on IS NULL",
-        entry_id
+/// The entry's plan, while the entry is open; only managers handle the kö.
+async fn open_entry(state: &AppState, entry: &Authorized<QueueEntryId>) -> AppResult<i64> {
+    entry.current.require(MANAGERS)?;
+    sqlx::query_scalar!(
+        "SELECT plan_id FROM queue_entries WHERE id = $1 AND closed_on IS NULL",
+        entry.id as _
     )
     .fetch_optional(&state.db)
     .await?
-    .ok_or(AppError::Conflict("Personen står inte längre i kön."))?;
-    if !current.user.unit_ids.contains(&row.unit_id) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(row.plan_id)
+    .ok_or(AppError::Conflict("Personen står inte längre i kön."))
 }
 
 async fn activate(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(entry_id): Path<i64>,
+    entry: Authorized<QueueEntryId>,
     FormData(form): FormData<QueueForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let plan_id = open_entry(&state, &current, entry_id).await?;
+    let (current, entry_id) = (&entry.current, entry.id.get());
+    let plan_id = open_entry(&state, &entry).await?;
     let mut errors = FieldErrors::default();
     let Ok(set_on) = required_date(&form.set_on).map_err(|m| errors.add("set_on", m)) else {
-        return render(&state, &current, entry_id, errors, form).await;
+        return render(&state, current, entry_id, errors, form).await;
     };
     let mut tx = state.db.begin().await?;
     match activation::activate(&mut tx, plan_id, set_on, state.clock.today(), current.user.id, now, false).await? {
@@ -211,7 +209,7 @@ async fn activate(
         Activation::Refused { message, .. } => {
             drop(tx);
             errors.add("set_on", message);
-            render(&state, &current, entry_id, errors, form).await
+            render(&state, current, entry_id, errors, form).await
         }
         Activation::Queued { .. } => Err(AppError::Internal(anyhow::anyhow!("activation from the queue queued again"))),
     }
@@ -219,15 +217,15 @@ async fn activate(
 
 async fn remove(
     State(state): State<AppState>,
-    current: CurrentUser,
-    Path(entry_id): Path<i64>,
+    entry: Authorized<QueueEntryId>,
     FormData(form): FormData<QueueForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let plan_id = open_entry(&state, &current, entry_id).await?;
+    let (current, entry_id) = (&entry.current, entry.id.get());
+    let plan_id = open_entry(&state, &entry).await?;
     let mut errors = FieldErrors::default();
     let Ok(reason) = required_text(&form.reason, "ett skäl", 1000).map_err(|m| errors.add("reason", m)) else {
-        return render(&state, &current, entry_id, errors, form).await;
+        return render(&state, current, entry_id, errors, form).await;
     };
     let mut tx = state.db.begin().await?;
     let closed = sqlx::query!(

@@ -13,11 +13,11 @@ use crate::plans::model::ReminderKind;
 use crate::plans::rules::Programme;
 use crate::state::AppState;
 use crate::web::context::Layout;
+use crate::web::routes::Routes;
+use crate::web::routes::get;
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use chrono::NaiveDate;
 
 /// Answers a plan's open reminders: of one kind (a follow-up held, a
@@ -39,8 +39,8 @@ pub async fn clear(
     .rows_affected())
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/todo", get(page))
+pub fn routes() -> Routes {
+    Routes::new().route("/todo", get(page))
 }
 
 pub struct TodoRow {

@@ -13,12 +13,12 @@ use crate::auth::{CurrentUser, Role};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::context::Layout;
+use crate::web::routes::Routes;
+use crate::web::routes::get;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use indicators::{CellValue, Scope, Section};
 use serde::Deserialize;
 
@@ -40,8 +40,8 @@ pub const MONTHS: [&str; 12] = [
     "december",
 ];
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/dashboard", get(dashboard::page))
         .route("/indicators", get(indicators_page))
         .route("/annual-report", get(annual::page))

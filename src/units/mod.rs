@@ -3,20 +3,21 @@
 use crate::audit;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, violated_constraint};
+use crate::ids::UnitId;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, required_text};
+use crate::web::routes::Routes;
+use crate::web::routes::get;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use serde::Deserialize;
 use sqlx::PgPool;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/admin/units", get(list).post(create))
         .route("/admin/units/{id}", get(edit_form).post(update))
 }
@@ -147,7 +148,7 @@ struct EditPage {
     errors: FieldErrors,
 }
 
-async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(UnitId(id)): Path<UnitId>) -> AppResult<Response> {
     current.require(&[Role::Admin])?;
     let unit = sqlx::query!(
         r#"SELECT name, active, first_step_hours::float8 AS "first_step_hours!", team_isa_places FROM units WHERE id = $1"#,
@@ -171,7 +172,7 @@ async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id)
 async fn update(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<i64>,
+    Path(UnitId(id)): Path<UnitId>,
     FormData(form): FormData<UnitForm>,
 ) -> AppResult<Response> {
     current.require(&[Role::Admin])?;

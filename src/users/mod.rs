@@ -1,25 +1,26 @@
 //! User accounts, administered by admins: create, edit role, job title and
 //! units, deactivate, reset password.
 
-mod queries;
+pub mod queries;
 
 use crate::audit;
 use crate::auth::{CurrentUser, Role, password, session};
 use crate::error::{AppError, AppResult, violated_constraint};
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, email, required_text};
+use crate::web::routes::Routes;
+use crate::web::routes::{get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 pub use queries::{UnitChoice, UserRow};
 use serde::Deserialize;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/admin/users", get(list).post(create))
         .route("/admin/users/new", get(new_form))
         .route("/admin/users/{id}", get(edit_form).post(update))
@@ -218,7 +219,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
     Ok(Redirect::to("/admin/users").into_response())
 }
 
-async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(UserId(id)): Path<UserId>) -> AppResult<Response> {
     current.require(&[Role::Admin])?;
     let user = queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let page = FormPage::new(&current, Some(id), user.into(), queries::unit_choices(&state.db).await?);
@@ -228,7 +229,7 @@ async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id)
 async fn update(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<i64>,
+    Path(UserId(id)): Path<UserId>,
     FormData(form): FormData<UserForm>,
 ) -> AppResult<Response> {
     current.require(&[Role::Admin])?;
@@ -294,7 +295,7 @@ pub struct ResetForm {
 async fn reset_password(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<i64>,
+    Path(UserId(id)): Path<UserId>,
     FormData(reset): FormData<ResetForm>,
 ) -> AppResult<Response> {
     current.require(&[Role::Admin])?;

@@ -129,3 +129,21 @@ pub async fn set_units(tx: &mut Transaction<'_, Postgres>, user_id: i64, unit_id
     .await?;
     Ok(())
 }
+
+/// Staff of the given units, for choosing a kontaktman and filtering by one.
+pub struct StaffChoice {
+    pub id: i64,
+    pub name: String,
+    pub job_title: String,
+}
+
+pub async fn staff_of_units(db: &PgPool, units: &[i64]) -> Result<Vec<StaffChoice>, sqlx::Error> {
+    sqlx::query_as!(
+        StaffChoice,
+        "SELECT DISTINCT u.id, u.name, u.job_title FROM users u JOIN unit_memberships m ON m.user_id = u.id
+         WHERE m.unit_id = ANY($1) AND u.active ORDER BY u.name, u.id",
+        units
+    )
+    .fetch_all(db)
+    .await
+}

@@ -7,6 +7,7 @@ pub mod form;
 pub mod format;
 pub mod health;
 pub mod middleware;
+pub mod routes;
 
 use crate::error::ErrorPage;
 use crate::state::AppState;
@@ -35,11 +36,10 @@ pub fn app(state: AppState) -> Router {
     app_with(state, Router::new())
 }
 
-/// The application with `extra` pages mounted behind the same middleware;
-/// lets tests add a route that misbehaves on purpose.
-pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
-    let pages = Router::new()
-        .route("/", get(crate::home::show))
+/// Every page of the application, with the table of its routes.
+pub fn pages() -> routes::Routes {
+    routes::Routes::new()
+        .route("/", routes::get(crate::home::show))
         .merge(crate::auth::login::routes())
         .merge(crate::auth::account::routes())
         .merge(crate::users::routes())
@@ -49,6 +49,13 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::reminders::routes())
         .merge(crate::attendance::routes())
         .merge(crate::reports::routes())
+}
+
+/// The application with `extra` pages mounted behind the same middleware;
+/// lets tests add a route that misbehaves on purpose.
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
+    let pages = pages()
+        .into_router()
         .merge(extra)
         // Only for requests that match a route: a 404 needs no session.
         .route_layer(from_fn_with_state(state.clone(), middleware::session))

@@ -1,85 +1,8 @@
-//! Who may see a participant, and the access log (åtkomstlogg) of every read.
-//! Everyone — staff, managers, admins — sees only the participants of the
-//! units they belong to; an attempt outside them is refused and logged.
+//! Loggkontroll: managers review who opened which personakt in their units.
 
-use crate::error::{AppError, AppResult};
-use crate::web::context::SessionUser;
+use super::Action;
+use crate::error::AppResult;
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    View,
-    Search,
-    Print,
-    Denied,
-}
-
-impl Action {
-    pub fn code(self) -> &'static str {
-        match self {
-            Action::View => "view",
-            Action::Search => "search",
-            Action::Print => "print",
-            Action::Denied => "denied",
-        }
-    }
-
-    pub fn label_of(code: &str) -> &'static str {
-        match code {
-            "view" => "Öppnade personakten",
-            "search" => "Träff i sökning",
-            "print" => "Skrev ut personakten",
-            "denied" => "Nekad åtkomst",
-            _ => "Okänd",
-        }
-    }
-}
-
-/// Lets `user` reach participant `id`, returning its unit; a participant of
-/// another unit is refused with 403 and the attempt is logged.
-pub async fn authorize(db: &PgPool, user: &SessionUser, participant_id: i64, now: DateTime<Utc>) -> AppResult<i64> {
-    let row = sqlx::query!(
-        r#"SELECT p.unit_id,
-                  EXISTS (SELECT 1 FROM unit_memberships m JOIN units u ON u.id = m.unit_id
-                          WHERE m.user_id = $2 AND m.unit_id = p.unit_id AND u.active) AS "member!"
-           FROM participants p WHERE p.id = $1"#,
-        participant_id,
-        user.id
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    if !row.member {
-        tracing::warn!(
-            user_id = user.id,
-            participant_id,
-            "refused access to a participant outside the user's units"
-        );
-        log(db, user, &[participant_id], Action::Denied, now).await?;
-        return Err(AppError::Forbidden);
-    }
-    Ok(row.unit_id)
-}
-
-/// Writes one access-log row per participant, in one statement.
-pub async fn log(db: &PgPool, user: &SessionUser, participant_ids: &[i64], action: Action, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    if participant_ids.is_empty() {
-        return Ok(());
-    }
-    sqlx::query!(
-        "INSERT INTO access_log (occurred_at, user_id, user_role, unit_id, participant_id, action)
-         SELECT $1, $2, $3, p.unit_id, p.id, $5 FROM participants p WHERE p.id = ANY($4)",
-        now,
-        user.id,
-        user.role.code(),
-        participant_ids,
-        action.code()
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
 
 /// A row of the unit-wide access log (loggkontroll).
 pub struct LogRow {
@@ -121,7 +44,7 @@ struct LogPage {
     layout: crate::web::context::Layout,
     rows: Vec<LogRow>,
     filter: LogFilter,
-    staff: Vec<super::queries::StaffChoice>,
+    staff: Vec<crate::users::queries::StaffChoice>,
     errors: crate::web::form::FieldErrors,
     limit: i64,
 }
@@ -189,7 +112,7 @@ pub async fn page(
     } else {
         Vec::new()
     };
-    let staff = super::queries::staff_of_units(&state.db, &units).await?;
+    let staff = crate::users::queries::staff_of_units(&state.db, &units).await?;
     let page = LogPage {
         layout: crate::web::context::Layout::new(&current.ctx, "access_log"),
         rows,

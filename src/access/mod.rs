@@ -1,0 +1,278 @@
+//! Who may reach a record, and the access log (åtkomstlogg) of every read.
+//!
+//! Everyone — staff, managers, admins — reaches only the records of the units
+//! they belong to. A handler gets a record's id only through [`Authorized`],
+//! an extractor that resolves the record's unit, refuses (403, logged) a user
+//! outside it, and writes the access-log row of a read; so a handler that
+//! forgets the check does not compile. An id that arrives in a form instead of
+//! the path is checked with [`Authorized::check`], the same rule.
+
+pub mod review;
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::ids::{
+    AssessmentId, ConsentId, GroupActivityId, JournalNoteId, ParticipantId, PlanActivityId, PlanId, QueueEntryId, UnitId, VisitId,
+};
+use crate::state::AppState;
+use crate::web::context::SessionUser;
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::Method;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use std::marker::PhantomData;
+
+coded! {
+    /// What an access-log row records.
+    Action {
+        View = "view" => "Öppnade personakten",
+        Search = "search" => "Träff i sökning",
+        Print = "print" => "Skrev ut personakten",
+        Denied = "denied" => "Nekad åtkomst",
+    }
+}
+
+/// Writes one access-log row per participant, in one statement.
+pub async fn log(
+    db: impl sqlx::PgExecutor<'_>,
+    user: &SessionUser,
+    participant_ids: &[ParticipantId],
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    if participant_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        "INSERT INTO access_log (occurred_at, user_id, user_role, unit_id, participant_id, action)
+         SELECT $1, $2, $3, p.unit_id, p.id, $5 FROM participants p WHERE p.id = ANY($4)",
+        now,
+        user.id,
+        user.role.code(),
+        participant_ids as _,
+        action.code()
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Where a record belongs: its unit, the participant whose record it is (none
+/// for a unit's own records, such as a group activity), and the record it
+/// hangs under when its path names that one too.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner {
+    pub unit_id: UnitId,
+    pub participant_id: Option<ParticipantId>,
+    pub parent: Option<i64>,
+}
+
+/// A record reached through a unit. `PARAM` is the path parameter that names
+/// it; `PARENT_PARAM`, when set, names the record it belongs to in the same
+/// path (`/participants/{id}/journal/{note_id}`), which must agree.
+pub trait Guarded: Copy + Send + Sync + Sized + 'static + std::str::FromStr {
+    const PARAM: &'static str;
+    const PARENT_PARAM: Option<&'static str> = None;
+    fn owner(self, db: &PgPool) -> impl Future<Output = Result<Option<Owner>, sqlx::Error>> + Send;
+}
+
+/// How a read of a participant's record is logged: a page view, or a print.
+pub trait Read: Send + Sync + 'static {
+    const ACTION: Action;
+}
+
+/// A page that shows a participant's record (logged as "Öppnade personakten").
+pub struct View;
+/// The printable personakt (logged as "Skrev ut personakten").
+pub struct Print;
+
+impl Read for View {
+    const ACTION: Action = Action::View;
+}
+impl Read for Print {
+    const ACTION: Action = Action::Print;
+}
+
+/// A record the signed-in user may reach: made only by the extractor (from the
+/// path) or by [`Authorized::check`] (from a form). A GET that reaches a
+/// participant's record has been written to the access log as `R`.
+pub struct Authorized<T, R = View> {
+    pub id: T,
+    pub unit_id: UnitId,
+    /// The participant whose record this is (none for a unit's own records).
+    pub participant_id: Option<ParticipantId>,
+    pub current: CurrentUser,
+    /// The record this one hangs under (a plan's activity: the plan).
+    parent: Option<i64>,
+    read: PhantomData<R>,
+}
+
+impl<T: Guarded, R> Authorized<T, R> {
+    /// Checks an id that came in a form: the same rule as the path extractor,
+    /// without logging a read.
+    pub async fn check(state: &AppState, current: &CurrentUser, id: T) -> AppResult<Authorized<T, R>> {
+        let owner = id.owner(&state.db).await?.ok_or(AppError::NotFound)?;
+        admit(state, &current.user, &owner).await?;
+        Ok(Authorized {
+            id,
+            unit_id: owner.unit_id,
+            participant_id: owner.participant_id,
+            current: current.clone(),
+            parent: owner.parent,
+            read: PhantomData,
+        })
+    }
+
+    /// The participant's record this one belongs to (a note, a consent, a
+    /// plan…), reached through it: the same user, unit and check.
+    pub fn as_participant(&self) -> AppResult<Authorized<ParticipantId>> {
+        Ok(Authorized {
+            id: self.participant()?,
+            unit_id: self.unit_id,
+            participant_id: self.participant_id,
+            current: self.current.clone(),
+            parent: None,
+            read: PhantomData,
+        })
+    }
+
+    /// The record this one hangs under (the plan of a plan's activity or
+    /// assessment), reached through it: the same user, unit and check.
+    pub fn as_parent<P: From<i64>>(&self) -> AppResult<Authorized<P>> {
+        let parent = self
+            .parent
+            .ok_or(AppError::Internal(anyhow::anyhow!("the record hangs under no other")))?;
+        Ok(Authorized {
+            id: P::from(parent),
+            unit_id: self.unit_id,
+            participant_id: self.participant_id,
+            current: self.current.clone(),
+            parent: None,
+            read: PhantomData,
+        })
+    }
+
+    /// The participant whose record this is; records of a unit have none.
+    pub fn participant(&self) -> AppResult<ParticipantId> {
+        self.participant_id
+            .ok_or(AppError::Internal(anyhow::anyhow!("a unit's record has no participant")))
+    }
+}
+
+/// Refuses a user outside the record's unit, logging the attempt.
+async fn admit(state: &AppState, user: &SessionUser, owner: &Owner) -> AppResult<()> {
+    if user.unit_ids.contains(&owner.unit_id.get()) {
+        return Ok(());
+    }
+    tracing::warn!(
+        user_id = user.id,
+        unit_id = owner.unit_id.get(),
+        "refused access to a record outside the user's units"
+    );
+    if let Some(participant) = owner.participant_id {
+        log(&state.db, user, &[participant], Action::Denied, state.clock.now()).await?;
+    }
+    Err(AppError::Forbidden)
+}
+
+impl<T: Guarded, R: Read> FromRequestParts<AppState> for Authorized<T, R> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let current = CurrentUser::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::BadRequest("unreadable path").into_response())?;
+        let param = |name: &str| params.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string());
+        let id = param(T::PARAM)
+            .and_then(|value| value.parse::<T>().ok())
+            .ok_or_else(|| AppError::BadRequest("malformed id").into_response())?;
+        let owner = id
+            .owner(&state.db)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?
+            .ok_or_else(|| AppError::NotFound.into_response())?;
+        // `/participants/1/journal/9` names note 9 only if it is participant 1's.
+        if let Some(parent_param) = T::PARENT_PARAM {
+            let named = param(parent_param).and_then(|value| value.parse::<i64>().ok());
+            if named.is_none() || named != owner.parent {
+                return Err(AppError::NotFound.into_response());
+            }
+        }
+        admit(state, &current.user, &owner).await.map_err(IntoResponse::into_response)?;
+        if parts.method == Method::GET
+            && let Some(participant) = owner.participant_id
+        {
+            log(&state.db, &current.user, &[participant], R::ACTION, state.clock.now())
+                .await
+                .map_err(|e| AppError::from(e).into_response())?;
+        }
+        Ok(Authorized {
+            id,
+            unit_id: owner.unit_id,
+            participant_id: owner.participant_id,
+            current,
+            parent: owner.parent,
+            read: PhantomData,
+        })
+    }
+}
+
+/// Declares how a kind of record finds its owner: the path parameter that
+/// names it, the one naming its parent (if any), and one query that answers
+/// `unit_id`, `participant_id` and `parent` for the id bound as `$1`.
+macro_rules! guarded {
+    ($($(#[$meta:meta])* $id:ty: $param:literal, $parent:expr, $sql:literal;)+) => {$(
+        $(#[$meta])*
+        impl Guarded for $id {
+            const PARAM: &'static str = $param;
+            const PARENT_PARAM: Option<&'static str> = $parent;
+            async fn owner(self, db: &PgPool) -> Result<Option<Owner>, sqlx::Error> {
+                sqlx::query_as!(Owner, $sql, self as _).fetch_optional(db).await
+            }
+        }
+    )+};
+}
+
+guarded! {
+    /// A participant's own record: `/participants/{id}/…`.
+    ParticipantId: "id", None,
+        r#"SELECT unit_id AS "unit_id: UnitId", id AS "participant_id?: ParticipantId", NULL::bigint AS parent
+           FROM participants WHERE id = $1"#;
+    /// A plan belongs where its participant is now.
+    PlanId: "id", None,
+        r#"SELECT p.unit_id AS "unit_id: UnitId", p.id AS "participant_id?: ParticipantId", NULL::bigint AS parent
+           FROM plans pl JOIN participants p ON p.id = pl.participant_id WHERE pl.id = $1"#;
+    /// `/participants/{id}/journal/{note_id}/…`
+    JournalNoteId: "note_id", Some("id"),
+        r#"SELECT p.unit_id AS "unit_id: UnitId", p.id AS "participant_id?: ParticipantId", p.id AS parent
+           FROM journal_notes n JOIN participants p ON p.id = n.participant_id WHERE n.id = $1"#;
+    /// `/participants/{id}/consents/{consent_id}/…`
+    ConsentId: "consent_id", Some("id"),
+        r#"SELECT p.unit_id AS "unit_id: UnitId", p.id AS "participant_id?: ParticipantId", p.id AS parent
+           FROM consents c JOIN participants p ON p.id = c.participant_id WHERE c.id = $1"#;
+    /// `/plans/{id}/activities/{activity_id}/…`
+    PlanActivityId: "activity_id", Some("id"),
+        r#"SELECT p.unit_id AS "unit_id: UnitId", p.id AS "participant_id?: ParticipantId", a.plan_id AS parent
+           FROM plan_activities a JOIN plans pl ON pl.id = a.plan_id JOIN participants p ON p.id = pl.participant_id
+           WHERE a.id = $1"#;
+    /// `/plans/{id}/assessments/{assessment_id}/…`
+    AssessmentId: "assessment_id", Some("id"),
+        r#"SELECT p.unit_id AS "unit_id: UnitId", p.id AS "participant_id?: ParticipantId", a.plan_id AS parent
+           FROM capacity_assessments a JOIN plans pl ON pl.id = a.plan_id JOIN participants p ON p.id = pl.participant_id
+           WHERE a.id = $1"#;
+    /// A visit belongs to the unit it was made at.
+    VisitId: "id", None,
+        r#"SELECT unit_id AS "unit_id: UnitId", participant_id AS "participant_id?: ParticipantId", NULL::bigint AS parent
+           FROM visits WHERE id = $1"#;
+    /// A group activity is its unit's own record: no participant's.
+    GroupActivityId: "id", None,
+        r#"SELECT unit_id AS "unit_id: UnitId", NULL::bigint AS "participant_id?: ParticipantId", NULL::bigint AS parent
+           FROM group_activities WHERE id = $1"#;
+    /// A place in the kö belongs to the unit whose capacity it waits for.
+    QueueEntryId: "entry_id", None,
+        r#"SELECT q.unit_id AS "unit_id: UnitId", pl.participant_id AS "participant_id?: ParticipantId", NULL::bigint AS parent
+           FROM queue_entries q JOIN plans pl ON pl.id = q.plan_id WHERE q.id = $1"#;
+}
