@@ -206,7 +206,7 @@ async fn every_route_with_an_id_refuses_users_of_another_unit(db: PgPool) {
 #[sqlx::test]
 async fn a_record_named_under_another_parent_is_not_found(db: PgPool) {
     let (app, records) = demo(&db).await;
-    let (browser, user) = member_of_every_unit(&app, Role::Manager).await;
+    let (browser, _) = member_of_every_unit(&app, Role::Manager).await;
     let token = browser.get_page("/").await.csrf_token();
     let other_participant = scalar(
         &db,
