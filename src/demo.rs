@@ -2,7 +2,7 @@
 //! it again changes nothing. Later features add their own demo records here.
 
 use crate::auth::{Role, password};
-use crate::plans::rules::Programme;
+use crate::domain::plans::Programme;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
@@ -424,7 +424,7 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
     .await?;
     let (mut young, mut others): (Vec<_>, Vec<_>) = people
         .iter()
-        .partition(|p| crate::plans::rules::team_isa_age_allowed(p.birth_date, today).is_ok());
+        .partition(|p| crate::domain::plans::team_isa_age_allowed(p.birth_date, today).is_ok());
     let isa = |hours: f64, due_in: i64, state: DemoState| DemoPlan {
         programme: Programme::TeamIsa,
         hours,
@@ -500,8 +500,8 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
             _ => {
                 let due = today + chrono::Duration::days(plan.due_in);
                 let back = match interval {
-                    crate::plans::rules::Interval::Weeks(w) => due - chrono::Duration::weeks(i64::from(w)),
-                    crate::plans::rules::Interval::Months(m) => due.checked_sub_months(chrono::Months::new(m)).unwrap_or(due),
+                    crate::domain::plans::Interval::Weeks(w) => due - chrono::Duration::weeks(i64::from(w)),
+                    crate::domain::plans::Interval::Months(m) => due.checked_sub_months(chrono::Months::new(m)).unwrap_or(due),
                 };
                 // Those due later than one interval have had a follow-up already.
                 if back > today - chrono::Duration::days(20) {
@@ -513,18 +513,18 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         };
         let start_on = set_on;
         let planned_end = match plan.state {
-            NearLimit => crate::plans::rules::last_allowed_day(start_on),
+            NearLimit => crate::domain::plans::last_allowed_day(start_on),
             _ => start_on + chrono::Duration::days(365),
         };
-        let limit = crate::plans::rules::limit_dates(&[], start_on);
+        let limit = crate::domain::plans::limit_dates(&[], start_on);
         let (status, ended_on, outcome) = match plan.state {
             Ended(outcome) => ("ended", Some(today - chrono::Duration::days(15)), Some(outcome)),
             Queued | Draft => ("draft", None, None),
             _ => ("active", None, None),
         };
         let set = (status != "draft").then_some(set_on);
-        let next = set.map(|s| crate::plans::rules::next_follow_up_due(plan.programme, s, held));
-        let renewal = set.map(crate::plans::rules::renewal_due);
+        let next = set.map(|s| crate::domain::plans::next_follow_up_due(plan.programme, s, held));
+        let renewal = set.map(crate::domain::plans::renewal_due);
         let employer = (plan.programme == Programme::TeamIsa && plan.state != Queued).then(|| employer_ids[n % employer_ids.len()]);
         let id: i64 = sqlx::query_scalar!(
             "INSERT INTO plans (participant_id, unit_id, programme, status, start_on, planned_end_on, weekly_hours, weekdays, methods,
@@ -568,7 +568,7 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         .fetch_one(&mut *tx)
         .await?;
         if let (Some(held), "active" | "ended") = (held, status) {
-            let due = crate::plans::rules::next_follow_up_due(plan.programme, set_on, None);
+            let due = crate::domain::plans::next_follow_up_due(plan.programme, set_on, None);
             sqlx::query!(
                 "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, staff_present, partners, notes,
                                          weekly_hours_before, weekly_hours_after, next_due_on, recorded_by, recorded_at)
@@ -578,7 +578,7 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
                 due.max(held),
                 held,
                 plan.hours,
-                crate::plans::rules::next_follow_up_due(plan.programme, set_on, Some(held)),
+                crate::domain::plans::next_follow_up_due(plan.programme, set_on, Some(held)),
                 staff,
                 now
             )
@@ -659,7 +659,7 @@ async fn load_visits(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
     let today = now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive();
     let open_days: Vec<NaiveDate> = (0..365)
         .map(|n| today - chrono::Duration::days(n))
-        .filter(|d| crate::attendance::calendar::open_by_default(*d))
+        .filter(|d| crate::domain::calendar::open_by_default(*d))
         .collect();
     let staff: i64 = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'personal@lotsen.example'")
         .fetch_one(db)
@@ -726,7 +726,7 @@ async fn load_activities(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> 
             chrono::Weekday::Fri if day == next_friday => "study_visit",
             _ => continue,
         };
-        if crate::attendance::calendar::open_by_default(day) {
+        if crate::domain::calendar::open_by_default(day) {
             days.push(day);
             kinds.push(kind.to_string());
         }
@@ -771,7 +771,7 @@ async fn load_activities(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> 
          JOIN participants p ON p.id = v.participant_id
          WHERE a.cancelled_at IS NULL AND a.ends_at <= $1 AND abs(hashtext(a.id || ':' || p.id)) % 2 = 0
            AND (a.kind <> 'young_adults'
-                OR extract(year FROM age((a.starts_at AT TIME ZONE 'Europe/Stockholm')::date, p.birth_date)) BETWEEN 18 AND 35)",
+                OR young_adult(p.birth_date, (a.starts_at AT TIME ZONE 'Europe/Stockholm')::date))",
         now
     )
     .execute(&mut *tx)

@@ -4,10 +4,11 @@
 //! scheduled activity can be changed (a version number keeps two people's
 //! changes from overwriting each other) or called off, kept and audited.
 
-use super::{chosen_unit, is_young_adult, stockholm, time_of_day};
+use super::{chosen_unit, stockholm, time_of_day};
 use crate::access::{self, Action, Authorized};
 use crate::audit;
 use crate::auth::CurrentUser;
+use crate::domain::ages::is_young_adult;
 use crate::error::{AppError, AppResult, violated_check};
 use crate::ids::{GroupActivityId, ParticipantId};
 use crate::state::AppState;

@@ -6,9 +6,9 @@
 use super::chosen_unit;
 use crate::access::Authorized;
 use crate::auth::CurrentUser;
+use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
 use crate::ids::PlanId;
-use crate::plans::rules::Programme;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData};

@@ -5,13 +5,13 @@
 //! `opening` the unit's calendar page; `groups` gruppaktiviteter; `hours`
 //! arbetade timmar; `statistics` the figures, charts and CSV.
 
-pub mod calendar;
 pub mod groups;
 pub mod hours;
 pub mod opening;
 pub mod statistics;
 pub mod visits;
 
+use crate::domain::calendar;
 use crate::web::routes::{Routes, get};
 use chrono::NaiveDate;
 
@@ -65,11 +65,6 @@ pub fn stockholm(day: NaiveDate, time: chrono::NaiveTime) -> Option<chrono::Date
         .map(|t| t.with_timezone(&chrono::Utc))
 }
 
-/// DOMAIN.md: Yngre Lotsen is for ages 18–35.
-pub fn is_young_adult(birth: NaiveDate, on: NaiveDate) -> bool {
-    (18..=35).contains(&crate::participants::identity::age_on(birth, on))
-}
-
 /// The unit's exception for `day`, as the calendar rules take it.
 pub async fn exception_on(db: impl sqlx::PgExecutor<'_>, unit_id: i64, day: NaiveDate) -> Result<Option<calendar::Exception>, sqlx::Error> {
     let kind = sqlx::query_scalar!("SELECT kind FROM opening_exceptions WHERE unit_id = $1 AND day = $2", unit_id, day)
@@ -79,11 +74,7 @@ pub async fn exception_on(db: impl sqlx::PgExecutor<'_>, unit_id: i64, day: Naiv
 }
 
 pub fn exception_of(kind: &str) -> calendar::Exception {
-    match kind {
-        "closed" => calendar::Exception::Closed,
-        "evening" => calendar::Exception::Open { evening: true },
-        _ => calendar::Exception::Open { evening: false },
-    }
+    calendar::Exception::from_code(kind)
 }
 
 /// Why the unit is closed on `day`, or `None` when it is open.
@@ -101,16 +92,6 @@ pub fn closed_because(day: NaiveDate, exception: Option<calendar::Exception>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn yngre_lotsen_is_18_to_35() {
-        let on = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-        let birth = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        assert!(!is_young_adult(birth(2008, 3, 3), on), "17");
-        assert!(is_young_adult(birth(2008, 3, 2), on), "18");
-        assert!(is_young_adult(birth(1990, 3, 3), on), "35");
-        assert!(!is_young_adult(birth(1990, 3, 2), on), "36");
-    }
 
     #[test]
     fn closed_days_say_why() {

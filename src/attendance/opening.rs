@@ -3,10 +3,10 @@
 //! weekend and evening openings), and the time kept for Yngre Lotsen.
 //! Everyone sees it; managers and admins change it.
 
-use super::calendar::{self, Exception, TARGET_OPEN_DAYS};
 use super::{chosen_unit, stockholm, time_of_day};
 use crate::audit;
 use crate::auth::{CurrentUser, Role};
+use crate::domain::calendar::{self, Exception, TARGET_OPEN_DAYS};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::context::Layout;

@@ -4,10 +4,11 @@
 //! One visit per person and day (a partial unique index that ignores
 //! cancelled visits); undoing a check-in marks it cancelled and audits it.
 
-use super::{chosen_unit, closed_because, exception_on, is_young_adult};
+use super::{chosen_unit, closed_because, exception_on};
 use crate::access::{self, Action, Authorized};
 use crate::audit;
 use crate::auth::CurrentUser;
+use crate::domain::ages::is_young_adult;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ParticipantId, VisitId};
 use crate::participants::model::Gender;
@@ -355,8 +356,8 @@ async fn search(
            chosen AS (
                SELECT h.id FROM hits h, facts f
                WHERE $11 AND (SELECT count(*) FROM hits) = 1 AND h.visit_id IS NULL
-                 AND CASE f.exception WHEN 'closed' THEN false WHEN 'open' THEN true WHEN 'evening' THEN true ELSE $12 END
-                 AND ($13 OR NOT f.young_time OR extract(year FROM age($6, h.birth_date)) BETWEEN 18 AND 35)),
+                 AND unit_open(f.exception, $12)
+                 AND ($13 OR NOT f.young_time OR young_adult(h.birth_date, $6))),
            inserted AS (
                INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, backfilled, created_by)
                SELECT id, $1, $6, $8, $13, $9 FROM chosen
@@ -376,7 +377,7 @@ async fn search(
         current.user.id,
         current.user.role.code(),
         !live,
-        super::calendar::open_by_default(day),
+        crate::domain::calendar::open_by_default(day),
         backfilled
     )
     .fetch_all(&state.db)

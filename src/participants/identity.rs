@@ -177,14 +177,7 @@ pub fn formatted(kind: &str, number: Option<&str>) -> String {
     }
 }
 
-/// Whole years of age on `on`.
-pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
-    let mut age = on.year() - birth.year();
-    if (on.month(), on.day()) < (birth.month(), birth.day()) {
-        age -= 1;
-    }
-    age
-}
+pub use crate::domain::ages::age_on;
 
 #[cfg(test)]
 mod tests {

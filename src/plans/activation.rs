@@ -5,8 +5,8 @@
 
 use super::capacity;
 use super::queries;
-use super::rules::{self, Programme, TwoYearCheck};
 use crate::audit;
+use crate::domain::plans::{self as rules, Programme, TwoYearCheck};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 

@@ -3,7 +3,7 @@
 //! two staff taking the last place at the same moment take turns: the first
 //! gets it, the second sees it taken.
 
-use super::rules::{Capacity, InUse, Programme, WeeklyHours};
+use crate::domain::plans::{Capacity, InUse, Programme, WeeklyHours};
 use sqlx::PgConnection;
 
 /// The unit's capacity for `programme` and what active plans use of it
@@ -16,7 +16,7 @@ pub struct Usage {
 
 impl Usage {
     pub fn fits(&self, hours: WeeklyHours) -> bool {
-        super::rules::fits(self.capacity, self.in_use, hours)
+        crate::domain::plans::fits(self.capacity, self.in_use, hours)
     }
 
     /// "98 av 105 timmar" or "5 av 6 platser", for messages and pages.

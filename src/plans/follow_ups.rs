@@ -5,11 +5,11 @@
 
 use super::model::Progress;
 use super::queries::{self, Plan};
-use super::rules::{self, Programme, WeeklyHours};
 use super::{capacity, plan_of};
 use crate::access::Authorized;
 use crate::audit;
 use crate::auth::CurrentUser;
+use crate::domain::plans::{self as rules, Programme, WeeklyHours};
 use crate::error::{AppError, AppResult};
 use crate::ids::PlanId;
 use crate::participants::model::ConsentScope;

@@ -2,7 +2,7 @@
 //! (capacity, the two-year limit over other plans) are checked by the handler.
 
 use super::model::{Method, WEEKDAYS, weekday_bit};
-use super::rules::{self, Programme, WeeklyHours};
+use crate::domain::plans::{self as rules, Programme, WeeklyHours};
 use crate::web::form::{FieldErrors, optional_text, required_date};
 use chrono::NaiveDate;
 use serde::Deserialize;

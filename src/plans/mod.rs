@@ -14,11 +14,11 @@ pub mod form;
 pub mod model;
 pub mod queries;
 pub mod queue;
-pub mod rules;
 
 use crate::access::{self, Action, Authorized};
 use crate::audit;
 use crate::auth::CurrentUser;
+use crate::domain::plans::{self as rules, Programme};
 use crate::error::{AppError, AppResult};
 use crate::ids::{ParticipantId, PlanActivityId, PlanId};
 use crate::state::AppState;
@@ -35,7 +35,6 @@ use chrono::NaiveDate;
 use form::{PlanFields, PlanForm};
 use model::{ActivityStatus, Method, Outcome, PlanStatus, WEEKDAYS};
 use queries::Plan;
-use rules::Programme;
 use serde::Deserialize;
 
 pub fn routes() -> Routes {

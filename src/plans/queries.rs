@@ -1,7 +1,7 @@
 //! SQL for plans: loading, saving with a version check, the version history,
 //! and what the two-year limit and the schedule need.
 
-use super::rules::{self, LimitDates, Period, Programme};
+use crate::domain::plans::{self as rules, LimitDates, Period, Programme};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 

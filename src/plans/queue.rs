@@ -5,10 +5,10 @@
 
 use super::activation::{self, Activation};
 use super::capacity;
-use super::rules::Programme;
 use crate::access::Authorized;
 use crate::audit;
 use crate::auth::{CurrentUser, Role};
+use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
 use crate::ids::QueueEntryId;
 use crate::state::AppState;

@@ -8,9 +8,9 @@ pub mod digest;
 pub mod sweep;
 
 use crate::auth::{CurrentUser, Role};
+use crate::domain::plans::Programme;
 use crate::error::AppResult;
 use crate::plans::model::ReminderKind;
-use crate::plans::rules::Programme;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::routes::Routes;

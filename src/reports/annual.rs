@@ -5,9 +5,9 @@
 
 use super::indicators::{self, CellValue, Scope};
 use super::{MONTHS, ReportQuery, SPLIT_HEADER, Table, TableRow};
-use crate::attendance::calendar::{self, TARGET_OPEN_DAYS};
 use crate::attendance::statistics::{self, Split};
 use crate::auth::CurrentUser;
+use crate::domain::calendar::{self, TARGET_OPEN_DAYS};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::context::Layout;

@@ -6,8 +6,8 @@
 use super::ReportQuery;
 use crate::attendance::statistics::{Bar, bars_chart};
 use crate::auth::CurrentUser;
+use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
-use crate::plans::rules::Programme;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::format::hours;

@@ -2,6 +2,7 @@
 //! tested at its boundaries. Dates are calendar dates in Europe/Stockholm,
 //! passed in by the caller (never read from the system clock here).
 
+use super::ages::{YOUNG_ADULTS, age_on};
 use chrono::{Months, NaiveDate};
 
 /// The two kinds of förstegsträning (Team ISA is förstegsträning outside the centre).
@@ -108,16 +109,11 @@ impl WeeklyHours {
     }
 }
 
-/// Whole years of age on `on`.
-pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
-    crate::participants::identity::age_on(birth, on)
-}
-
 /// DOMAIN.md: Team ISA is for people aged 18–35, on the plan's start date.
 pub fn team_isa_age_allowed(birth: NaiveDate, start: NaiveDate) -> Result<(), &'static str> {
     match age_on(birth, start) {
-        18..=35 => Ok(()),
-        age if age < 18 => Err("Team ISA är för personer 18–35 år. Personen är under 18 på startdagen."),
+        age if YOUNG_ADULTS.contains(&age) => Ok(()),
+        age if age < *YOUNG_ADULTS.start() => Err("Team ISA är för personer 18–35 år. Personen är under 18 på startdagen."),
         _ => Err("Team ISA är för personer 18–35 år. Personen är över 35 på startdagen."),
     }
 }

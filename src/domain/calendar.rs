@@ -135,6 +135,32 @@ pub enum Exception {
     Open { evening: bool },
 }
 
+impl Exception {
+    /// Every kind of exception, for tests that walk them all.
+    pub const ALL: [Exception; 3] = [
+        Exception::Closed,
+        Exception::Open { evening: false },
+        Exception::Open { evening: true },
+    ];
+
+    /// The code in `opening_exceptions.kind`, which SQL's `unit_open()` reads.
+    pub fn code(self) -> &'static str {
+        match self {
+            Exception::Closed => "closed",
+            Exception::Open { evening: false } => "open",
+            Exception::Open { evening: true } => "evening",
+        }
+    }
+
+    /// A stored code; the schema allows no other than these three.
+    pub fn from_code(code: &str) -> Exception {
+        Exception::ALL
+            .into_iter()
+            .find(|e| e.code() == code)
+            .unwrap_or(Exception::Open { evening: false })
+    }
+}
+
 /// Whether the unit is open on `date` by default (no exception).
 pub fn open_by_default(date: NaiveDate) -> bool {
     !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && holiday_on(date).is_none()

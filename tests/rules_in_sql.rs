@@ -1,0 +1,174 @@
+//! Where SQL repeats a rule of `src/domain/` (a trigger, a generated column,
+//! the check-in statement), it must say the same as the Rust on every
+//! boundary: the age band 18–35, a unit's opening days, "on time".
+
+mod common;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use lotsen::domain::ages::{age_on, is_young_adult};
+use lotsen::domain::calendar::{self, Exception};
+use lotsen::domain::plans::held_on_time;
+use sqlx::PgPool;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// Birth dates around the 18th and 36th birthdays of each day in `days`, and
+/// people born on 29 February.
+fn boundary_cases() -> Vec<(NaiveDate, NaiveDate)> {
+    let days = [
+        d(2026, 3, 2),
+        d(2026, 2, 28),
+        d(2026, 3, 1),
+        d(2028, 2, 29),
+        d(2026, 12, 31),
+        d(2027, 1, 1),
+    ];
+    let mut cases = Vec::new();
+    for on in days {
+        for years in [18, 36] {
+            let birthday = on.with_year(on.year() - years).unwrap_or_else(|| d(on.year() - years, 2, 28));
+            for shift in -1..=1 {
+                cases.push((birthday + Duration::days(shift), on));
+            }
+        }
+        for leap_born in [d(2008, 2, 29), d(1992, 2, 29), d(1990, 2, 28), d(2010, 3, 1)] {
+            cases.push((leap_born, on));
+        }
+    }
+    cases
+}
+
+#[sqlx::test]
+async fn young_adult_in_sql_is_the_rust_rule(db: PgPool) {
+    let cases = boundary_cases();
+    let (births, days): (Vec<NaiveDate>, Vec<NaiveDate>) = cases.iter().copied().unzip();
+    let rows: Vec<(NaiveDate, NaiveDate, bool, i32)> = sqlx::query_as(
+        "SELECT b, o, young_adult(b, o), extract(year FROM age(o, b))::int
+         FROM unnest($1::date[], $2::date[]) AS c(b, o)",
+    )
+    .bind(&births)
+    .bind(&days)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), cases.len());
+    let mut inside = 0;
+    for (birth, on, young_in_sql, age_in_sql) in rows {
+        assert_eq!(age_in_sql, age_on(birth, on), "age of someone born {birth} on {on}");
+        assert_eq!(young_in_sql, is_young_adult(birth, on), "born {birth}, on {on}");
+        inside += usize::from(young_in_sql);
+    }
+    // The cases fall on both sides of both edges.
+    assert!(inside > 0 && inside < cases.len());
+}
+
+#[sqlx::test]
+async fn the_yngre_lotsen_triggers_keep_the_rust_rule(db: PgPool) {
+    let app = common::TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Enheten").await;
+    let (_, user) = app.signed_in_at(lotsen::auth::Role::Staff, unit).await;
+    let on = d(2026, 3, 2);
+    // An activity at 14:00 Stockholm time on `on`.
+    let activity: i64 = sqlx::query_scalar(
+        "INSERT INTO group_activities (unit_id, kind, title, starts_at, ends_at, created_by, created_at)
+         VALUES ($1, 'young_adults', 'Yngre Lotsen', ($2::date + time '14:00') AT TIME ZONE 'Europe/Stockholm',
+                 ($2::date + time '16:00') AT TIME ZONE 'Europe/Stockholm', $3, now()) RETURNING id",
+    )
+    .bind(unit)
+    .bind(on)
+    .bind(user)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    for (birth, _) in boundary_cases().into_iter().filter(|(_, day)| *day == on) {
+        let participant: i64 = sqlx::query_scalar(
+            "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, birth_date, gender, resident,
+                                       referral_source, created_at, updated_at)
+             VALUES ($1, 'Test', 'Person', 'none', $2, 'woman', true, 'self', now(), now()) RETURNING id",
+        )
+        .bind(unit)
+        .bind(birth)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        let added = sqlx::query(
+            "INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at) VALUES ($1, $2, $3, now())",
+        )
+        .bind(activity)
+        .bind(participant)
+        .bind(user)
+        .execute(&db)
+        .await;
+        assert_eq!(
+            added.is_ok(),
+            is_young_adult(birth, on),
+            "born {birth}: the trigger and the rule differ"
+        );
+    }
+    // Moving the activity a day earlier leaves someone who turns 18 on `on` outside: refused as the rule says.
+    let moved = sqlx::query("UPDATE group_activities SET starts_at = starts_at - interval '1 day' WHERE id = $1")
+        .bind(activity)
+        .execute(&db)
+        .await;
+    let anyone_outside = boundary_cases()
+        .into_iter()
+        .filter(|(_, day)| *day == on)
+        .any(|(birth, _)| is_young_adult(birth, on) && !is_young_adult(birth, on - Duration::days(1)));
+    assert_eq!(moved.is_err(), anyone_outside);
+}
+
+#[sqlx::test]
+async fn unit_open_in_sql_is_the_rust_rule(db: PgPool) {
+    // Every day of two years, with no exception and with each kind of exception.
+    let mut days = Vec::new();
+    let mut codes: Vec<Option<&'static str>> = Vec::new();
+    let mut by_default = Vec::new();
+    let mut expected = Vec::new();
+    let mut day = d(2026, 1, 1);
+    while day < d(2028, 1, 1) {
+        for exception in std::iter::once(None).chain(Exception::ALL.map(Some)) {
+            days.push(day);
+            codes.push(exception.map(Exception::code));
+            by_default.push(calendar::open_by_default(day));
+            expected.push(calendar::is_open(day, exception));
+        }
+        day += Duration::days(1);
+    }
+    let in_sql: Vec<bool> =
+        sqlx::query_scalar("SELECT unit_open(c, o) FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS x(c, o, n) ORDER BY n")
+            .bind(&codes)
+            .bind(&by_default)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    for (i, open) in in_sql.into_iter().enumerate() {
+        assert_eq!(open, expected[i], "{} with exception {:?}", days[i], codes[i]);
+    }
+    // Each stored code reads back as the exception that wrote it.
+    for exception in Exception::ALL {
+        assert_eq!(Exception::from_code(exception.code()), exception);
+    }
+}
+
+#[sqlx::test]
+async fn on_time_in_the_schema_is_the_rust_rule(db: PgPool) {
+    lotsen::demo::load(&db, common::start_time()).await.unwrap();
+    let plan: i64 = sqlx::query_scalar("SELECT min(id) FROM plans").fetch_one(&db).await.unwrap();
+    let due = d(2026, 2, 28);
+    for held in [due - Duration::days(1), due, due + Duration::days(1)] {
+        let on_time: bool = sqlx::query_scalar(
+            "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, weekly_hours_before, weekly_hours_after,
+                                     next_due_on, recorded_by, recorded_at)
+             SELECT $1, $2, $3, true, 10, 10, $3 + 90, min(id), now() FROM users RETURNING on_time",
+        )
+        .bind(plan)
+        .bind(due)
+        .bind(held)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(on_time, held_on_time(held, due), "held {held}, due {due}");
+    }
+}
