@@ -49,3 +49,11 @@ impl<'a> Entry<'a> {
         Ok(())
     }
 }
+
+/// Who made a change and when: what every command of a store writes into
+/// the record's version and audit entry.
+#[derive(Clone, Copy, Debug)]
+pub struct Stamp {
+    pub by: i64,
+    pub at: DateTime<Utc>,
+}

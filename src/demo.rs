@@ -642,7 +642,7 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
             .execute(&mut *tx)
             .await?;
         }
-        crate::plans::queries::save_version(&mut tx, id, staff, now, "Demodata").await?;
+        crate::plans::store::save_version(&mut tx, id, staff, now, "Demodata").await?;
     }
     tx.commit().await?;
     Ok(())

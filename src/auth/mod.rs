@@ -71,6 +71,11 @@ impl CurrentUser {
         }
     }
 
+    /// This user, now: who and when for a command that writes.
+    pub fn stamp(&self, now: chrono::DateTime<chrono::Utc>) -> crate::audit::Stamp {
+        crate::audit::Stamp { by: self.user.id, at: now }
+    }
+
     /// A message for the next page this user sees (after the redirect).
     pub async fn flash(&self, db: impl sqlx::PgExecutor<'_>, message: &str) -> Result<(), AppError> {
         if let Some(hash) = &self.ctx.session_token_hash {

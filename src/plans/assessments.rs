@@ -3,9 +3,8 @@
 //! (DOMAIN.md), which a trigger on the table enforces as well. A signed
 //! assessment is final.
 
-use super::render_show;
+use super::{render_show, store};
 use crate::access::Authorized;
-use crate::audit;
 
 use crate::error::{AppError, AppResult};
 use crate::ids::{AssessmentId, PlanId};
@@ -98,29 +97,8 @@ async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
         };
         return render_show(&state, current, plan, "assessment", errors, typed).await;
     };
-    let mut tx = state.db.begin().await?;
     let signer = sign_now.then_some(current.user.id);
-    let assessment_id = sqlx::query_scalar!(
-        "INSERT INTO capacity_assessments (plan_id, assessed_on, method, assessment, written_by, written_at, signed_by, signed_at)
-         VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7, CASE WHEN $7::bigint IS NULL THEN NULL ELSE $6::timestamptz END) RETURNING id",
-        id,
-        assessed_on,
-        method,
-        text,
-        current.user.id,
-        now,
-        signer
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::Entry::new(
-        Some(current.user.id),
-        if sign_now { "assessment_signed" } else { "assessment_written" },
-    )
-    .record("capacity_assessment", assessment_id)
-    .write(&mut *tx, now)
-    .await?;
-    tx.commit().await?;
+    store::add_assessment(&state.db, auth.id, assessed_on, &method, &text, signer, current.stamp(now)).await?;
     let message = if sign_now {
         "Bedömningen av arbetsförmåga är sparad och signerad."
     } else {
@@ -136,25 +114,7 @@ async fn sign(State(state): State<AppState>, assessment: Authorized<AssessmentId
     if !may_sign(&current.user.job_title) {
         return Err(AppError::Forbidden);
     }
-    let mut tx = state.db.begin().await?;
-    let signed = sqlx::query!(
-        "UPDATE capacity_assessments SET signed_by = $3, signed_at = $4 WHERE id = $2 AND plan_id = $1 AND signed_by IS NULL",
-        id,
-        assessment_id,
-        current.user.id,
-        now
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if signed == 0 {
-        return Err(AppError::Conflict("Bedömningen är redan signerad."));
-    }
-    audit::Entry::new(Some(current.user.id), "assessment_signed")
-        .record("capacity_assessment", assessment_id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
+    store::sign_assessment(&state.db, PlanId(id), assessment_id, current.stamp(now)).await?;
     current.flash(&state.db, "Bedömningen är signerad.").await?;
     Ok(Redirect::to(&format!("/plans/{id}#assessments")).into_response())
 }

@@ -4,12 +4,12 @@
 //! 3 months for förstegsträning, counted from the follow-up held).
 
 use super::model::Progress;
+use super::plan_of;
 use super::queries::{self, Plan};
-use super::{capacity, plan_of};
+use super::store::{self, Recorded, Refused};
 use crate::access::Authorized;
-use crate::audit;
 use crate::auth::CurrentUser;
-use crate::domain::plans::{self as rules, Programme, WeeklyHours};
+use crate::domain::plans::{self as rules, WeeklyHours};
 use crate::error::{AppError, AppResult};
 use crate::ids::PlanId;
 use crate::participants::model::ConsentScope;
@@ -22,7 +22,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::PgPool;
 
@@ -200,16 +200,17 @@ async fn new_form(State(state): State<AppState>, auth: Authorized<PlanId>) -> Ap
     page(&state, current, plan, form, FieldErrors::default(), today).await
 }
 
-struct Checked {
-    due_on: NaiveDate,
-    held_on: NaiveDate,
-    took_part: bool,
-    staff_present: String,
-    partners: Vec<String>,
-    without_consent: Vec<String>,
-    notes: String,
-    progress: Vec<(i64, &'static str)>,
-    hours: WeeklyHours,
+/// A follow-up as typed, checked and ready to record.
+pub struct Checked {
+    pub due_on: NaiveDate,
+    pub held_on: NaiveDate,
+    pub took_part: bool,
+    pub staff_present: String,
+    pub partners: Vec<String>,
+    pub without_consent: Vec<String>,
+    pub notes: String,
+    pub progress: Vec<(i64, &'static str)>,
+    pub hours: WeeklyHours,
 }
 
 async fn check(
@@ -328,10 +329,8 @@ async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
         let on = form.held_on.parse().unwrap_or(state.clock.today());
         return page(&state, current, plan, form, errors, on).await;
     };
-    let mut tx = state.db.begin().await?;
-    match record(&mut tx, &plan, &c, current.user.id, now).await? {
-        Recorded::Done(next) => {
-            tx.commit().await?;
+    match store::record_follow_up(&state.db, &plan, &c, current.stamp(now)).await? {
+        Ok(Recorded::Done(next)) => {
             let on_time = if rules::held_on_time(c.held_on, c.due_on) {
                 "i tid"
             } else {
@@ -345,115 +344,16 @@ async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
                 .await?;
             Ok(Redirect::to(&format!("/plans/{id}#follow-ups")).into_response())
         }
-        Recorded::AlreadyHeld => {
-            drop(tx);
+        Ok(Recorded::AlreadyHeld) => {
             // A double submit, or a colleague was first: one follow-up per plan and day.
             current
                 .flash(&state.db, "En uppföljning för den dagen var redan registrerad.")
                 .await?;
             Ok(Redirect::to(&format!("/plans/{id}#follow-ups")).into_response())
         }
-        Recorded::Refused(field, message) => {
-            drop(tx);
+        Err(Refused { field, message }) => {
             errors.add(field, message);
             page(&state, current, plan, form, errors, c.held_on).await
         }
     }
-}
-
-enum Recorded {
-    Done(NaiveDate),
-    AlreadyHeld,
-    Refused(&'static str, String),
-}
-
-async fn record(tx: &mut sqlx::PgConnection, plan: &Plan, c: &Checked, by: i64, now: DateTime<Utc>) -> AppResult<Recorded> {
-    // The plan's row: follow-ups of one plan are recorded one at a time.
-    let current = sqlx::query!(
-        r#"SELECT status, next_follow_up_on, set_on, (weekly_hours * 100)::int AS "hours!" FROM plans WHERE id = $1 FOR UPDATE"#,
-        plan.id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let already = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM follow_ups WHERE plan_id = $1 AND held_on = $2) AS "exists!""#,
-        plan.id,
-        c.held_on
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if already {
-        return Ok(Recorded::AlreadyHeld);
-    }
-    let (Some(set_on), true) = (
-        current.set_on,
-        current.status == "active" && current.next_follow_up_on == Some(c.due_on),
-    ) else {
-        return Ok(Recorded::Refused(
-            "held_on",
-            "Planen har ändrats sedan formuläret öppnades. Ladda om sidan och försök igen.".into(),
-        ));
-    };
-    let before = WeeklyHours::from_hundredths(current.hours.max(0) as u32);
-    let programme = plan.programme();
-    if programme == Programme::FirstStep && c.hours > before {
-        let usage = capacity::lock(tx, plan.unit_id, programme, Some(plan.id)).await?;
-        if !usage.fits(c.hours) {
-            return Ok(Recorded::Refused(
-                "weekly_hours",
-                format!("Det finns inte så många timmar kvar: {}.", usage.describe()),
-            ));
-        }
-    }
-    let next = rules::next_follow_up_due(programme, set_on, Some(c.held_on));
-    let follow_up_id = sqlx::query_scalar!(
-        "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, staff_present, partners, partners_without_consent,
-                                 notes, weekly_hours_before, weekly_hours_after, next_due_on, recorded_by, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::float8::numeric, $10::float8::numeric, $11, $12, $13)
-         ON CONFLICT (plan_id, held_on) DO NOTHING RETURNING id",
-        plan.id,
-        c.due_on,
-        c.held_on,
-        c.took_part,
-        c.staff_present,
-        &c.partners,
-        &c.without_consent,
-        c.notes,
-        before.as_f64(),
-        c.hours.as_f64(),
-        next,
-        by,
-        now
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(follow_up_id) = follow_up_id else {
-        return Ok(Recorded::AlreadyHeld);
-    };
-    for (goal, progress) in &c.progress {
-        sqlx::query!(
-            "INSERT INTO follow_up_progress (follow_up_id, goal_id, progress) VALUES ($1, $2, $3)",
-            follow_up_id,
-            goal,
-            progress
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query!(
-        "UPDATE plans SET next_follow_up_on = $2, weekly_hours = $3::float8::numeric WHERE id = $1",
-        plan.id,
-        next,
-        c.hours.as_f64()
-    )
-    .execute(&mut *tx)
-    .await?;
-    // Holding the follow-up answers its reminders.
-    crate::reminders::clear(tx, plan.id, Some(super::model::ReminderKind::FollowUp), now).await?;
-    queries::bump(tx, plan.id, None, by, now, "Uppföljning").await?;
-    audit::Entry::new(Some(by), "follow_up_recorded")
-        .record("plan", plan.id)
-        .write(&mut *tx, now)
-        .await?;
-    Ok(Recorded::Done(next))
 }

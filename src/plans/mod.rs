@@ -5,7 +5,6 @@
 //! activities). Follow-ups, the waiting list, assessments and the employer
 //! register have their own files.
 
-pub mod activation;
 pub mod assessments;
 pub mod capacity;
 pub mod employers;
@@ -14,28 +13,28 @@ pub mod form;
 pub mod model;
 pub mod queries;
 pub mod queue;
+pub mod store;
 
 use crate::access::{self, Action, Authorized};
-use crate::audit;
 use crate::auth::CurrentUser;
-use crate::domain::plans::{self as rules, Programme};
+use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
-use crate::ids::{ParticipantId, PlanActivityId, PlanId};
+use crate::ids::{ParticipantId, PlanActivityId, PlanId, UnitId};
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
 use crate::web::routes::Routes;
 use crate::web::routes::{get, post};
-use activation::Activation;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use form::{PlanFields, PlanForm};
+use form::PlanForm;
 use model::{ActivityStatus, Method, Outcome, PlanStatus, WEEKDAYS};
 use queries::Plan;
 use serde::Deserialize;
+use store::{Activation, Refused, Updated};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -225,62 +224,13 @@ async fn create(State(state): State<AppState>, auth: Authorized<ParticipantId>, 
         return page(form, errors).await;
     };
 
-    let mut tx = state.db.begin().await?;
-    // The person's row, so the two-year check sees every plan saved before this one.
-    sqlx::query!("SELECT id FROM participants WHERE id = $1 FOR UPDATE", participant_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let period = rules::Period {
-        start: fields.start_on,
-        end: fields.planned_end_on,
-    };
-    if let Err(message) = activation::check_limit(&mut tx, None, participant_id, period).await? {
-        drop(tx);
-        errors.add("planned_end_on", message);
-        return page(form, errors).await;
-    }
-    let employer_id = match employers::resolve(&mut tx, &fields.employer, current.user.id, now).await? {
+    let id = match store::create(&state.db, auth.id, UnitId(person.unit_id), &fields, current.stamp(now)).await? {
         Ok(id) => id,
-        Err((field, message)) => {
-            drop(tx);
+        Err(Refused { field, message }) => {
             errors.add(field, message);
             return page(form, errors).await;
         }
     };
-    let earlier = queries::counted_periods(&mut tx, participant_id, None).await?;
-    let limit = rules::limit_dates(&earlier, fields.start_on);
-    let id = sqlx::query_scalar!(
-        "INSERT INTO plans (participant_id, unit_id, programme, start_on, planned_end_on, weekly_hours, weekdays, methods,
-                            participation, summary, employer_id, supervisor, tasks, limit_last_day,
-                            created_by, created_at, updated_by, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6::float8::numeric, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $16)
-         RETURNING id",
-        participant_id,
-        person.unit_id,
-        fields.programme.code(),
-        fields.start_on,
-        fields.planned_end_on,
-        fields.weekly_hours.as_f64(),
-        fields.weekdays,
-        &fields.methods,
-        fields.participation,
-        fields.summary,
-        employer_id,
-        fields.supervisor,
-        fields.tasks,
-        limit.last_day,
-        current.user.id,
-        now
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    queries::save_version(&mut tx, id, current.user.id, now, "Skapad som utkast").await?;
-    audit::Entry::new(Some(current.user.id), "plan_created")
-        .record("plan", id)
-        .details(fields.programme.code())
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
     current
         .flash(
             &state.db,
@@ -584,113 +534,33 @@ async fn update(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
     let Some(fields) = form.validate(plan.birth_date, &mut errors).filter(|_| errors.is_empty()) else {
         return edit_page(&state, current, &plan, form, errors, None).await;
     };
-    let mut tx = state.db.begin().await?;
-    sqlx::query!("SELECT id FROM participants WHERE id = $1 FOR UPDATE", plan.participant_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    match save_fields(&mut tx, &plan, &fields, current.user.id, now).await? {
-        Saved::Refused(field, message) => {
-            drop(tx);
+    match store::update(&state.db, &plan, base_version, &fields, current.stamp(now)).await? {
+        Err(Refused { field, message }) => {
             errors.add(field, message);
             return edit_page(&state, current, &plan, form, errors, None).await;
         }
-        Saved::Done => {}
-    }
-    if !queries::bump(&mut tx, id, Some(base_version), current.user.id, now, "Ändrad").await? {
-        drop(tx);
-        // Someone saved after this form was opened: say who and what, keep what was typed.
-        let latest = queries::load(&state.db, id).await?.ok_or(AppError::NotFound)?;
-        let changed = queries::changed_keys(&state.db, id, base_version, latest.version)
-            .await?
-            .iter()
-            .filter_map(|k| part_label(k))
-            .collect();
-        let conflict = Conflict {
-            changed_by: latest.updated_by_name.clone(),
-            changed_at: crate::web::format::local_time(latest.updated_at),
-            changed,
-        };
-        let form = PlanForm {
-            version: latest.version.to_string(),
-            ..form
-        };
-        return edit_page(&state, current, &latest, form, errors, Some(conflict)).await;
-    }
-    audit::Entry::new(Some(current.user.id), "plan_updated")
-        .record("plan", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
-    saved(&state, current, id, "Planen är sparad.").await
-}
-
-enum Saved {
-    Done,
-    Refused(&'static str, String),
-}
-
-/// Writes the plan form's fields, checking capacity (for more hours on an
-/// active plan) and the two-year limit. The caller holds the person's row.
-async fn save_fields(
-    tx: &mut sqlx::PgConnection,
-    plan: &Plan,
-    fields: &PlanFields,
-    by: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<Saved> {
-    let status = sqlx::query_scalar!("SELECT status FROM plans WHERE id = $1 FOR UPDATE", plan.id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if status == "ended" {
-        return Ok(Saved::Refused(
-            "start_on",
-            "Planen har avslutats under tiden och kan inte ändras.".into(),
-        ));
-    }
-    let period = rules::Period {
-        start: fields.start_on,
-        end: fields.planned_end_on,
-    };
-    if let Err(message) = activation::check_limit(tx, Some(plan.id), plan.participant_id, period).await? {
-        return Ok(Saved::Refused("planned_end_on", message));
-    }
-    if status == "active" && fields.programme == Programme::FirstStep && fields.weekly_hours > plan.hours() {
-        let usage = capacity::lock(tx, plan.unit_id, fields.programme, Some(plan.id)).await?;
-        if !usage.fits(fields.weekly_hours) {
-            return Ok(Saved::Refused(
-                "weekly_hours",
-                format!("Det finns inte så många timmar kvar: {}.", usage.describe()),
-            ));
+        Ok(Updated::Saved) => {}
+        Ok(Updated::Conflict) => {
+            // Someone saved after this form was opened: say who and what, keep what was typed.
+            let latest = queries::load(&state.db, id).await?.ok_or(AppError::NotFound)?;
+            let changed = queries::changed_keys(&state.db, id, base_version, latest.version)
+                .await?
+                .iter()
+                .filter_map(|k| part_label(k))
+                .collect();
+            let conflict = Conflict {
+                changed_by: latest.updated_by_name.clone(),
+                changed_at: crate::web::format::local_time(latest.updated_at),
+                changed,
+            };
+            let form = PlanForm {
+                version: latest.version.to_string(),
+                ..form
+            };
+            return edit_page(&state, current, &latest, form, errors, Some(conflict)).await;
         }
     }
-    let employer_id = match employers::resolve(tx, &fields.employer, by, now).await? {
-        Ok(id) => id,
-        Err((field, message)) => return Ok(Saved::Refused(field, message.into())),
-    };
-    let earlier = queries::counted_periods(tx, plan.participant_id, Some(plan.id)).await?;
-    let limit = rules::limit_dates(&earlier, fields.start_on);
-    sqlx::query!(
-        "UPDATE plans SET start_on = $2, planned_end_on = $3, weekly_hours = $4::float8::numeric, weekdays = $5, methods = $6,
-                          participation = $7, summary = $8, employer_id = $9, supervisor = $10, tasks = $11,
-                          limit_warning_on = CASE WHEN status = 'active' THEN $12::date END, limit_last_day = $13
-         WHERE id = $1",
-        plan.id,
-        fields.start_on,
-        fields.planned_end_on,
-        fields.weekly_hours.as_f64(),
-        fields.weekdays,
-        &fields.methods,
-        fields.participation,
-        fields.summary,
-        employer_id,
-        fields.supervisor,
-        fields.tasks,
-        limit.warning_on,
-        limit.last_day
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(Saved::Done)
+    saved(&state, current, id, "Planen är sparad.").await
 }
 
 async fn activate(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
@@ -702,16 +572,12 @@ async fn activate(State(state): State<AppState>, auth: Authorized<PlanId>, FormD
     let Ok(set_on) = required_date(&typed.set_on).map_err(|m| errors.add("set_on", m)) else {
         return render_show(&state, current, plan, "activate", errors, typed).await;
     };
-    let mut tx = state.db.begin().await?;
-    let result = activation::activate(&mut tx, id, set_on, today, current.user.id, now, true).await?;
-    match result {
+    match store::activate(&state.db, auth.id, set_on, today, current.stamp(now), true).await? {
         Activation::Refused { field, message } => {
-            drop(tx);
             errors.add(field, message);
             render_show(&state, current, plan, "activate", errors, typed).await
         }
         Activation::Queued { usage } => {
-            tx.commit().await?;
             saved(
                 &state,
                 current,
@@ -721,7 +587,6 @@ async fn activate(State(state): State<AppState>, auth: Authorized<PlanId>, FormD
             .await
         }
         Activation::Activated { warning } => {
-            tx.commit().await?;
             let message = match warning {
                 Some(w) => format!("Planen är fastställd och aktiv. {w}"),
                 None => "Planen är fastställd och aktiv.".into(),
@@ -732,55 +597,28 @@ async fn activate(State(state): State<AppState>, auth: Authorized<PlanId>, FormD
 }
 
 async fn renew(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
-    let now = state.clock.now();
+    let (now, today) = (state.clock.now(), state.clock.today());
     let (current, id) = (&auth.current, auth.id.get());
     let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
-    let renewed_on = required_date(&typed.renewed_on).map_err(|m| errors.add("renewed_on", m)).ok();
-    if plan.status != "active" {
-        errors.add("renewed_on", "Bara en aktiv plan förnyas.");
-    }
-    if let Some(date) = renewed_on {
-        if date > state.clock.today() {
-            errors.add("renewed_on", "Datumet kan inte ligga i framtiden.");
+    let renewed_on = match required_date(&typed.renewed_on) {
+        Ok(date) => date,
+        Err(message) => {
+            errors.add("renewed_on", message);
+            return render_show(&state, current, plan, "renew", errors, typed).await;
         }
-        if plan.set_on.is_some_and(|s| date < s) || plan.renewed_on.is_some_and(|r| date <= r) {
-            errors.add(
-                "renewed_on",
-                "Förnyelsen måste vara efter att planen fastställdes eller senast förnyades.",
-            );
-        }
-    }
-    let (Some(renewed_on), true) = (renewed_on, errors.is_empty()) else {
-        return render_show(&state, current, plan, "renew", errors, typed).await;
     };
-    let mut tx = state.db.begin().await?;
-    let due = rules::renewal_due(renewed_on);
-    let updated = sqlx::query!(
-        "UPDATE plans SET renewed_on = $2, renewal_due_on = $3 WHERE id = $1 AND status = 'active'",
-        id,
-        renewed_on,
-        due
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if updated == 0 {
-        return Err(AppError::Conflict("Planen är inte längre aktiv."));
+    match store::renew(&state.db, &plan, renewed_on, today, current.stamp(now)).await? {
+        Ok(due) => saved(&state, current, id, &format!("Planen är förnyad. Nästa förnyelse senast {due}.")).await,
+        Err(Refused { field, message }) => {
+            errors.add(field, message);
+            render_show(&state, current, plan, "renew", errors, typed).await
+        }
     }
-    // The renewal answers every renewal reminder raised so far.
-    crate::reminders::clear(&mut tx, id, Some(model::ReminderKind::Renewal), now).await?;
-    queries::bump(&mut tx, id, None, current.user.id, now, "Förnyad").await?;
-    audit::Entry::new(Some(current.user.id), "plan_renewed")
-        .record("plan", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
-    saved(&state, current, id, &format!("Planen är förnyad. Nästa förnyelse senast {due}.")).await
 }
 
 async fn end(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
-    let now = state.clock.now();
+    let (now, today) = (state.clock.now(), state.clock.today());
     let (current, id) = (&auth.current, auth.id.get());
     let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
@@ -792,45 +630,16 @@ async fn end(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(t
     let note = optional_text(&typed.outcome_note, 1000)
         .map_err(|m| errors.add("outcome_note", m))
         .ok();
-    if plan.status != "active" {
-        errors.add("ended_on", "Bara en aktiv plan avslutas. Ett utkast kan lämnas som det är.");
-    }
-    if let Some(date) = ended_on {
-        if date < plan.start_on {
-            errors.add("ended_on", "Slutdatum kan inte vara före planens start.");
-        }
-        if date > state.clock.today() {
-            errors.add("ended_on", "Slutdatum kan inte ligga i framtiden.");
-        }
-    }
     let (Some(ended_on), Some(outcome), Some(note), true) = (ended_on, outcome, note, errors.is_empty()) else {
         return render_show(&state, current, plan, "end", errors, typed).await;
     };
-    let mut tx = state.db.begin().await?;
-    let updated = sqlx::query!(
-        "UPDATE plans SET status = 'ended', ended_on = $2, outcome = $3, outcome_note = $4,
-                          next_follow_up_on = NULL, renewal_due_on = NULL, limit_warning_on = NULL
-         WHERE id = $1 AND status = 'active'",
-        id,
-        ended_on,
-        outcome.code(),
-        note
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if updated == 0 {
-        return Err(AppError::Conflict("Planen är redan avslutad."));
+    match store::end(&state.db, &plan, ended_on, today, outcome, &note, current.stamp(now)).await? {
+        Ok(()) => saved(&state, current, id, "Planen är avslutad. Platsen är ledig för nästa i kön.").await,
+        Err(Refused { field, message }) => {
+            errors.add(field, message);
+            render_show(&state, current, plan, "end", errors, typed).await
+        }
     }
-    crate::reminders::clear(&mut tx, id, None, now).await?;
-    queries::bump(&mut tx, id, None, current.user.id, now, "Avslutad").await?;
-    audit::Entry::new(Some(current.user.id), "plan_ended")
-        .record("plan", id)
-        .details(outcome.code())
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
-    saved(&state, current, id, "Planen är avslutad. Platsen är ledig för nästa i kön.").await
 }
 
 async fn add_goal(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
@@ -848,62 +657,19 @@ async fn add_goal(State(state): State<AppState>, auth: Authorized<PlanId>, FormD
     if parent.is_none() {
         errors.add("goal_parent", "Välj ett mål i listan.");
     }
-    if plan.status == "ended" {
-        errors.add("goal_description", "Planen är avslutad.");
-    }
     let (Some(description), Some(parent), true) = (description, parent, errors.is_empty()) else {
         return render_show(&state, current, plan, "goal", errors, typed).await;
     };
-    let mut tx = state.db.begin().await?;
-    // The foreign key keeps a delmål under a mål of the same plan; a delmål has no delmål of its own.
-    let parent_ok = match parent {
-        None => true,
-        Some(parent) => {
-            sqlx::query_scalar!(
-                r#"SELECT EXISTS (SELECT 1 FROM plan_goals WHERE id = $1 AND plan_id = $2 AND parent_id IS NULL) AS "ok!""#,
-                parent,
-                id
-            )
-            .fetch_one(&mut *tx)
-            .await?
-        }
-    };
-    if !parent_ok {
-        drop(tx);
-        errors.add("goal_parent", "Välj ett mål i listan.");
+    if let Err(Refused { field, message }) = store::add_goal(&state.db, &plan, parent, &description, current.stamp(now)).await? {
+        errors.add(field, message);
         return render_show(&state, current, plan, "goal", errors, typed).await;
     }
-    sqlx::query!(
-        "INSERT INTO plan_goals (plan_id, parent_id, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
-        id,
-        parent,
-        description,
-        current.user.id,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    queries::bump(
-        &mut tx,
-        id,
-        None,
-        current.user.id,
-        now,
-        if parent.is_some() { "Delmål tillagt" } else { "Mål tillagt" },
-    )
-    .await?;
-    tx.commit().await?;
-    saved(
-        &state,
-        current,
-        id,
-        if parent.is_some() {
-            "Delmålet är tillagt."
-        } else {
-            "Målet är tillagt."
-        },
-    )
-    .await
+    let message = if parent.is_some() {
+        "Delmålet är tillagt."
+    } else {
+        "Målet är tillagt."
+    };
+    saved(&state, current, id, message).await
 }
 
 async fn add_activity(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
@@ -924,41 +690,18 @@ async fn add_activity(State(state): State<AppState>, auth: Authorized<PlanId>, F
     if responsible.is_none() {
         errors.add("activity_responsible", "Välj en ansvarig medarbetare på enheten.");
     }
-    let goal_ok = match goal {
-        Some(goal) => {
-            sqlx::query_scalar!(
-                r#"SELECT EXISTS (SELECT 1 FROM plan_goals WHERE id = $1 AND plan_id = $2) AS "ok!""#,
-                goal,
-                id
-            )
-            .fetch_one(&state.db)
-            .await?
-        }
-        None => false,
-    };
-    if !goal_ok {
+    if goal.is_none() {
         errors.add("activity_goal", "Välj mål eller delmål för planaktiviteten.");
-    }
-    if plan.status == "ended" {
-        errors.add("activity_description", "Planen är avslutad.");
     }
     let (Some(goal), Some(description), Some(responsible), true) = (goal, description, responsible, errors.is_empty()) else {
         return render_show(&state, current, plan, "activity", errors, typed).await;
     };
-    let mut tx = state.db.begin().await?;
-    sqlx::query!(
-        "INSERT INTO plan_activities (plan_id, goal_id, description, responsible_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        id,
-        goal,
-        description,
-        responsible,
-        current.user.id,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    queries::bump(&mut tx, id, None, current.user.id, now, "Planaktivitet tillagd").await?;
-    tx.commit().await?;
+    if let Err(Refused { field, message }) =
+        store::add_activity(&state.db, &plan, goal, &description, responsible, current.stamp(now)).await?
+    {
+        errors.add(field, message);
+        return render_show(&state, current, plan, "activity", errors, typed).await;
+    }
     saved(&state, current, id, "Planaktiviteten är tillagd.").await
 }
 
@@ -974,23 +717,7 @@ async fn set_activity_status(
     let Some(status) = ActivityStatus::parse(&typed.activity_status) else {
         return Err(AppError::BadRequest("unknown activity status"));
     };
-    if plan.status == "ended" {
-        return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
-    }
-    let mut tx = state.db.begin().await?;
-    let updated = sqlx::query!(
-        "UPDATE plan_activities SET status = $3 WHERE id = $2 AND plan_id = $1 AND status <> $3",
-        id,
-        activity_id,
-        status.code()
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if updated > 0 {
-        queries::bump(&mut tx, id, None, current.user.id, now, "Planaktivitet ändrad").await?;
-    }
-    tx.commit().await?;
+    store::set_activity_status(&state.db, &plan, activity_id, status, current.stamp(now)).await?;
     saved(
         &state,
         current,

@@ -170,57 +170,6 @@ pub async fn schedule(
     })
 }
 
-/// Writes the plan as it now is into its history, as version `plans.version`.
-pub async fn save_version(conn: &mut PgConnection, plan_id: i64, by: i64, now: DateTime<Utc>, change: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        r#"INSERT INTO plan_versions (plan_id, version, changed_by, changed_at, change, snapshot)
-           SELECT p.id, p.version, $2, $3, $4,
-                  (to_jsonb(p) - 'version' - 'updated_at' - 'updated_by' - 'created_at' - 'created_by')
-                  || jsonb_build_object(
-                       'goals', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id, 'parent_id', g.parent_id, 'description', g.description) ORDER BY g.id)
-                                          FROM plan_goals g WHERE g.plan_id = p.id), '[]'::jsonb),
-                       'activities', coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'goal_id', a.goal_id, 'description', a.description,
-                                                                                   'responsible_id', a.responsible_id, 'status', a.status) ORDER BY a.id)
-                                               FROM plan_activities a WHERE a.plan_id = p.id), '[]'::jsonb))
-           FROM plans p WHERE p.id = $1"#,
-        plan_id,
-        by,
-        now,
-        change
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Marks the plan as changed by `by` (a new version) and records the version.
-/// Returns false when the plan is no longer at `expected_version`.
-pub async fn bump(
-    conn: &mut PgConnection,
-    plan_id: i64,
-    expected_version: Option<i32>,
-    by: i64,
-    now: DateTime<Utc>,
-    change: &str,
-) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query!(
-        "UPDATE plans SET version = version + 1, updated_by = $3, updated_at = $4
-         WHERE id = $1 AND version = coalesce($2, version)",
-        plan_id,
-        expected_version,
-        by,
-        now
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if updated == 0 {
-        return Ok(false);
-    }
-    save_version(conn, plan_id, by, now, change).await?;
-    Ok(true)
-}
-
 /// A row of the plan's history.
 pub struct VersionRow {
     pub version: i32,

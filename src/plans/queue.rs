@@ -3,14 +3,13 @@
 //! frees up (the same checks as any activation), or takes a person off the
 //! list with a reason.
 
-use super::activation::{self, Activation};
 use super::capacity;
+use super::store::{self, Activation};
 use crate::access::Authorized;
-use crate::audit;
 use crate::auth::{CurrentUser, Role};
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
-use crate::ids::QueueEntryId;
+use crate::ids::{PlanId, QueueEntryId};
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, required_date, required_text};
@@ -195,10 +194,8 @@ async fn activate(
     let Ok(set_on) = required_date(&form.set_on).map_err(|m| errors.add("set_on", m)) else {
         return render(&state, current, entry_id, errors, form).await;
     };
-    let mut tx = state.db.begin().await?;
-    match activation::activate(&mut tx, plan_id, set_on, state.clock.today(), current.user.id, now, false).await? {
+    match store::activate(&state.db, PlanId(plan_id), set_on, state.clock.today(), current.stamp(now), false).await? {
         Activation::Activated { warning } => {
-            tx.commit().await?;
             let message = match warning {
                 Some(w) => format!("Planen är aktiverad. {w}"),
                 None => "Planen är aktiverad och personen är borttagen från kön.".into(),
@@ -207,7 +204,6 @@ async fn activate(
             Ok(Redirect::to("/queue").into_response())
         }
         Activation::Refused { message, .. } => {
-            drop(tx);
             errors.add("set_on", message);
             render(&state, current, entry_id, errors, form).await
         }
@@ -227,28 +223,7 @@ async fn remove(
     let Ok(reason) = required_text(&form.reason, "ett skäl", 1000).map_err(|m| errors.add("reason", m)) else {
         return render(&state, current, entry_id, errors, form).await;
     };
-    let mut tx = state.db.begin().await?;
-    let closed = sqlx::query!(
-        "UPDATE queue_entries SET closed_on = $2, closed_reason = 'removed', closed_note = $3, closed_by = $4
-         WHERE id = $1 AND closed_on IS NULL",
-        entry_id,
-        state.clock.today(),
-        reason,
-        current.user.id
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if closed == 0 {
-        return Err(AppError::Conflict("Personen står inte längre i kön."));
-    }
-    super::queries::bump(&mut tx, plan_id, None, current.user.id, now, "Borttagen ur kön").await?;
-    audit::Entry::new(Some(current.user.id), "queue_entry_removed")
-        .record("plan", plan_id)
-        .details(&reason)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
+    store::remove_from_queue(&state.db, entry_id, plan_id, &reason, state.clock.today(), current.stamp(now)).await?;
     current.flash(&state.db, "Personen är borttagen ur kön.").await?;
     Ok(Redirect::to("/queue").into_response())
 }

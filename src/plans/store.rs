@@ -1,0 +1,834 @@
+//! The one writer of plans. Every change to a plan — made, changed, set and
+//! activated or queued, renewed, ended, its goals and activities, its
+//! follow-ups and assessments, its place in the kö — is a command here. Each
+//! opens its transaction, takes the locks its rules need (the person's row,
+//! the unit's capacity, the plan's row), checks the rules that depend on what
+//! is stored, and writes the row, its version (`plan_versions`), its audit
+//! entry, its derived dates (next follow-up, renewal, two-year limit) and the
+//! reminders it answers. Handlers parse and authorize, then call one command.
+
+use super::capacity;
+use super::employers;
+use super::follow_ups::Checked;
+use super::form::PlanFields;
+use super::model::{ActivityStatus, Outcome, ReminderKind};
+use super::queries::{self, Plan};
+use crate::audit::{self, Stamp};
+use crate::domain::plans::{self as rules, Programme, TwoYearCheck};
+use crate::error::{AppError, AppResult};
+use crate::ids::{ParticipantId, PlanId, UnitId};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool};
+
+/// A rule refused the command: the field to show the message beside, and the message.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn refuse<T>(field: &'static str, message: impl Into<String>) -> AppResult<Result<T, Refused>> {
+    Ok(Err(Refused {
+        field,
+        message: message.into(),
+    }))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// Active now; the message warns when 22 months or more are used.
+    Activated { warning: Option<String> },
+    /// Capacity is full: the plan waits in the queue (kö).
+    Queued { usage: String },
+    /// A rule refused it: which field, and the message for it.
+    Refused { field: &'static str, message: String },
+}
+
+fn refused(field: &'static str, message: impl Into<String>) -> Result<Activation, sqlx::Error> {
+    Ok(Activation::Refused {
+        field,
+        message: message.into(),
+    })
+}
+
+/// The two-year rule for `plan` with the person's other plans; `Err` is the message.
+async fn check_limit(
+    conn: &mut PgConnection,
+    plan_id: Option<i64>,
+    participant_id: i64,
+    period: rules::Period,
+) -> Result<Result<Option<String>, String>, sqlx::Error> {
+    let mut periods = queries::counted_periods(conn, participant_id, plan_id).await?;
+    let earlier = periods.clone();
+    periods.push(period);
+    Ok(match rules::check_two_years(&periods) {
+        TwoYearCheck::Allowed => Ok(None),
+        TwoYearCheck::Warning { days_left } => Ok(Some(format!(
+            "Personen närmar sig tvåårsgränsen för förstegsträning: {days_left} dagar kvar efter planerat slut."
+        ))),
+        TwoYearCheck::Refused { days_over } => {
+            let last = rules::limit_dates(&earlier, period.start).last_day;
+            Err(format!(
+                "Förstegsträning får vara högst två år sammanlagt. Planerat slut går {days_over} dagar över gränsen; sista tillåtna dag är {last}."
+            ))
+        }
+    })
+}
+
+/// Sets (fastställer) and activates a draft plan, or queues it when capacity
+/// is full and `queue_when_full` is set (from the kö it is not).
+pub async fn activate(
+    db: &PgPool,
+    plan_id: PlanId,
+    set_on: NaiveDate,
+    today: NaiveDate,
+    stamp: Stamp,
+    queue_when_full: bool,
+) -> AppResult<Activation> {
+    let Stamp { by, at: now } = stamp;
+    in_transaction(db, async |tx| {
+        Ok(activate_in(tx, plan_id.get(), set_on, today, by, now, queue_when_full).await?)
+    })
+    .await
+}
+
+async fn activate_in(
+    conn: &mut PgConnection,
+    plan_id: i64,
+    set_on: NaiveDate,
+    today: NaiveDate,
+    by: i64,
+    now: DateTime<Utc>,
+    queue_when_full: bool,
+) -> Result<Activation, sqlx::Error> {
+    // The person's row first: every activation for one person takes turns.
+    let participant = sqlx::query!(
+        "SELECT pa.id, pa.status FROM participants pa JOIN plans p ON p.participant_id = pa.id WHERE p.id = $1 FOR UPDATE OF pa",
+        plan_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let Some(plan) = queries::load(&mut *conn, plan_id).await? else {
+        return refused("set_on", "Planen finns inte.");
+    };
+    if plan.status != "draft" {
+        return refused("set_on", "Planen är redan aktiverad eller avslutad.");
+    }
+    if participant.status == "ended" {
+        return refused("set_on", "Deltagaren är avslutad. Registrera återkomsten först.");
+    }
+    if set_on > today {
+        return refused("set_on", "Planen kan inte fastställas i framtiden.");
+    }
+    if plan.key_worker_id.is_none() {
+        // DOMAIN.md: a kontaktman is required (also a trigger on plans).
+        return refused("set_on", "Utse en kontaktman för deltagaren innan planen aktiveras.");
+    }
+    let programme = plan.programme();
+    let other_active = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM plans WHERE participant_id = $1 AND programme = $2 AND status = 'active') AS "exists!""#,
+        plan.participant_id,
+        programme.code()
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if other_active {
+        return refused(
+            "set_on",
+            format!(
+                "Deltagaren har redan en aktiv plan för {}. Avsluta den först.",
+                programme_name(programme)
+            ),
+        );
+    }
+    let warning = match check_limit(conn, Some(plan.id), plan.participant_id, plan.period()).await? {
+        Ok(warning) => warning,
+        Err(message) => return refused("set_on", message),
+    };
+
+    let usage = capacity::lock(conn, plan.unit_id, programme, Some(plan.id)).await?;
+    if !usage.fits(plan.hours()) {
+        if !queue_when_full {
+            return refused("set_on", format!("Det finns ingen plats just nu: {}.", usage.describe()));
+        }
+        let queued = sqlx::query!(
+            "INSERT INTO queue_entries (plan_id, unit_id, programme, queued_on, queued_at, queued_by) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (plan_id) WHERE closed_on IS NULL DO NOTHING",
+            plan.id,
+            plan.unit_id,
+            programme.code(),
+            today,
+            now,
+            by
+        )
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if queued > 0 {
+            bump(conn, plan.id, by, now, "Satt i kö").await?;
+            audit::Entry::new(Some(by), "plan_queued")
+                .record("plan", plan.id)
+                .write(&mut *conn, now)
+                .await?;
+        }
+        return Ok(Activation::Queued { usage: usage.describe() });
+    }
+
+    let schedule = queries::schedule(conn, &plan, Some(set_on), None).await?;
+    sqlx::query!(
+        "UPDATE plans SET status = 'active', set_on = $2, next_follow_up_on = $3, renewal_due_on = $4,
+                          limit_warning_on = $5, limit_last_day = $6
+         WHERE id = $1",
+        plan.id,
+        set_on,
+        schedule.next_follow_up_on,
+        schedule.renewal_due_on,
+        schedule.limit.warning_on,
+        schedule.limit.last_day
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE queue_entries SET closed_on = $2, closed_reason = 'activated', closed_by = $3 WHERE plan_id = $1 AND closed_on IS NULL",
+        plan.id,
+        today,
+        by
+    )
+    .execute(&mut *conn)
+    .await?;
+    bump(conn, plan.id, by, now, "Fastställd och aktiverad").await?;
+    audit::Entry::new(Some(by), "plan_activated")
+        .record("plan", plan.id)
+        .write(&mut *conn, now)
+        .await?;
+    Ok(Activation::Activated { warning })
+}
+
+/// The programme's name for messages ("förstegsträning", "Team ISA").
+pub fn programme_name(programme: Programme) -> String {
+    match programme {
+        Programme::FirstStep => "förstegsträning".into(),
+        Programme::TeamIsa => "Team ISA".into(),
+    }
+}
+
+/// Saves a new plan as a draft (utkast), within the two-year limit.
+pub async fn create(
+    db: &PgPool,
+    participant_id: ParticipantId,
+    unit_id: UnitId,
+    fields: &PlanFields,
+    stamp: Stamp,
+) -> AppResult<Result<PlanId, Refused>> {
+    let Stamp { by, at: now } = stamp;
+    in_transaction(db, async |tx| {
+        // The person's row, so the two-year check sees every plan saved before this one.
+        lock_person(&mut *tx, participant_id.get()).await?;
+        let period = rules::Period {
+            start: fields.start_on,
+            end: fields.planned_end_on,
+        };
+        if let Err(message) = check_limit(&mut *tx, None, participant_id.get(), period).await? {
+            return refuse("planned_end_on", message);
+        }
+        let employer_id = match employers::resolve(&mut *tx, &fields.employer, by, now).await? {
+            Ok(id) => id,
+            Err((field, message)) => return refuse(field, message),
+        };
+        let earlier = queries::counted_periods(&mut *tx, participant_id.get(), None).await?;
+        let limit = rules::limit_dates(&earlier, fields.start_on);
+        let id = sqlx::query_scalar!(
+            r#"INSERT INTO plans (participant_id, unit_id, programme, start_on, planned_end_on, weekly_hours, weekdays, methods,
+                                participation, summary, employer_id, supervisor, tasks, limit_last_day,
+                                created_by, created_at, updated_by, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6::float8::numeric, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $16)
+             RETURNING id AS "id: PlanId""#,
+            participant_id as _,
+            unit_id as _,
+            fields.programme.code(),
+            fields.start_on,
+            fields.planned_end_on,
+            fields.weekly_hours.as_f64(),
+            fields.weekdays,
+            &fields.methods,
+            fields.participation,
+            fields.summary,
+            employer_id,
+            fields.supervisor,
+            fields.tasks,
+            limit.last_day,
+            by,
+            now
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        save_version(&mut *tx, id.get(), by, now, "Skapad som utkast").await?;
+        audit::Entry::new(Some(by), "plan_created")
+            .record("plan", id)
+            .details(fields.programme.code())
+            .write(&mut *tx, now)
+            .await?;
+        Ok(Ok(id))
+    })
+    .await
+}
+
+/// What became of a change saved from the plan form.
+pub enum Updated {
+    Saved,
+    /// Someone saved after the form was opened: nothing was written.
+    Conflict,
+}
+
+/// Saves the plan form over `plan` if it is still at `base_version`, checking
+/// capacity (for more hours on an active plan) and the two-year limit.
+pub async fn update(db: &PgPool, plan: &Plan, base_version: i32, fields: &PlanFields, stamp: Stamp) -> AppResult<Result<Updated, Refused>> {
+    let Stamp { by, at: now } = stamp;
+    in_transaction(db, async |tx| {
+        lock_person(&mut *tx, plan.participant_id).await?;
+        let stored = sqlx::query!("SELECT status, version FROM plans WHERE id = $1 FOR UPDATE", plan.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let status = stored.status;
+        // Saved by someone else since the form was opened: nothing is written.
+        if stored.version != base_version {
+            return Ok(Ok(Updated::Conflict));
+        }
+        if status == "ended" {
+            return refuse("start_on", "Planen har avslutats under tiden och kan inte ändras.");
+        }
+        let period = rules::Period {
+            start: fields.start_on,
+            end: fields.planned_end_on,
+        };
+        if let Err(message) = check_limit(&mut *tx, Some(plan.id), plan.participant_id, period).await? {
+            return refuse("planned_end_on", message);
+        }
+        if status == "active" && fields.programme == Programme::FirstStep && fields.weekly_hours > plan.hours() {
+            let usage = capacity::lock(&mut *tx, plan.unit_id, fields.programme, Some(plan.id)).await?;
+            if !usage.fits(fields.weekly_hours) {
+                return refuse(
+                    "weekly_hours",
+                    format!("Det finns inte så många timmar kvar: {}.", usage.describe()),
+                );
+            }
+        }
+        let employer_id = match employers::resolve(&mut *tx, &fields.employer, by, now).await? {
+            Ok(id) => id,
+            Err((field, message)) => return refuse(field, message),
+        };
+        let earlier = queries::counted_periods(&mut *tx, plan.participant_id, Some(plan.id)).await?;
+        let limit = rules::limit_dates(&earlier, fields.start_on);
+        sqlx::query!(
+            "UPDATE plans SET start_on = $2, planned_end_on = $3, weekly_hours = $4::float8::numeric, weekdays = $5, methods = $6,
+                              participation = $7, summary = $8, employer_id = $9, supervisor = $10, tasks = $11,
+                              limit_warning_on = CASE WHEN status = 'active' THEN $12::date END, limit_last_day = $13
+             WHERE id = $1",
+            plan.id,
+            fields.start_on,
+            fields.planned_end_on,
+            fields.weekly_hours.as_f64(),
+            fields.weekdays,
+            &fields.methods,
+            fields.participation,
+            fields.summary,
+            employer_id,
+            fields.supervisor,
+            fields.tasks,
+            limit.warning_on,
+            limit.last_day
+        )
+        .execute(&mut *tx)
+        .await?;
+        bump(&mut *tx, plan.id, by, now, "Ändrad").await?;
+        audit::Entry::new(Some(by), "plan_updated")
+            .record("plan", plan.id)
+            .write(&mut *tx, now)
+            .await?;
+        Ok(Ok(Updated::Saved))
+    })
+    .await
+}
+
+/// Renews an active plan (DOMAIN.md: at least once a year); returns when the
+/// next renewal is due.
+pub async fn renew(
+    db: &PgPool,
+    plan: &Plan,
+    renewed_on: NaiveDate,
+    today: NaiveDate,
+    stamp: Stamp,
+) -> AppResult<Result<NaiveDate, Refused>> {
+    let Stamp { by, at: now } = stamp;
+    if plan.status != "active" {
+        return refuse("renewed_on", "Bara en aktiv plan förnyas.");
+    }
+    if renewed_on > today {
+        return refuse("renewed_on", "Datumet kan inte ligga i framtiden.");
+    }
+    if plan.set_on.is_some_and(|s| renewed_on < s) || plan.renewed_on.is_some_and(|r| renewed_on <= r) {
+        return refuse(
+            "renewed_on",
+            "Förnyelsen måste vara efter att planen fastställdes eller senast förnyades.",
+        );
+    }
+    in_transaction(db, async |tx| {
+        let due = rules::renewal_due(renewed_on);
+        let updated = sqlx::query!(
+            "UPDATE plans SET renewed_on = $2, renewal_due_on = $3 WHERE id = $1 AND status = 'active'",
+            plan.id,
+            renewed_on,
+            due
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(AppError::Conflict("Planen är inte längre aktiv."));
+        }
+        // The renewal answers every renewal reminder raised so far.
+        crate::reminders::clear(&mut *tx, plan.id, Some(ReminderKind::Renewal), now).await?;
+        bump(&mut *tx, plan.id, by, now, "Förnyad").await?;
+        audit::Entry::new(Some(by), "plan_renewed")
+            .record("plan", plan.id)
+            .write(&mut *tx, now)
+            .await?;
+        Ok(Ok(due))
+    })
+    .await
+}
+
+/// Ends an active plan with its utfall; its place is free for the next in the kö.
+pub async fn end(
+    db: &PgPool,
+    plan: &Plan,
+    ended_on: NaiveDate,
+    today: NaiveDate,
+    outcome: Outcome,
+    note: &str,
+    stamp: Stamp,
+) -> AppResult<Result<(), Refused>> {
+    let Stamp { by, at: now } = stamp;
+    if plan.status != "active" {
+        return refuse("ended_on", "Bara en aktiv plan avslutas. Ett utkast kan lämnas som det är.");
+    }
+    if ended_on < plan.start_on {
+        return refuse("ended_on", "Slutdatum kan inte vara före planens start.");
+    }
+    if ended_on > today {
+        return refuse("ended_on", "Slutdatum kan inte ligga i framtiden.");
+    }
+    in_transaction(db, async |tx| {
+        let updated = sqlx::query!(
+            "UPDATE plans SET status = 'ended', ended_on = $2, outcome = $3, outcome_note = $4,
+                              next_follow_up_on = NULL, renewal_due_on = NULL, limit_warning_on = NULL
+             WHERE id = $1 AND status = 'active'",
+            plan.id,
+            ended_on,
+            outcome.code(),
+            note
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(AppError::Conflict("Planen är redan avslutad."));
+        }
+        crate::reminders::clear(&mut *tx, plan.id, None, now).await?;
+        bump(&mut *tx, plan.id, by, now, "Avslutad").await?;
+        audit::Entry::new(Some(by), "plan_ended")
+            .record("plan", plan.id)
+            .details(outcome.code())
+            .write(&mut *tx, now)
+            .await?;
+        Ok(Ok(()))
+    })
+    .await
+}
+
+/// What a command's transaction ends in: kept (committed) or let go.
+trait Ending {
+    fn keeps(&self) -> bool;
+}
+
+impl<T> Ending for Result<T, Refused> {
+    fn keeps(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+impl Ending for () {
+    fn keeps(&self) -> bool {
+        true
+    }
+}
+
+impl Ending for Activation {
+    fn keeps(&self) -> bool {
+        !matches!(self, Activation::Refused { .. })
+    }
+}
+
+/// Runs `write` in a transaction, committed when it succeeds and its rules
+/// let it through, rolled back otherwise: the open and close of every command.
+async fn in_transaction<T: Ending>(db: &PgPool, write: impl AsyncFnOnce(&mut PgConnection) -> AppResult<T>) -> AppResult<T> {
+    let mut tx = db.begin().await?;
+    let result = write(&mut tx).await?;
+    if result.keeps() {
+        tx.commit().await?;
+    }
+    Ok(result)
+}
+
+/// Adds a mål, or a delmål under one of the plan's mål (`parent`).
+pub async fn add_goal(db: &PgPool, plan: &Plan, parent: Option<i64>, description: &str, stamp: Stamp) -> AppResult<Result<(), Refused>> {
+    if plan.status == "ended" {
+        return refuse("goal_description", "Planen är avslutad.");
+    }
+    in_transaction(db, async |tx| {
+        // The foreign key keeps a delmål under a mål of the same plan; a delmål has no delmål of its own.
+        if let Some(parent) = parent {
+            let parent_ok = sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM plan_goals WHERE id = $1 AND plan_id = $2 AND parent_id IS NULL) AS "ok!""#,
+                parent,
+                plan.id
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            if !parent_ok {
+                return refuse("goal_parent", "Välj ett mål i listan.");
+            }
+        }
+        sqlx::query!(
+            "INSERT INTO plan_goals (plan_id, parent_id, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+            plan.id,
+            parent,
+            description,
+            stamp.by,
+            stamp.at
+        )
+        .execute(&mut *tx)
+        .await?;
+        let change = if parent.is_some() { "Delmål tillagt" } else { "Mål tillagt" };
+        bump(tx, plan.id, stamp.by, stamp.at, change).await?;
+        Ok(Ok(()))
+    })
+    .await
+}
+
+/// Adds a planaktivitet under one of the plan's mål or delmål, with a
+/// responsible member of the unit's staff (checked by the caller's choice list).
+pub async fn add_activity(
+    db: &PgPool,
+    plan: &Plan,
+    goal: i64,
+    description: &str,
+    responsible: i64,
+    stamp: Stamp,
+) -> AppResult<Result<(), Refused>> {
+    if plan.status == "ended" {
+        return refuse("activity_description", "Planen är avslutad.");
+    }
+    in_transaction(db, async |tx| {
+        let goal_ok = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM plan_goals WHERE id = $1 AND plan_id = $2) AS "ok!""#,
+            goal,
+            plan.id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if !goal_ok {
+            return refuse("activity_goal", "Välj mål eller delmål för planaktiviteten.");
+        }
+        sqlx::query!(
+            "INSERT INTO plan_activities (plan_id, goal_id, description, responsible_id, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            plan.id,
+            goal,
+            description,
+            responsible,
+            stamp.by,
+            stamp.at
+        )
+        .execute(&mut *tx)
+        .await?;
+        bump(tx, plan.id, stamp.by, stamp.at, "Planaktivitet tillagd").await?;
+        Ok(Ok(()))
+    })
+    .await
+}
+
+/// Moves a planaktivitet to `status` (planerad, pågår, klar, avbruten).
+pub async fn set_activity_status(db: &PgPool, plan: &Plan, activity_id: i64, status: ActivityStatus, stamp: Stamp) -> AppResult<()> {
+    let Stamp { by, at: now } = stamp;
+    if plan.status == "ended" {
+        return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
+    }
+    in_transaction(db, async |tx| {
+        let updated = sqlx::query!(
+            "UPDATE plan_activities SET status = $3 WHERE id = $2 AND plan_id = $1 AND status <> $3",
+            plan.id,
+            activity_id,
+            status.code()
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated > 0 {
+            bump(&mut *tx, plan.id, by, now, "Planaktivitet ändrad").await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// What became of a follow-up.
+pub enum Recorded {
+    /// Saved; the next follow-up is due then.
+    Done(NaiveDate),
+    /// One was already recorded for that day (a double submit, or a colleague first).
+    AlreadyHeld,
+}
+
+/// Records an uppföljning: the follow-up, the progress per goal, the plan's new
+/// hours and next due date, and the reminders it answers.
+pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stamp) -> AppResult<Result<Recorded, Refused>> {
+    let Stamp { by, at: now } = stamp;
+    in_transaction(db, async |tx| {
+        // The plan's row: follow-ups of one plan are recorded one at a time.
+        let current = sqlx::query!(
+            r#"SELECT status, next_follow_up_on, set_on, (weekly_hours * 100)::int AS "hours!" FROM plans WHERE id = $1 FOR UPDATE"#,
+            plan.id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let already = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM follow_ups WHERE plan_id = $1 AND held_on = $2) AS "exists!""#,
+            plan.id,
+            c.held_on
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if already {
+            return Ok(Ok(Recorded::AlreadyHeld));
+        }
+        let (Some(set_on), true) = (
+            current.set_on,
+            current.status == "active" && current.next_follow_up_on == Some(c.due_on),
+        ) else {
+            return refuse(
+                "held_on",
+                "Planen har ändrats sedan formuläret öppnades. Ladda om sidan och försök igen.",
+            );
+        };
+        let before = rules::WeeklyHours::from_hundredths(current.hours.max(0) as u32);
+        let programme = plan.programme();
+        if programme == Programme::FirstStep && c.hours > before {
+            let usage = capacity::lock(&mut *tx, plan.unit_id, programme, Some(plan.id)).await?;
+            if !usage.fits(c.hours) {
+                return refuse(
+                    "weekly_hours",
+                    format!("Det finns inte så många timmar kvar: {}.", usage.describe()),
+                );
+            }
+        }
+        let next = rules::next_follow_up_due(programme, set_on, Some(c.held_on));
+        let follow_up_id = sqlx::query_scalar!(
+            "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, staff_present, partners, partners_without_consent,
+                                     notes, weekly_hours_before, weekly_hours_after, next_due_on, recorded_by, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::float8::numeric, $10::float8::numeric, $11, $12, $13)
+             ON CONFLICT (plan_id, held_on) DO NOTHING RETURNING id",
+            plan.id,
+            c.due_on,
+            c.held_on,
+            c.took_part,
+            c.staff_present,
+            &c.partners,
+            &c.without_consent,
+            c.notes,
+            before.as_f64(),
+            c.hours.as_f64(),
+            next,
+            by,
+            now
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(follow_up_id) = follow_up_id else {
+            return Ok(Ok(Recorded::AlreadyHeld));
+        };
+        for (goal, progress) in &c.progress {
+            sqlx::query!(
+                "INSERT INTO follow_up_progress (follow_up_id, goal_id, progress) VALUES ($1, $2, $3)",
+                follow_up_id,
+                goal,
+                progress
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query!(
+            "UPDATE plans SET next_follow_up_on = $2, weekly_hours = $3::float8::numeric WHERE id = $1",
+            plan.id,
+            next,
+            c.hours.as_f64()
+        )
+        .execute(&mut *tx)
+        .await?;
+        // Holding the follow-up answers its reminders.
+        crate::reminders::clear(&mut *tx, plan.id, Some(ReminderKind::FollowUp), now).await?;
+        bump(&mut *tx, plan.id, by, now, "Uppföljning").await?;
+        audit::Entry::new(Some(by), "follow_up_recorded")
+            .record("plan", plan.id)
+            .write(&mut *tx, now)
+            .await?;
+        Ok(Ok(Recorded::Done(next)))
+    })
+    .await
+}
+
+/// Writes a bedömning av arbetsförmåga, signed at once when `signer` is set
+/// (the caller checks that the signer is an arbetsterapeut).
+pub async fn add_assessment(
+    db: &PgPool,
+    plan_id: PlanId,
+    assessed_on: NaiveDate,
+    method: &str,
+    text: &str,
+    signer: Option<i64>,
+    stamp: Stamp,
+) -> AppResult<()> {
+    let Stamp { by, at: now } = stamp;
+    in_transaction(db, async |tx| {
+        let assessment_id = sqlx::query_scalar!(
+            "INSERT INTO capacity_assessments (plan_id, assessed_on, method, assessment, written_by, written_at, signed_by, signed_at)
+             VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7, CASE WHEN $7::bigint IS NULL THEN NULL ELSE $6::timestamptz END) RETURNING id",
+            plan_id as _,
+            assessed_on,
+            method,
+            text,
+            by,
+            now,
+            signer
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let action = if signer.is_some() {
+            "assessment_signed"
+        } else {
+            "assessment_written"
+        };
+        audit::Entry::new(Some(by), action)
+            .record("capacity_assessment", assessment_id)
+            .write(&mut *tx, now)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Signs an unsigned bedömning (the caller checks that the signer is an arbetsterapeut).
+pub async fn sign_assessment(db: &PgPool, plan_id: PlanId, assessment_id: i64, stamp: Stamp) -> AppResult<()> {
+    let Stamp { by, at: now } = stamp;
+    in_transaction(db, async |tx| {
+        let signed = sqlx::query!(
+            "UPDATE capacity_assessments SET signed_by = $3, signed_at = $4 WHERE id = $2 AND plan_id = $1 AND signed_by IS NULL",
+            plan_id as _,
+            assessment_id,
+            by,
+            now
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if signed == 0 {
+            return Err(AppError::Conflict("Bedömningen är redan signerad."));
+        }
+        audit::Entry::new(Some(by), "assessment_signed")
+            .record("capacity_assessment", assessment_id)
+            .write(&mut *tx, now)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Takes a plan out of the kö without activating it, with the reason.
+pub async fn remove_from_queue(db: &PgPool, entry_id: i64, plan_id: i64, reason: &str, today: NaiveDate, stamp: Stamp) -> AppResult<()> {
+    let Stamp { by, at: now } = stamp;
+    in_transaction(db, async |tx| {
+        let closed = sqlx::query!(
+            "UPDATE queue_entries SET closed_on = $2, closed_reason = 'removed', closed_note = $3, closed_by = $4
+             WHERE id = $1 AND closed_on IS NULL",
+            entry_id,
+            today,
+            reason,
+            by
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if closed == 0 {
+            return Err(AppError::Conflict("Personen står inte längre i kön."));
+        }
+        bump(&mut *tx, plan_id, by, now, "Borttagen ur kön").await?;
+        audit::Entry::new(Some(by), "queue_entry_removed")
+            .record("plan", plan_id)
+            .details(reason)
+            .write(&mut *tx, now)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The person's row: every change that counts against their two years takes turns.
+async fn lock_person(conn: &mut PgConnection, participant_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT id FROM participants WHERE id = $1 FOR UPDATE", participant_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes the plan as it now is into its history, as version `plans.version`.
+pub(crate) async fn save_version(
+    conn: &mut PgConnection,
+    plan_id: i64,
+    by: i64,
+    now: DateTime<Utc>,
+    change: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO plan_versions (plan_id, version, changed_by, changed_at, change, snapshot)
+           SELECT p.id, p.version, $2, $3, $4,
+                  (to_jsonb(p) - 'version' - 'updated_at' - 'updated_by' - 'created_at' - 'created_by')
+                  || jsonb_build_object(
+                       'goals', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id, 'parent_id', g.parent_id, 'description', g.description) ORDER BY g.id)
+                                          FROM plan_goals g WHERE g.plan_id = p.id), '[]'::jsonb),
+                       'activities', coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'goal_id', a.goal_id, 'description', a.description,
+                                                                                   'responsible_id', a.responsible_id, 'status', a.status) ORDER BY a.id)
+                                               FROM plan_activities a WHERE a.plan_id = p.id), '[]'::jsonb))
+           FROM plans p WHERE p.id = $1"#,
+        plan_id,
+        by,
+        now,
+        change
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the plan as changed (a new version, by whom and when) and records
+/// the version in its history.
+async fn bump(conn: &mut PgConnection, plan_id: i64, by: i64, now: DateTime<Utc>, change: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE plans SET version = version + 1, updated_by = $2, updated_at = $3 WHERE id = $1",
+        plan_id,
+        by,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    save_version(conn, plan_id, by, now, change).await
+}
