@@ -1,8 +1,15 @@
 //! Demo data for trying Lotsen out: two units and one user per role. Running
 //! it again changes nothing. Later features add their own demo records here.
 
+use crate::audit::Stamp;
 use crate::auth::{Role, password};
-use crate::domain::plans::Programme;
+use crate::domain::plans::{Programme, WeeklyHours};
+use crate::ids::{ParticipantId, UnitId};
+use crate::plans::follow_ups::Checked;
+use crate::plans::form::{EmployerChoice, PlanFields};
+use crate::plans::model::{ActivityStatus, Outcome};
+use crate::plans::queries::Plan;
+use crate::plans::store::{self, Activation};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
@@ -366,6 +373,7 @@ async fn load_participants(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()
 
 /// One demo plan: who (by position among the candidates), which programme,
 /// hours, and where its next follow-up falls relative to today.
+#[derive(Clone, Copy)]
 struct DemoPlan {
     programme: Programme,
     hours: f64,
@@ -461,7 +469,6 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         fst(12.0, 0, Ended("studies")),
         fst(8.0, 0, Ended("reinforced_cooperation")),
     ];
-    let mut tx = db.begin().await?;
     let mut employer_ids = Vec::new();
     for (name, org, contact) in EMPLOYERS {
         let id: i64 = sqlx::query_scalar!(
@@ -472,11 +479,12 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
             staff,
             now
         )
-        .fetch_one(&mut *tx)
+        .fetch_one(db)
         .await?;
         employer_ids.push(id);
     }
-    let mut n = 0usize;
+    // Each plan to its person, in order: the young to Team ISA.
+    let mut planned = Vec::new();
     for plan in team_isa.iter().chain(first_step.iter()) {
         let person = if plan.programme == Programme::TeamIsa {
             young.pop()
@@ -484,7 +492,18 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
             others.pop().or_else(|| young.pop())
         };
         let Some(person) = person else { break };
-        n += 1;
+        planned.push((planned.len() + 1, person.id, *plan));
+    }
+    // Through the same commands as the pages, so demo data keeps every rule:
+    // the ended plans first (their places are free again), the active ones
+    // next (filling the places), and last those that wait in the kö.
+    planned.sort_by_key(|(_, _, plan)| match plan.state {
+        Ended(_) => 0,
+        Queued | Draft => 2,
+        _ => 1,
+    });
+    let as_staff = Stamp { by: staff, at: now };
+    for (n, person, plan) in planned {
         let interval = plan.programme.follow_up_interval();
         // Work back from when the next follow-up should fall.
         let (set_on, held) = match plan.state {
@@ -512,140 +531,133 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
             }
         };
         let start_on = set_on;
-        let planned_end = match plan.state {
+        let planned_end_on = match plan.state {
             NearLimit => crate::domain::plans::last_allowed_day(start_on),
             _ => start_on + chrono::Duration::days(365),
         };
-        let limit = crate::domain::plans::limit_dates(&[], start_on);
-        let (status, ended_on, outcome) = match plan.state {
-            Ended(outcome) => ("ended", Some(today - chrono::Duration::days(15)), Some(outcome)),
-            Queued | Draft => ("draft", None, None),
-            _ => ("active", None, None),
-        };
-        let set = (status != "draft").then_some(set_on);
-        let next = set.map(|s| crate::domain::plans::next_follow_up_due(plan.programme, s, held));
-        let renewal = set.map(crate::domain::plans::renewal_due);
         let employer = (plan.programme == Programme::TeamIsa && plan.state != Queued).then(|| employer_ids[n % employer_ids.len()]);
-        let id: i64 = sqlx::query_scalar!(
-            "INSERT INTO plans (participant_id, unit_id, programme, status, start_on, planned_end_on, weekly_hours, weekdays, methods,
-                                participation, summary, employer_id, supervisor, tasks, set_on, next_follow_up_on, renewal_due_on,
-                                limit_warning_on, limit_last_day, ended_on, outcome, created_by, created_at, updated_by, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7::float8::numeric, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                     $22, $23, $22, $23)
-             RETURNING id",
-            person.id,
-            unit_id,
-            plan.programme.code(),
-            status,
+        let hours = WeeklyHours::from_hundredths((plan.hours * 100.0).round() as u32);
+        let fields = PlanFields {
+            programme: plan.programme,
             start_on,
-            planned_end,
-            plan.hours,
-            if n % 2 == 0 { 31i16 } else { 7i16 },
-            &if plan.programme == Programme::TeamIsa {
+            planned_end_on,
+            weekly_hours: hours,
+            weekdays: if n % 2 == 0 { 31 } else { 7 },
+            methods: if plan.programme == Programme::TeamIsa {
                 vec!["supported_employment".to_string(), "ips".to_string()]
             } else {
                 vec!["esl".to_string(), "low_arousal".to_string()]
             },
-            "Personen var med och formulerade målen och valde veckodagar själv.",
-            "Vill pröva att arbeta regelbundet och bygga upp uthållighet. Börjar med korta pass och ökar efter uppföljning.",
-            employer,
-            if employer.is_some() { "Handledare på plats" } else { "" },
-            if employer.is_some() {
+            participation: "Personen var med och formulerade målen och valde veckodagar själv.".into(),
+            summary: "Vill pröva att arbeta regelbundet och bygga upp uthållighet. Börjar med korta pass och ökar efter uppföljning."
+                .into(),
+            employer: employer.map_or(EmployerChoice::None, EmployerChoice::Existing),
+            supervisor: if employer.is_some() { "Handledare på plats" } else { "" }.into(),
+            tasks: if employer.is_some() {
                 "Plocka varor, enklare kundkontakt"
             } else {
                 ""
-            },
-            set,
-            next.filter(|_| status == "active"),
-            renewal.filter(|_| status == "active"),
-            (status == "active").then_some(limit.warning_on),
-            limit.last_day,
-            ended_on,
-            outcome,
-            staff,
-            now
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if let (Some(held), "active" | "ended") = (held, status) {
-            let due = crate::domain::plans::next_follow_up_due(plan.programme, set_on, None);
-            sqlx::query!(
-                "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, staff_present, partners, notes,
-                                         weekly_hours_before, weekly_hours_after, next_due_on, recorded_by, recorded_at)
-                 VALUES ($1, $2, $3, true, 'Sami Stödpedagog', '{home_support}', 'Går bra. Fortsätter som planerat.',
-                         $4::float8::numeric, $4::float8::numeric, $5, $6, $7)",
-                id,
-                due.max(held),
-                held,
-                plan.hours,
-                crate::domain::plans::next_follow_up_due(plan.programme, set_on, Some(held)),
-                staff,
-                now
-            )
-            .execute(&mut *tx)
-            .await?;
+            }
+            .into(),
+        };
+        let id = store::create(db, ParticipantId(person), UnitId(unit_id), &fields, as_staff)
+            .await?
+            .map_err(refused)?;
+        let load = async || -> anyhow::Result<Plan> {
+            crate::plans::queries::load(db, id.get())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo plan {id} is gone"))
+        };
+        match plan.state {
+            Draft => continue,
+            Queued => {
+                let days = if plan.programme == Programme::TeamIsa { 24 } else { 9 };
+                let queued_on = today - chrono::Duration::days(days);
+                let queued_at = Stamp {
+                    by: staff,
+                    at: now - chrono::Duration::days(days),
+                };
+                let queued = store::activate(db, id, queued_on, queued_on, queued_at, true).await?;
+                anyhow::ensure!(
+                    matches!(queued, Activation::Queued { .. }),
+                    "demo plan {id} was to wait in the kö: {queued:?}"
+                );
+                continue;
+            }
+            _ => {
+                let activated = store::activate(db, id, set_on, today, as_staff, true).await?;
+                anyhow::ensure!(
+                    matches!(activated, Activation::Activated { .. }),
+                    "demo plan {id} did not start: {activated:?}"
+                );
+            }
         }
-        if plan.state == Queued {
-            sqlx::query!(
-                "INSERT INTO queue_entries (plan_id, unit_id, programme, queued_on, queued_at, queued_by) VALUES ($1, $2, $3, $4, $5, $6)",
-                id,
-                unit_id,
-                plan.programme.code(),
-                today - chrono::Duration::days(if plan.programme == Programme::TeamIsa { 24 } else { 9 }),
-                now - chrono::Duration::days(if plan.programme == Programme::TeamIsa { 24 } else { 9 }),
-                staff
-            )
-            .execute(&mut *tx)
-            .await?;
+        // Follow-ups held on time, one interval apart, the last on `held`.
+        while let Some(last) = held {
+            let active = load().await?;
+            let due_on = active
+                .next_follow_up_on
+                .ok_or_else(|| anyhow::anyhow!("active demo plan {id} has no follow-up due"))?;
+            let held_on = due_on.min(last);
+            let follow_up = Checked {
+                due_on,
+                held_on,
+                took_part: true,
+                staff_present: "Sami Stödpedagog".into(),
+                partners: vec!["home_support".into()],
+                without_consent: Vec::new(),
+                notes: "Går bra. Fortsätter som planerat.".into(),
+                progress: Vec::new(),
+                hours,
+            };
+            store::record_follow_up(db, &active, &follow_up, as_staff).await?.map_err(refused)?;
+            if held_on == last {
+                break;
+            }
+        }
+        if let Ended(outcome) = plan.state {
+            let outcome = Outcome::parse(outcome).ok_or_else(|| anyhow::anyhow!("unknown outcome {outcome}"))?;
+            let ended_on = today - chrono::Duration::days(15);
+            store::end(db, &load().await?, ended_on, today, outcome, "", as_staff)
+                .await?
+                .map_err(refused)?;
         }
         if n <= 3 {
-            let goal: i64 = sqlx::query_scalar!(
-                "INSERT INTO plan_goals (plan_id, description, created_by, created_at) VALUES ($1, 'Arbeta regelbundet på en arbetsplats', $2, $3) RETURNING id",
-                id,
-                staff,
-                now
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            let sub: i64 = sqlx::query_scalar!(
-                "INSERT INTO plan_goals (plan_id, parent_id, description, created_by, created_at) VALUES ($1, $2, 'Komma i tid tre dagar i veckan', $3, $4) RETURNING id",
-                id,
-                goal,
-                staff,
-                now
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query!(
-                "INSERT INTO plan_activities (plan_id, goal_id, description, responsible_id, status, created_by, created_at)
-                 VALUES ($1, $2, 'Gå igenom resvägen tillsammans', $3, 'done', $3, $4),
-                        ($1, $5, 'Kartlägga arbetsförmåga', $6, 'ongoing', $3, $4)",
-                id,
-                sub,
-                staff,
-                now,
-                goal,
-                therapist
-            )
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query!(
-                "INSERT INTO capacity_assessments (plan_id, assessed_on, method, assessment, written_by, written_at, signed_by, signed_at)
-                 VALUES ($1, $2, 'Observation i arbete', 'Klarar fyra timmar med pauser. Behöver tydliga instruktioner.', $3::bigint, $4::timestamptz,
-                         CASE WHEN $5::bool THEN $3::bigint END, CASE WHEN $5::bool THEN $4::timestamptz END)",
+            let active = load().await?;
+            let goal = store::add_goal(db, &active, None, "Arbeta regelbundet på en arbetsplats", as_staff)
+                .await?
+                .map_err(refused)?;
+            let sub = store::add_goal(db, &active, Some(goal.get()), "Komma i tid tre dagar i veckan", as_staff)
+                .await?
+                .map_err(refused)?;
+            let active = load().await?;
+            let done = store::add_activity(db, &active, sub.get(), "Gå igenom resvägen tillsammans", staff, as_staff)
+                .await?
+                .map_err(refused)?;
+            store::set_activity_status(db, &load().await?, done.get(), ActivityStatus::Done, as_staff).await?;
+            let active = load().await?;
+            store::add_activity(db, &active, goal.get(), "Kartlägga arbetsförmåga", therapist, as_staff)
+                .await?
+                .map_err(refused)?;
+            let by_therapist = Stamp { by: therapist, at: now };
+            store::add_assessment(
+                db,
                 id,
                 set_on,
-                therapist,
-                now,
-                n != 2
+                "Observation i arbete",
+                "Klarar fyra timmar med pauser. Behöver tydliga instruktioner.",
+                (n != 2).then_some(therapist),
+                by_therapist,
             )
-            .execute(&mut *tx)
             .await?;
         }
-        crate::plans::store::save_version(&mut tx, id, staff, now, "Demodata").await?;
     }
-    tx.commit().await?;
     Ok(())
+}
+
+/// A command that a demo record should never be refused.
+fn refused(refused: store::Refused) -> anyhow::Error {
+    anyhow::anyhow!("demo data refused: {}: {}", refused.field, refused.message)
 }
 
 /// A year of visits on the units' open days (a few thousand), some of them

@@ -16,7 +16,7 @@ use super::queries::{self, Plan};
 use crate::audit::{self, Stamp};
 use crate::domain::plans::{self as rules, Programme, TwoYearCheck};
 use crate::error::{AppError, AppResult};
-use crate::ids::{ParticipantId, PlanId, UnitId};
+use crate::ids::{GoalId, ParticipantId, PlanActivityId, PlanId, UnitId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -481,7 +481,13 @@ async fn in_transaction<T: Ending>(db: &PgPool, write: impl AsyncFnOnce(&mut PgC
 }
 
 /// Adds a mål, or a delmål under one of the plan's mål (`parent`).
-pub async fn add_goal(db: &PgPool, plan: &Plan, parent: Option<i64>, description: &str, stamp: Stamp) -> AppResult<Result<(), Refused>> {
+pub async fn add_goal(
+    db: &PgPool,
+    plan: &Plan,
+    parent: Option<i64>,
+    description: &str,
+    stamp: Stamp,
+) -> AppResult<Result<GoalId, Refused>> {
     if plan.status == "ended" {
         return refuse("goal_description", "Planen är avslutad.");
     }
@@ -499,19 +505,20 @@ pub async fn add_goal(db: &PgPool, plan: &Plan, parent: Option<i64>, description
                 return refuse("goal_parent", "Välj ett mål i listan.");
             }
         }
-        sqlx::query!(
-            "INSERT INTO plan_goals (plan_id, parent_id, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+        let id = sqlx::query_scalar!(
+            r#"INSERT INTO plan_goals (plan_id, parent_id, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
+               RETURNING id AS "id: GoalId""#,
             plan.id,
             parent,
             description,
             stamp.by,
             stamp.at
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         let change = if parent.is_some() { "Delmål tillagt" } else { "Mål tillagt" };
         bump(tx, plan.id, stamp.by, stamp.at, change).await?;
-        Ok(Ok(()))
+        Ok(Ok(id))
     })
     .await
 }
@@ -525,7 +532,7 @@ pub async fn add_activity(
     description: &str,
     responsible: i64,
     stamp: Stamp,
-) -> AppResult<Result<(), Refused>> {
+) -> AppResult<Result<PlanActivityId, Refused>> {
     if plan.status == "ended" {
         return refuse("activity_description", "Planen är avslutad.");
     }
@@ -540,9 +547,9 @@ pub async fn add_activity(
         if !goal_ok {
             return refuse("activity_goal", "Välj mål eller delmål för planaktiviteten.");
         }
-        sqlx::query!(
-            "INSERT INTO plan_activities (plan_id, goal_id, description, responsible_id, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+        let id = sqlx::query_scalar!(
+            r#"INSERT INTO plan_activities (plan_id, goal_id, description, responsible_id, created_by, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id AS "id: PlanActivityId""#,
             plan.id,
             goal,
             description,
@@ -550,10 +557,10 @@ pub async fn add_activity(
             stamp.by,
             stamp.at
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         bump(tx, plan.id, stamp.by, stamp.at, "Planaktivitet tillagd").await?;
-        Ok(Ok(()))
+        Ok(Ok(id))
     })
     .await
 }
