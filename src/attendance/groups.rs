@@ -48,7 +48,7 @@ pub fn routes() -> Routes {
 
 pub struct ActivityRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: ActivityKind,
     pub title: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -63,7 +63,7 @@ pub struct ActivityRow {
 
 impl ActivityRow {
     pub fn kind_label(&self) -> &'static str {
-        ActivityKind::label_of(&self.kind)
+        self.kind.label()
     }
     pub fn when(&self) -> String {
         crate::web::format::time_span(self.starts_at, self.ends_at)
@@ -118,7 +118,7 @@ struct ListPage {
 async fn activities(db: &sqlx::PgPool, unit_id: i64, since: DateTime<Utc>) -> Result<Vec<ActivityRow>, sqlx::Error> {
     sqlx::query_as!(
         ActivityRow,
-        r#"SELECT a.id, a.kind, a.title, a.starts_at, a.ends_at, a.place,
+        r#"SELECT a.id, a.kind AS "kind: ActivityKind", a.title, a.starts_at, a.ends_at, a.place,
                   coalesce(array(SELECT u.name FROM group_activity_leaders l JOIN users u ON u.id = l.user_id
                                  WHERE l.activity_id = a.id ORDER BY u.name), '{}') AS "leaders!",
                   (SELECT count(*) FROM group_activity_attendance t WHERE t.activity_id = a.id) AS "attendees!",
@@ -336,7 +336,7 @@ async fn edit_form(State(state): State<AppState>, auth: Authorized<GroupActivity
         .await?;
     let form = ActivityForm {
         unit_id: unit_id.to_string(),
-        kind: a.kind.clone(),
+        kind: a.kind.code().into(),
         title: a.title.clone(),
         day: a.day().to_string(),
         from: clock_time(a.starts_at),
@@ -549,7 +549,7 @@ async fn load(state: &AppState, auth: &Authorized<GroupActivityId>) -> AppResult
     let (id, unit_id) = (auth.id.get(), auth.unit_id.get());
     let row = sqlx::query_as!(
         ActivityRow,
-        r#"SELECT a.id, a.kind, a.title, a.starts_at, a.ends_at, a.place,
+        r#"SELECT a.id, a.kind AS "kind: ActivityKind", a.title, a.starts_at, a.ends_at, a.place,
                   coalesce(array(SELECT u.name FROM group_activity_leaders l JOIN users u ON u.id = l.user_id
                                  WHERE l.activity_id = a.id ORDER BY u.name), '{}') AS "leaders!",
                   (SELECT count(*) FROM group_activity_attendance t WHERE t.activity_id = a.id) AS "attendees!",
@@ -660,7 +660,7 @@ async fn add_attendance(
     )
     .fetch_one(&state.db)
     .await?;
-    if a.kind == ActivityKind::YoungAdults.code() && !is_young_adult(person.birth_date, a.day()) {
+    if a.kind == ActivityKind::YoungAdults && !is_young_adult(person.birth_date, a.day()) {
         let age = crate::participants::identity::age_on(person.birth_date, a.day());
         errors.add("q", format!("Yngre Lotsen är för personer 18–35 år. {} är {age} år.", person.name));
         return render_show(&state, current, a, form, None, errors).await;

@@ -307,7 +307,7 @@ async fn save_week(State(state): State<AppState>, auth: Authorized<PlanId>, Form
     let today = state.clock.today();
     let (current, id) = (&auth.current, auth.id.get());
     let plan = crate::plans::plan_of(&state, &auth).await?;
-    if plan.status != "active" {
+    if !plan.is_active() {
         return Err(AppError::Conflict("Timmar registreras bara för en aktiv plan."));
     }
     let monday = week_start(&form.week, today);

@@ -187,21 +187,18 @@ async fn add_exception(State(state): State<AppState>, current: CurrentUser, Form
     let unit_id = chosen_unit(&current, &form.unit_id)?;
     let mut errors = FieldErrors::default();
     let day = required_date(&form.day).map_err(|m| errors.add("day", m)).ok();
-    let kind = match form.kind.as_str() {
-        "closed" | "open" | "evening" => Some(form.kind.clone()),
-        _ => {
-            errors.add("kind", "Välj stängt, extra öppet eller kvällsöppet.");
-            None
-        }
-    };
+    let kind = Exception::ALL.into_iter().find(|e| e.code() == form.kind);
+    if kind.is_none() {
+        errors.add("kind", "Välj stängt, extra öppet eller kvällsöppet.");
+    }
     let note = optional_text(&form.note, 300).map_err(|m| errors.add("note", m)).ok();
-    if let (Some(day), Some(kind)) = (day, kind.as_deref()) {
-        let by_default = calendar::open_by_default(day);
-        if kind == "closed" && !by_default {
-            errors.add("day", "Enheten har redan stängt den dagen.");
-        }
-        if kind == "open" && by_default {
-            errors.add("day", "Enheten har redan öppet den dagen. Välj kvällsöppet för en kväll.");
+    if let (Some(day), Some(kind)) = (day, kind) {
+        match (kind, calendar::open_by_default(day)) {
+            (Exception::Closed, false) => errors.add("day", "Enheten har redan stängt den dagen."),
+            (Exception::Open { evening: false }, true) => {
+                errors.add("day", "Enheten har redan öppet den dagen. Välj kvällsöppet för en kväll.")
+            }
+            _ => {}
         }
     }
     let year = day.map(|d| d.year()).unwrap_or(state.clock.today().year());
@@ -215,7 +212,7 @@ async fn add_exception(State(state): State<AppState>, current: CurrentUser, Form
                                                   created_at = EXCLUDED.created_at",
         unit_id,
         day,
-        kind,
+        kind.code(),
         note,
         current.user.id,
         now
@@ -224,7 +221,7 @@ async fn add_exception(State(state): State<AppState>, current: CurrentUser, Form
     .await?;
     audit::Entry::new(Some(current.user.id), "opening_exception_set")
         .record("unit", unit_id)
-        .details(&format!("{day} {kind}"))
+        .details(&format!("{day} {}", kind.code()))
         .write(&mut *tx, now)
         .await?;
     tx.commit().await?;

@@ -11,7 +11,7 @@ use crate::auth::CurrentUser;
 use crate::domain::ages::is_young_adult;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ParticipantId, VisitId};
-use crate::participants::model::Gender;
+use crate::participants::model::{Gender, ParticipantStatus};
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FormData, optional_date};
@@ -63,7 +63,7 @@ pub struct Hit {
     pub id: i64,
     pub name: String,
     pub birth_date: NaiveDate,
-    pub status: String,
+    pub status: ParticipantStatus,
     /// Already checked in on the day searched for.
     pub visited: bool,
 }
@@ -363,7 +363,7 @@ async fn search(
                SELECT id, $1, $6, $8, $13, $9 FROM chosen
                ON CONFLICT (participant_id, visit_on) WHERE cancelled_at IS NULL DO NOTHING
                RETURNING id)
-           SELECT h.id AS "id!", h.name AS "name!", h.birth_date AS "birth_date!", h.status AS "status!", h.visit_id AS "earlier_visit_id?",
+           SELECT h.id AS "id!", h.name AS "name!", h.birth_date AS "birth_date!", h.status AS "status!: ParticipantStatus", h.visit_id AS "earlier_visit_id?",
                   f.exception AS "exception?", f.young_time AS "young_time!", (SELECT id FROM inserted) AS "visit_id?"
            FROM hits h, facts f ORDER BY h.name, h.id"#,
         unit_id,
@@ -420,7 +420,7 @@ async fn search(
             id: hit.id,
             name: hit.name.clone(),
             birth_date: hit.birth_date,
-            status: hit.status.clone(),
+            status: hit.status,
             unit_id,
             exception,
             young_time,
@@ -449,7 +449,7 @@ async fn check_in(State(state): State<AppState>, current: CurrentUser, FormData(
     };
     let mut tx = state.db.begin().await?;
     let row = sqlx::query!(
-        r#"SELECT p.first_name || ' ' || p.last_name AS "name!", p.birth_date, p.status, p.unit_id,
+        r#"SELECT p.first_name || ' ' || p.last_name AS "name!", p.birth_date, p.status AS "status: ParticipantStatus", p.unit_id,
                   (SELECT kind FROM opening_exceptions e WHERE e.unit_id = p.unit_id AND e.day = $2) AS "exception?",
                   EXISTS (SELECT 1 FROM young_adult_periods y WHERE y.unit_id = p.unit_id AND y.starts_at <= $3 AND y.ends_at > $3) AS "young_time!"
            FROM participants p WHERE p.id = $1"#,
@@ -486,7 +486,7 @@ struct Person {
     id: i64,
     name: String,
     birth_date: NaiveDate,
-    status: String,
+    status: ParticipantStatus,
     unit_id: i64,
     exception: Option<String>,
     young_time: bool,
@@ -507,7 +507,7 @@ async fn decide(
     let backfilled = day != today;
     // Yngre Lotsen time: a visitor outside 18–35 is let in after a yes, and counted.
     let outside = !backfilled && person.young_time && !is_young_adult(person.birth_date, day);
-    let refusal = if person.status == "ended" {
+    let refusal = if person.status == ParticipantStatus::Ended {
         Some(format!("{} är avslutad. Registrera återkomsten i personakten först.", person.name))
     } else {
         closed_because(day, person.exception.as_deref().map(super::exception_of))

@@ -1,6 +1,7 @@
 //! SQL for participants and their record.
 
 use super::form::ParticipantFields;
+use super::model::ParticipantStatus;
 use crate::ids::ParticipantId;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
@@ -178,18 +179,24 @@ pub struct Summary {
     pub unit_id: i64,
     pub unit_name: String,
     pub version: i32,
-    pub status: String,
+    pub status: ParticipantStatus,
     pub ended_on: Option<NaiveDate>,
     pub end_reason: Option<String>,
     pub has_home_support: bool,
     pub created_at: DateTime<Utc>,
 }
 
+impl Summary {
+    pub fn is_ended(&self) -> bool {
+        self.status == ParticipantStatus::Ended
+    }
+}
+
 pub async fn summary(db: &PgPool, id: ParticipantId) -> Result<Option<Summary>, sqlx::Error> {
     sqlx::query_as!(
         Summary,
-        "SELECT p.unit_id, u.name AS unit_name, p.version, p.status, p.ended_on, p.end_reason, p.has_home_support, p.created_at
-         FROM participants p JOIN units u ON u.id = p.unit_id WHERE p.id = $1",
+        r#"SELECT p.unit_id, u.name AS unit_name, p.version, p.status AS "status: ParticipantStatus", p.ended_on, p.end_reason, p.has_home_support, p.created_at
+         FROM participants p JOIN units u ON u.id = p.unit_id WHERE p.id = $1"#,
         id as _
     )
     .fetch_optional(db)

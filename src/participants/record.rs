@@ -431,10 +431,13 @@ async fn change_status(
             errors.add("status_on", "Datumet kan inte vara före den senaste statusändringen.");
         }
     }
-    let current_status = sqlx::query_scalar!("SELECT status FROM participants WHERE id = $1", id)
-        .fetch_one(&state.db)
-        .await?;
-    if status.is_some_and(|s| s.code() == current_status) {
+    let current_status = sqlx::query_scalar!(
+        r#"SELECT status AS "status: ParticipantStatus" FROM participants WHERE id = $1"#,
+        id
+    )
+    .fetch_one(&state.db)
+    .await?;
+    if status == Some(current_status) {
         errors.add("status", "Deltagaren har redan den statusen.");
     }
     let end_reason = EndReason::parse(&typed.end_reason);
@@ -507,10 +510,13 @@ async fn assign_key_worker(
     if from.is_some_and(|f| f > state.clock.today()) {
         errors.add("key_worker_from", "Datumet kan inte ligga i framtiden.");
     }
-    let status = sqlx::query_scalar!("SELECT status FROM participants WHERE id = $1", id)
-        .fetch_one(&state.db)
-        .await?;
-    if status == ParticipantStatus::Ended.code() {
+    let status = sqlx::query_scalar!(
+        r#"SELECT status AS "status: ParticipantStatus" FROM participants WHERE id = $1"#,
+        id
+    )
+    .fetch_one(&state.db)
+    .await?;
+    if status == ParticipantStatus::Ended {
         errors.add("key_worker_id", "Deltagaren är avslutad. Registrera återkomsten först.");
     }
     let current_period = sqlx::query!(

@@ -183,7 +183,7 @@ async fn page(
 /// Logged as a view of the record by `Authorized`: the form shows the plan.
 async fn new_form(State(state): State<AppState>, auth: Authorized<PlanId>) -> AppResult<Response> {
     let (current, plan) = (&auth.current, plan_of(&state, &auth).await?);
-    let Some(due) = plan.next_follow_up_on.filter(|_| plan.status == "active") else {
+    let Some(due) = plan.next_follow_up_on.filter(|_| plan.is_active()) else {
         return Err(AppError::Conflict(
             "Bara en aktiv plan följs upp. Fastställ och aktivera planen först.",
         ));
@@ -321,7 +321,7 @@ async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
     let plan = crate::plans::plan_of(&state, &auth).await?;
     let goals = queries::goals(&state.db, id).await?;
     let mut errors = FieldErrors::default();
-    if plan.status != "active" {
+    if !plan.is_active() {
         return Err(AppError::Conflict("Bara en aktiv plan följs upp."));
     }
     let checked = check(&state, &plan, &form, &goals, &mut errors).await?;

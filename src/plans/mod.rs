@@ -20,6 +20,7 @@ use crate::auth::CurrentUser;
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ParticipantId, PlanActivityId, PlanId, UnitId};
+use crate::participants::model::ParticipantStatus;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
@@ -31,7 +32,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use form::PlanForm;
-use model::{ActivityStatus, Method, Outcome, PlanStatus, WEEKDAYS};
+use model::{ActivityStatus, Method, Outcome, WEEKDAYS};
 use queries::Plan;
 use serde::Deserialize;
 use store::{Activation, Refused, Updated};
@@ -60,10 +61,10 @@ pub async fn plan_of(state: &AppState, auth: &Authorized<PlanId>) -> AppResult<P
 }
 
 /// The programme's name in running text ("plan för förstegsträning", "Team ISA-plan").
-pub fn plan_name(programme: &str) -> &'static str {
-    match Programme::parse(programme) {
-        Some(Programme::TeamIsa) => "Team ISA-plan",
-        _ => "Plan för förstegsträning",
+pub fn plan_name(programme: Programme) -> &'static str {
+    match programme {
+        Programme::TeamIsa => "Team ISA-plan",
+        Programme::FirstStep => "Plan för förstegsträning",
     }
 }
 
@@ -139,12 +140,12 @@ struct Person {
     name: String,
     birth_date: NaiveDate,
     unit_id: i64,
-    status: String,
+    status: ParticipantStatus,
 }
 
 async fn person(state: &AppState, participant_id: i64) -> AppResult<Person> {
     let row = sqlx::query!(
-        "SELECT first_name, last_name, birth_date, unit_id, status FROM participants WHERE id = $1",
+        r#"SELECT first_name, last_name, birth_date, unit_id, status AS "status: ParticipantStatus" FROM participants WHERE id = $1"#,
         participant_id
     )
     .fetch_optional(&state.db)
@@ -201,7 +202,7 @@ async fn create(State(state): State<AppState>, auth: Authorized<ParticipantId>, 
     let (current, participant_id) = (&auth.current, auth.id.get());
     let person = person(&state, participant_id).await?;
     let mut errors = FieldErrors::default();
-    if person.status == "ended" {
+    if person.status == ParticipantStatus::Ended {
         errors.add("programme", "Deltagaren är avslutad. Registrera återkomsten först.");
     }
     let fields = form.validate(person.birth_date, &mut errors);
@@ -294,19 +295,19 @@ impl ReminderRow {
 
 impl ShowPage {
     fn title(&self) -> String {
-        format!("{}: {} {}", plan_name(&self.p.programme), self.p.first_name, self.p.last_name)
+        format!("{}: {} {}", plan_name(self.p.programme), self.p.first_name, self.p.last_name)
     }
     fn status_label(&self) -> &'static str {
-        PlanStatus::label_of(&self.p.status)
+        self.p.status.label()
     }
     fn is_team_isa(&self) -> bool {
-        self.p.programme == "team_isa"
+        self.p.programme == Programme::TeamIsa
     }
     fn is_draft(&self) -> bool {
-        self.p.status == "draft"
+        self.p.is_draft()
     }
     fn is_active(&self) -> bool {
-        self.p.status == "active"
+        self.p.is_active()
     }
     fn hours(&self) -> String {
         crate::web::format::hours(Some(self.p.hours().as_f64()))
@@ -434,7 +435,7 @@ async fn saved(state: &AppState, current: &CurrentUser, id: i64, message: &str) 
 
 fn form_of(plan: &Plan) -> PlanForm {
     PlanForm {
-        programme: plan.programme.clone(),
+        programme: plan.programme.code().into(),
         start_on: plan.start_on.to_string(),
         planned_end_on: plan.planned_end_on.to_string(),
         weekly_hours: crate::web::format::hours(Some(plan.hours().as_f64())),
@@ -466,7 +467,7 @@ async fn edit_page(
         layout: Layout::new(&current.ctx, "participants"),
         heading: format!(
             "Ändra {} för {} {}",
-            plan_name(&plan.programme).to_lowercase(),
+            plan_name(plan.programme).to_lowercase(),
             plan.first_name,
             plan.last_name
         ),
@@ -485,7 +486,7 @@ async fn edit_page(
 /// Logged as a view of the record by `Authorized`, as the plan page is.
 async fn edit_form(State(state): State<AppState>, auth: Authorized<PlanId>) -> AppResult<Response> {
     let (current, plan) = (&auth.current, plan_of(&state, &auth).await?);
-    if plan.status == "ended" {
+    if plan.is_ended() {
         return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
     }
     let form = form_of(&plan);
@@ -521,12 +522,12 @@ async fn update(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
     let now = state.clock.now();
     let (current, id) = (&auth.current, auth.id.get());
     let plan = plan_of(&state, &auth).await?;
-    if plan.status == "ended" {
+    if plan.is_ended() {
         return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
     }
     // The programme is chosen when the plan is made.
     let form = PlanForm {
-        programme: plan.programme.clone(),
+        programme: plan.programme.code().into(),
         ..form
     };
     let mut errors = FieldErrors::default();

@@ -100,3 +100,7 @@ mod tests {
         assert_eq!(Outcome::label_of("studies"), "Studier");
     }
 }
+
+// The programme is a rule of the domain (src/domain/plans.rs, free of sqlx);
+// here it is read and written as its code.
+stored_as_code!(crate::domain::plans::Programme);

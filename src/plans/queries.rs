@@ -1,6 +1,7 @@
 //! SQL for plans: loading, saving with a version check, the version history,
 //! and what the two-year limit and the schedule need.
 
+use super::model::PlanStatus;
 use crate::domain::plans::{self as rules, LimitDates, Period, Programme};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -10,8 +11,8 @@ pub struct Plan {
     pub id: i64,
     pub participant_id: i64,
     pub unit_id: i64,
-    pub programme: String,
-    pub status: String,
+    pub programme: Programme,
+    pub status: PlanStatus,
     pub start_on: NaiveDate,
     pub planned_end_on: NaiveDate,
     /// Hundredths of an hour.
@@ -47,7 +48,19 @@ pub struct Plan {
 
 impl Plan {
     pub fn programme(&self) -> Programme {
-        Programme::parse(&self.programme).unwrap_or(Programme::FirstStep)
+        self.programme
+    }
+
+    pub fn is_draft(&self) -> bool {
+        self.status == PlanStatus::Draft
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == PlanStatus::Active
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.status == PlanStatus::Ended
     }
 
     pub fn hours(&self) -> rules::WeeklyHours {
@@ -66,7 +79,8 @@ impl Plan {
 pub async fn load(db: impl sqlx::PgExecutor<'_>, id: i64) -> Result<Option<Plan>, sqlx::Error> {
     sqlx::query_as!(
         Plan,
-        r#"SELECT p.id, p.participant_id, p.unit_id, p.programme, p.status, p.start_on, p.planned_end_on,
+        r#"SELECT p.id, p.participant_id, p.unit_id, p.programme AS "programme: Programme", p.status AS "status: PlanStatus",
+                  p.start_on, p.planned_end_on,
                   (p.weekly_hours * 100)::int AS "weekly_hours!", p.weekdays, p.methods, p.participation, p.summary,
                   p.employer_id, e.name AS "employer_name?", p.supervisor, p.tasks, p.set_on, p.renewed_on,
                   p.next_follow_up_on, p.renewal_due_on, p.limit_warning_on, p.limit_last_day, p.ended_on, p.outcome,
@@ -90,8 +104,8 @@ pub async fn load(db: impl sqlx::PgExecutor<'_>, id: i64) -> Result<Option<Plan>
 /// A plan in a list (the personakt's "Planer").
 pub struct PlanListRow {
     pub id: i64,
-    pub programme: String,
-    pub status: String,
+    pub programme: Programme,
+    pub status: PlanStatus,
     pub start_on: NaiveDate,
     pub planned_end_on: NaiveDate,
     pub ended_on: Option<NaiveDate>,
@@ -102,10 +116,13 @@ pub struct PlanListRow {
 
 impl PlanListRow {
     pub fn programme_label(&self) -> &'static str {
-        Programme::parse(&self.programme).map(Programme::label).unwrap_or("")
+        self.programme.label()
     }
     pub fn status_label(&self) -> &'static str {
-        super::model::PlanStatus::label_of(&self.status)
+        self.status.label()
+    }
+    pub fn is_active(&self) -> bool {
+        self.status == PlanStatus::Active
     }
     pub fn hours_text(&self) -> String {
         crate::web::format::hours(Some(f64::from(self.weekly_hours) / 100.0))
@@ -115,7 +132,7 @@ impl PlanListRow {
 pub async fn of_participant(db: &PgPool, participant_id: i64) -> Result<Vec<PlanListRow>, sqlx::Error> {
     sqlx::query_as!(
         PlanListRow,
-        r#"SELECT p.id, p.programme, p.status, p.start_on, p.planned_end_on, p.ended_on,
+        r#"SELECT p.id, p.programme AS "programme: Programme", p.status AS "status: PlanStatus", p.start_on, p.planned_end_on, p.ended_on,
                   (p.weekly_hours * 100)::int AS "weekly_hours!", p.next_follow_up_on, q.queued_on AS "queued_on?"
            FROM plans p LEFT JOIN queue_entries q ON q.plan_id = p.id AND q.closed_on IS NULL
            WHERE p.participant_id = $1 ORDER BY p.start_on DESC, p.id DESC"#,

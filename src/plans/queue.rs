@@ -36,7 +36,7 @@ pub struct QueueRow {
     pub entry_id: i64,
     pub plan_id: i64,
     pub unit_id: i64,
-    pub programme: String,
+    pub programme: Programme,
     pub participant_name: String,
     pub key_worker: Option<String>,
     pub weekly_hours: i32,
@@ -114,7 +114,7 @@ async fn render(
     .await?;
     let rows = sqlx::query_as!(
         QueueRow,
-        r#"SELECT q.id AS entry_id, q.plan_id, q.unit_id, q.programme, pa.first_name || ' ' || pa.last_name AS "participant_name!",
+        r#"SELECT q.id AS entry_id, q.plan_id, q.unit_id, q.programme AS "programme: Programme", pa.first_name || ' ' || pa.last_name AS "participant_name!",
                   kw.name AS "key_worker?", (p.weekly_hours * 100)::int AS "weekly_hours!", q.queued_on
            FROM queue_entries q
            JOIN plans p ON p.id = q.plan_id
@@ -138,11 +138,11 @@ async fn render(
                 usage,
                 rows: rows
                     .iter()
-                    .filter(|r| r.unit_id == unit.id && r.programme == programme.code())
+                    .filter(|r| r.unit_id == unit.id && r.programme == programme)
                     .map(|r| QueueRow {
                         participant_name: r.participant_name.clone(),
                         key_worker: r.key_worker.clone(),
-                        programme: r.programme.clone(),
+                        programme: r.programme,
                         ..*r
                     })
                     .collect(),

@@ -11,12 +11,13 @@ use super::capacity;
 use super::employers;
 use super::follow_ups::Checked;
 use super::form::PlanFields;
-use super::model::{ActivityStatus, Outcome, ReminderKind};
+use super::model::{ActivityStatus, Outcome, PlanStatus, ReminderKind};
 use super::queries::{self, Plan};
 use crate::audit::{self, Stamp};
 use crate::domain::plans::{self as rules, Programme, TwoYearCheck};
 use crate::error::{AppError, AppResult};
 use crate::ids::{GoalId, ParticipantId, PlanActivityId, PlanId, UnitId};
+use crate::participants::model::ParticipantStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -103,7 +104,8 @@ async fn activate_in(
 ) -> Result<Activation, sqlx::Error> {
     // The person's row first: every activation for one person takes turns.
     let participant = sqlx::query!(
-        "SELECT pa.id, pa.status FROM participants pa JOIN plans p ON p.participant_id = pa.id WHERE p.id = $1 FOR UPDATE OF pa",
+        r#"SELECT pa.id, pa.status AS "status: ParticipantStatus" FROM participants pa JOIN plans p ON p.participant_id = pa.id
+           WHERE p.id = $1 FOR UPDATE OF pa"#,
         plan_id
     )
     .fetch_one(&mut *conn)
@@ -111,10 +113,10 @@ async fn activate_in(
     let Some(plan) = queries::load(&mut *conn, plan_id).await? else {
         return refused("set_on", "Planen finns inte.");
     };
-    if plan.status != "draft" {
+    if !plan.is_draft() {
         return refused("set_on", "Planen är redan aktiverad eller avslutad.");
     }
-    if participant.status == "ended" {
+    if participant.status == ParticipantStatus::Ended {
         return refused("set_on", "Deltagaren är avslutad. Registrera återkomsten först.");
     }
     if set_on > today {
@@ -286,15 +288,18 @@ pub async fn update(db: &PgPool, plan: &Plan, base_version: i32, fields: &PlanFi
     let Stamp { by, at: now } = stamp;
     in_transaction(db, async |tx| {
         lock_person(&mut *tx, plan.participant_id).await?;
-        let stored = sqlx::query!("SELECT status, version FROM plans WHERE id = $1 FOR UPDATE", plan.id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let stored = sqlx::query!(
+            r#"SELECT status AS "status: PlanStatus", version FROM plans WHERE id = $1 FOR UPDATE"#,
+            plan.id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         let status = stored.status;
         // Saved by someone else since the form was opened: nothing is written.
         if stored.version != base_version {
             return Ok(Ok(Updated::Conflict));
         }
-        if status == "ended" {
+        if status == PlanStatus::Ended {
             return refuse("start_on", "Planen har avslutats under tiden och kan inte ändras.");
         }
         let period = rules::Period {
@@ -304,7 +309,7 @@ pub async fn update(db: &PgPool, plan: &Plan, base_version: i32, fields: &PlanFi
         if let Err(message) = check_limit(&mut *tx, Some(plan.id), plan.participant_id, period).await? {
             return refuse("planned_end_on", message);
         }
-        if status == "active" && fields.programme == Programme::FirstStep && fields.weekly_hours > plan.hours() {
+        if status == PlanStatus::Active && fields.programme == Programme::FirstStep && fields.weekly_hours > plan.hours() {
             let usage = capacity::lock(&mut *tx, plan.unit_id, fields.programme, Some(plan.id)).await?;
             if !usage.fits(fields.weekly_hours) {
                 return refuse(
@@ -360,7 +365,7 @@ pub async fn renew(
     stamp: Stamp,
 ) -> AppResult<Result<NaiveDate, Refused>> {
     let Stamp { by, at: now } = stamp;
-    if plan.status != "active" {
+    if !plan.is_active() {
         return refuse("renewed_on", "Bara en aktiv plan förnyas.");
     }
     if renewed_on > today {
@@ -409,7 +414,7 @@ pub async fn end(
     stamp: Stamp,
 ) -> AppResult<Result<(), Refused>> {
     let Stamp { by, at: now } = stamp;
-    if plan.status != "active" {
+    if !plan.is_active() {
         return refuse("ended_on", "Bara en aktiv plan avslutas. Ett utkast kan lämnas som det är.");
     }
     if ended_on < plan.start_on {
@@ -488,7 +493,7 @@ pub async fn add_goal(
     description: &str,
     stamp: Stamp,
 ) -> AppResult<Result<GoalId, Refused>> {
-    if plan.status == "ended" {
+    if plan.is_ended() {
         return refuse("goal_description", "Planen är avslutad.");
     }
     in_transaction(db, async |tx| {
@@ -533,7 +538,7 @@ pub async fn add_activity(
     responsible: i64,
     stamp: Stamp,
 ) -> AppResult<Result<PlanActivityId, Refused>> {
-    if plan.status == "ended" {
+    if plan.is_ended() {
         return refuse("activity_description", "Planen är avslutad.");
     }
     in_transaction(db, async |tx| {
@@ -568,7 +573,7 @@ pub async fn add_activity(
 /// Moves a planaktivitet to `status` (planerad, pågår, klar, avbruten).
 pub async fn set_activity_status(db: &PgPool, plan: &Plan, activity_id: i64, status: ActivityStatus, stamp: Stamp) -> AppResult<()> {
     let Stamp { by, at: now } = stamp;
-    if plan.status == "ended" {
+    if plan.is_ended() {
         return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
     }
     in_transaction(db, async |tx| {
@@ -604,7 +609,8 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
     in_transaction(db, async |tx| {
         // The plan's row: follow-ups of one plan are recorded one at a time.
         let current = sqlx::query!(
-            r#"SELECT status, next_follow_up_on, set_on, (weekly_hours * 100)::int AS "hours!" FROM plans WHERE id = $1 FOR UPDATE"#,
+            r#"SELECT status AS "status: PlanStatus", next_follow_up_on, set_on, (weekly_hours * 100)::int AS "hours!"
+               FROM plans WHERE id = $1 FOR UPDATE"#,
             plan.id
         )
         .fetch_one(&mut *tx)
@@ -621,7 +627,7 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
         }
         let (Some(set_on), true) = (
             current.set_on,
-            current.status == "active" && current.next_follow_up_on == Some(c.due_on),
+            current.status == PlanStatus::Active && current.next_follow_up_on == Some(c.due_on),
         ) else {
             return refuse(
                 "held_on",

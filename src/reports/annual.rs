@@ -8,6 +8,7 @@ use super::{MONTHS, ReportQuery, SPLIT_HEADER, Table, TableRow};
 use crate::attendance::statistics::{self, Split};
 use crate::auth::CurrentUser;
 use crate::domain::calendar::{self, TARGET_OPEN_DAYS};
+use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::context::Layout;
@@ -145,7 +146,7 @@ pub async fn build(
 
     // Capacity in use at the end of each month (or today).
     let plans = sqlx::query!(
-        r#"SELECT programme, set_on AS "set_on!", ended_on, (weekly_hours * 100)::int AS "hundredths!"
+        r#"SELECT programme AS "programme: Programme", set_on AS "set_on!", ended_on, (weekly_hours * 100)::int AS "hundredths!"
            FROM plans WHERE unit_id = ANY($1) AND status <> 'draft' AND set_on <= $3 AND (ended_on IS NULL OR ended_on >= $2)"#,
         &units,
         from,
@@ -171,7 +172,7 @@ pub async fn build(
         let running = plans.iter().filter(|p| p.set_on <= last && p.ended_on.is_none_or(|e| e > last));
         let (mut hours, mut isa) = (0.0, 0i64);
         for p in running {
-            if p.programme == "first_step" {
+            if p.programme == Programme::FirstStep {
                 hours += p.hundredths as f64 / 100.0;
             } else {
                 isa += 1;
