@@ -54,13 +54,15 @@ pub const USERS: [DemoUser; 4] = [
 pub async fn load(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     for name in UNITS {
-        sqlx::query!(
-            "INSERT INTO units (name, created_at) VALUES ($1, $2) ON CONFLICT (lower(name)) DO NOTHING",
-            name,
-            now
+        let exists = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM units WHERE lower(name) = lower($1)) AS "exists!""#,
+            name
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        if !exists {
+            crate::units::insert(&mut tx, name, now).await?;
+        }
     }
     let hash = password::hash_blocking(DEMO_PASSWORD.to_string()).await?;
     for user in &USERS {

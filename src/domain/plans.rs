@@ -238,6 +238,10 @@ pub fn limit_dates(earlier: &[Period], start: NaiveDate) -> LimitDates {
     }
 }
 
+/// Follow-ups and renewals due within this many days are due soon: the
+/// reminder round raises a påminnelse for them, and the overview lists them.
+pub const DUE_SOON_DAYS: i64 = 14;
+
 /// A unit's capacity for one programme (a setting; DOMAIN.md's figures are the defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Capacity {
@@ -247,9 +251,14 @@ pub enum Capacity {
     Places(u32),
 }
 
+/// DOMAIN.md: 105 hours a week of förstegsträning per unit (3 × 35).
+pub const DEFAULT_FIRST_STEP_HOURS: WeeklyHours = WeeklyHours(105 * 100);
+/// DOMAIN.md: 6 Team ISA places per unit.
+pub const DEFAULT_TEAM_ISA_PLACES: u32 = 6;
+
 impl Capacity {
-    pub const DEFAULT_FIRST_STEP: Capacity = Capacity::Hours(WeeklyHours(105 * 100));
-    pub const DEFAULT_TEAM_ISA: Capacity = Capacity::Places(6);
+    pub const DEFAULT_FIRST_STEP: Capacity = Capacity::Hours(DEFAULT_FIRST_STEP_HOURS);
+    pub const DEFAULT_TEAM_ISA: Capacity = Capacity::Places(DEFAULT_TEAM_ISA_PLACES);
 }
 
 /// What is in use now, in the same terms as the capacity.

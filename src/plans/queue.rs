@@ -106,12 +106,6 @@ async fn render(
     typed: QueueForm,
 ) -> AppResult<Response> {
     current.require(MANAGERS)?;
-    let units = sqlx::query!(
-        "SELECT id, name FROM units WHERE id = ANY($1) ORDER BY name",
-        &current.user.unit_ids
-    )
-    .fetch_all(&state.db)
-    .await?;
     let rows = sqlx::query_as!(
         QueueRow,
         r#"SELECT q.id AS entry_id, q.plan_id, q.unit_id, q.programme AS "programme: Programme", pa.first_name || ' ' || pa.last_name AS "participant_name!",
@@ -127,18 +121,21 @@ async fn render(
     )
     .fetch_all(&state.db)
     .await?;
-    let mut conn = state.db.acquire().await?;
+    // Every unit's capacity in two statements, not two per unit and programme.
+    let units = {
+        let mut conn = state.db.acquire().await?;
+        capacity::of_units(&mut conn, &current.user.unit_ids).await?
+    };
     let mut sections = Vec::new();
     for unit in &units {
         for programme in Programme::ALL {
-            let usage = capacity::usage(&mut conn, unit.id, programme).await?.describe();
             sections.push(Section {
                 unit_name: unit.name.clone(),
                 programme,
-                usage,
+                usage: unit.of(programme).describe(),
                 rows: rows
                     .iter()
-                    .filter(|r| r.unit_id == unit.id && r.programme == programme)
+                    .filter(|r| r.unit_id == unit.unit_id && r.programme == programme)
                     .map(|r| QueueRow {
                         participant_name: r.participant_name.clone(),
                         key_worker: r.key_worker.clone(),
@@ -149,7 +146,6 @@ async fn render(
             });
         }
     }
-    drop(conn);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

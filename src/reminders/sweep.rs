@@ -8,9 +8,6 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
 
-/// Follow-ups are flagged this many days before they are due.
-pub const HORIZON_DAYS: i64 = 14;
-
 /// Arbitrary, fixed key for the reminder lock (housekeeping uses …0001).
 const REMINDER_LOCK: i64 = 0x4c6f_7473_656e_0002;
 
@@ -29,7 +26,7 @@ pub async fn run(db: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<Op
     if !locked {
         return Ok(None);
     }
-    let horizon = today + Duration::days(HORIZON_DAYS);
+    let horizon = today + Duration::days(crate::domain::plans::DUE_SOON_DAYS);
     let raised = sqlx::query!(
         "INSERT INTO reminders (plan_id, unit_id, participant_id, kind, due_on, raised_at)
          SELECT id, unit_id, participant_id, 'follow_up', next_follow_up_on, $3::timestamptz FROM plans

@@ -6,8 +6,9 @@
 use super::ReportQuery;
 use crate::attendance::statistics::{Bar, bars_chart};
 use crate::auth::CurrentUser;
-use crate::domain::plans::Programme;
+use crate::domain::plans::{Capacity, Programme, WeeklyHours};
 use crate::error::{AppError, AppResult};
+use crate::plans::capacity::UnitUsage;
 use crate::state::AppState;
 use crate::web::context::Layout;
 use crate::web::format::hours;
@@ -18,46 +19,61 @@ use chrono::{Datelike, Duration, Months, NaiveDate};
 
 /// How far ahead the page looks for places freeing up.
 pub const FREEING_WEEKS: i64 = 8;
-/// Follow-ups due within this many days are "soon".
-pub const SOON_DAYS: i64 = 14;
 /// Weeks of history in the charts.
 pub const CHART_WEEKS: i64 = 12;
 
-/// A unit's capacity and what active plans use of it.
+/// A unit's capacity and what active plans use of it, as the overview shows
+/// it: read by `plans::capacity`, the same reading that decides whether a
+/// plan gets a place, in hundredths of an hour.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnitCapacity {
     pub id: i64,
     pub name: String,
-    pub hours_capacity: f64,
-    pub hours_in_use: f64,
-    pub first_step_people: i64,
-    pub places: i64,
-    pub places_in_use: i64,
+    pub hours_capacity: WeeklyHours,
+    pub hours_in_use: WeeklyHours,
+    pub first_step_people: u32,
+    pub places: u32,
+    pub places_in_use: u32,
+}
+
+impl From<UnitUsage> for UnitCapacity {
+    fn from(u: UnitUsage) -> Self {
+        let limit = |c: Capacity| match c {
+            Capacity::Hours(h) => (h, 0),
+            Capacity::Places(p) => (WeeklyHours::from_hundredths(0), p),
+        };
+        UnitCapacity {
+            id: u.unit_id,
+            name: u.name,
+            hours_capacity: limit(u.first_step.capacity).0,
+            hours_in_use: u.first_step.in_use.hours,
+            first_step_people: u.first_step.in_use.places,
+            places: limit(u.team_isa.capacity).1,
+            places_in_use: u.team_isa.in_use.places,
+        }
+    }
 }
 
 impl UnitCapacity {
-    pub fn hours_free(&self) -> f64 {
-        (self.hours_capacity - self.hours_in_use).max(0.0)
+    pub fn hours_free(&self) -> WeeklyHours {
+        WeeklyHours::from_hundredths(self.hours_capacity.hundredths().saturating_sub(self.hours_in_use.hundredths()))
     }
-    pub fn places_free(&self) -> i64 {
-        (self.places - self.places_in_use).max(0)
+    pub fn places_free(&self) -> u32 {
+        self.places.saturating_sub(self.places_in_use)
     }
     /// Share of the hours in use, in whole percent (0 when there is no capacity).
-    pub fn hours_percent(&self) -> i64 {
-        if self.hours_capacity <= 0.0 {
-            0
-        } else {
-            (100.0 * self.hours_in_use / self.hours_capacity).round() as i64
-        }
+    pub fn hours_percent(&self) -> u32 {
+        let (used, limit) = (self.hours_in_use.hundredths(), self.hours_capacity.hundredths());
+        if limit == 0 { 0 } else { (200 * used + limit) / (2 * limit) }
     }
     pub fn hours_text(&self) -> String {
-        hours(Some(self.hours_in_use))
+        hours(Some(self.hours_in_use.as_f64()))
     }
     pub fn capacity_text(&self) -> String {
-        hours(Some(self.hours_capacity))
+        hours(Some(self.hours_capacity.as_f64()))
     }
     pub fn free_text(&self) -> String {
-        hours(Some(self.hours_free()))
+        hours(Some(self.hours_free().as_f64()))
     }
 }
 
@@ -163,28 +179,12 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
     let today = state.clock.today();
     let db = &state.db;
 
-    let capacity = sqlx::query!(
-        r#"SELECT u.id, u.name, (u.first_step_hours * 100)::int AS "hours_capacity!", u.team_isa_places::bigint AS "places!",
-                  (coalesce(sum(pl.weekly_hours) FILTER (WHERE pl.programme = 'first_step'), 0) * 100)::int AS "hours_in_use!",
-                  count(pl.id) FILTER (WHERE pl.programme = 'first_step') AS "first_step_people!",
-                  count(pl.id) FILTER (WHERE pl.programme = 'team_isa') AS "places_in_use!"
-           FROM units u LEFT JOIN plans pl ON pl.unit_id = u.id AND pl.status = 'active'
-           WHERE u.id = ANY($1)
-           GROUP BY u.id ORDER BY u.name"#,
-        &units
-    )
-    .fetch_all(db)
-    .await?
+    let capacity = {
+        let mut conn = db.acquire().await?;
+        crate::plans::capacity::of_units(&mut conn, &units).await?
+    }
     .into_iter()
-    .map(|r| UnitCapacity {
-        id: r.id,
-        name: r.name,
-        hours_capacity: r.hours_capacity as f64 / 100.0,
-        hours_in_use: r.hours_in_use as f64 / 100.0,
-        first_step_people: r.first_step_people,
-        places: r.places,
-        places_in_use: r.places_in_use,
-    })
+    .map(UnitCapacity::from)
     .collect();
 
     let ends = sqlx::query!(
@@ -231,7 +231,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
            GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1"#,
         &units,
         today,
-        today + Duration::days(SOON_DAYS)
+        today + Duration::days(crate::domain::plans::DUE_SOON_DAYS)
     )
     .fetch_all(db)
     .await?
@@ -401,26 +401,34 @@ mod tests {
 
     #[test]
     fn capacity_figures_at_the_boundaries() {
-        let unit = |capacity: f64, used: f64, places: i64, in_use: i64| UnitCapacity {
+        let h = |hours: u32| WeeklyHours::from_hundredths(hours * 100);
+        let unit = |capacity: u32, used: u32, places: u32, in_use: u32| UnitCapacity {
             id: 1,
             name: "Centrum".into(),
-            hours_capacity: capacity,
-            hours_in_use: used,
+            hours_capacity: h(capacity),
+            hours_in_use: h(used),
             first_step_people: 0,
             places,
             places_in_use: in_use,
         };
-        let empty = unit(105.0, 0.0, 6, 0);
-        assert_eq!((empty.hours_free(), empty.hours_percent(), empty.places_free()), (105.0, 0, 6));
-        let full = unit(105.0, 105.0, 6, 6);
-        assert_eq!((full.hours_free(), full.hours_percent(), full.places_free()), (0.0, 100, 0));
+        let empty = unit(105, 0, 6, 0);
+        assert_eq!((empty.hours_free(), empty.hours_percent(), empty.places_free()), (h(105), 0, 6));
+        let full = unit(105, 105, 6, 6);
+        assert_eq!((full.hours_free(), full.hours_percent(), full.places_free()), (h(0), 100, 0));
         // A lowered setting with more in use than it allows: nothing free, over 100 %.
-        let lowered = unit(70.0, 105.0, 4, 6);
+        let lowered = unit(70, 105, 4, 6);
         assert_eq!(
             (lowered.hours_free(), lowered.hours_percent(), lowered.places_free()),
-            (0.0, 150, 0)
+            (h(0), 150, 0)
         );
+        // Rounded to the nearest whole percent: 52,5 of 105 is 50 %, 0,5 of 105 is 0 %.
+        let half = UnitCapacity {
+            hours_in_use: WeeklyHours::from_hundredths(5250),
+            ..unit(105, 0, 6, 0)
+        };
+        assert_eq!(half.hours_percent(), 50);
+        assert_eq!(unit(105, 1, 6, 0).hours_percent(), 1);
         // No capacity at all.
-        assert_eq!(unit(0.0, 0.0, 0, 0).hours_percent(), 0);
+        assert_eq!(unit(0, 0, 0, 0).hours_percent(), 0);
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::audit;
 use crate::auth::{CurrentUser, Role};
+use crate::domain::plans::{DEFAULT_FIRST_STEP_HOURS, DEFAULT_TEAM_ISA_PLACES};
 use crate::error::{AppError, AppResult, violated_constraint};
 use crate::ids::UnitId;
 use crate::state::AppState;
@@ -15,6 +16,21 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sqlx::PgPool;
+
+/// A new unit with DOMAIN.md's capacity (105 h of förstegsträning a week, 6
+/// Team ISA places) until its manager changes it. `name` must be new
+/// (case-insensitively): a taken name is the `units_name_key` violation.
+pub async fn insert(conn: &mut sqlx::PgConnection, name: &str, now: chrono::DateTime<chrono::Utc>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        "INSERT INTO units (name, created_at, first_step_hours, team_isa_places) VALUES ($1, $2, $3::float8::numeric, $4) RETURNING id",
+        name,
+        now,
+        DEFAULT_FIRST_STEP_HOURS.as_f64(),
+        DEFAULT_TEAM_ISA_PLACES as i32
+    )
+    .fetch_one(conn)
+    .await
+}
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -98,9 +114,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
     let inserted = match name {
         Some(name) => {
             let mut tx = state.db.begin().await?;
-            let result = sqlx::query_scalar!("INSERT INTO units (name, created_at) VALUES ($1, $2) RETURNING id", name, now)
-                .fetch_one(&mut *tx)
-                .await;
+            let result = insert(&mut tx, &name, now).await;
             match result {
                 Ok(id) => {
                     audit::Entry::new(Some(current.user.id), "unit_created")
