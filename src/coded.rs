@@ -1,5 +1,6 @@
 //! `coded!`: an enum of codes stored in the database and sent by forms, each
-//! with its Swedish label for the screen (GLOSSARY.md).
+//! with its Swedish label for the screen (GLOSSARY.md); free of sqlx, so the
+//! domain can declare them. `stored_as_code!` reads and writes one as its code.
 
 /// An enum of codes with Swedish labels: `ALL`, `code()`, `parse()`, `label()`.
 macro_rules! coded {
@@ -28,8 +29,6 @@ macro_rules! coded {
                 Self::parse(code).map(Self::label).unwrap_or("–")
             }
         }
-
-        stored_as_code!($name);
     };
 }
 

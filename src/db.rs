@@ -35,3 +35,7 @@ pub fn pool_with(config: &Config, options: PgConnectOptions) -> PgPool {
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
+
+// The domain's enums (src/domain/, free of sqlx) that columns hold as codes.
+stored_as_code!(crate::domain::plans::Programme);
+stored_as_code!(crate::domain::plans::PlanStatus);

@@ -1,9 +1,9 @@
 //! The start page: who you are, your units, and where to go from here.
 
 use crate::auth::CurrentUser;
+use crate::auth::context::Layout;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::context::Layout;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};

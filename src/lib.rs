@@ -5,6 +5,7 @@
 mod coded;
 
 pub mod access;
+pub mod app;
 pub mod attendance;
 pub mod audit;
 pub mod auth;
@@ -27,5 +28,5 @@ pub mod units;
 pub mod users;
 pub mod web;
 
+pub use app::app;
 pub use state::AppState;
-pub use web::app;

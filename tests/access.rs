@@ -138,7 +138,7 @@ async fn fingerprint(db: &PgPool) -> Vec<i64> {
 async fn every_route_with_an_id_refuses_users_of_another_unit(db: PgPool) {
     let (app, records) = demo(&db).await;
     let elsewhere = common::create_unit(&db, "Annan enhet").await;
-    let routes: Vec<_> = lotsen::web::pages()
+    let routes: Vec<_> = lotsen::app::pages()
         .table()
         .iter()
         .filter(|r| r.path.contains('{'))

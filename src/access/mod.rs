@@ -10,12 +10,12 @@
 pub mod review;
 
 use crate::auth::CurrentUser;
+use crate::auth::context::SessionUser;
 use crate::error::{AppError, AppResult};
 use crate::ids::{
     AssessmentId, ConsentId, GroupActivityId, JournalNoteId, ParticipantId, PlanActivityId, PlanId, QueueEntryId, UnitId, VisitId,
 };
 use crate::state::AppState;
-use crate::web::context::SessionUser;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::Method;
 use axum::http::request::Parts;

@@ -41,7 +41,7 @@ pub struct LogFilter {
 #[derive(askama::Template)]
 #[template(path = "participants/access_log.html")]
 struct LogPage {
-    layout: crate::web::context::Layout,
+    layout: crate::auth::context::Layout,
     rows: Vec<LogRow>,
     filter: LogFilter,
     staff: Vec<crate::users::queries::StaffChoice>,
@@ -114,7 +114,7 @@ pub async fn page(
     };
     let staff = crate::users::queries::staff_of_units(&state.db, &units).await?;
     let page = LogPage {
-        layout: crate::web::context::Layout::new(&current.ctx, "access_log"),
+        layout: crate::auth::context::Layout::new(&current.ctx, "access_log"),
         rows,
         filter,
         staff,

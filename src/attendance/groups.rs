@@ -8,11 +8,11 @@ use super::{chosen_unit, stockholm, time_of_day};
 use crate::access::{self, Action, Authorized};
 use crate::audit;
 use crate::auth::CurrentUser;
+use crate::auth::context::Layout;
 use crate::domain::ages::is_young_adult;
 use crate::error::{AppError, AppResult, violated_check};
 use crate::ids::{GroupActivityId, ParticipantId};
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
 use crate::web::format::clock_time;
 use crate::web::routes::Routes;
@@ -35,6 +35,8 @@ coded!(
         StudyVisit = "study_visit" => "Studiebesök",
     }
 );
+
+stored_as_code!(ActivityKind);
 
 pub fn routes() -> Routes {
     Routes::new()

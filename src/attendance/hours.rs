@@ -6,11 +6,11 @@
 use super::chosen_unit;
 use crate::access::Authorized;
 use crate::auth::CurrentUser;
+use crate::auth::context::Layout;
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
 use crate::ids::PlanId;
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData};
 use crate::web::routes::Routes;
 use crate::web::routes::get;

@@ -5,11 +5,11 @@
 
 use super::{chosen_unit, stockholm, time_of_day};
 use crate::audit;
+use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::domain::calendar::{self, Exception, TARGET_OPEN_DAYS};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date};
 use crate::web::routes::Routes;
 use crate::web::routes::{get, post};

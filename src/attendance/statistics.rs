@@ -278,9 +278,9 @@ fn escape(text: &str) -> String {
 // The page and the CSV export.
 
 use crate::auth::CurrentUser;
+use crate::auth::context::Layout;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::context::Layout;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};

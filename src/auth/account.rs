@@ -1,12 +1,12 @@
 //! The signed-in user's own account: change password.
 
 use crate::audit;
+use crate::auth::context::Layout;
+use crate::auth::middleware::ClientAddr;
 use crate::auth::{CurrentUser, password, session, throttle};
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData};
-use crate::web::middleware::ClientAddr;
 use crate::web::routes::Routes;
 use crate::web::routes::get;
 use askama::Template;

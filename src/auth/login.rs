@@ -1,12 +1,12 @@
 //! Sign-in and sign-out pages.
 
 use crate::audit;
+use crate::auth::context::{Layout, RequestContext};
+use crate::auth::middleware::{ClientAddr, build_cookie, removal_cookie, session_cookie_name};
 use crate::auth::{password, safe_next, session, throttle};
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::context::{Layout, RequestContext};
 use crate::web::form::FormData;
-use crate::web::middleware::{ClientAddr, build_cookie, removal_cookie, session_cookie_name};
 use crate::web::routes::Routes;
 use crate::web::routes::{get, post};
 use askama::Template;

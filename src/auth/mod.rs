@@ -1,13 +1,15 @@
 //! Sign-in, sessions, roles, passwords and sign-in throttling.
 
 pub mod account;
+pub mod context;
 pub mod login;
+pub mod middleware;
 pub mod password;
 pub mod session;
 pub mod throttle;
 
+use crate::auth::context::{RequestContext, SessionUser};
 use crate::error::AppError;
-use crate::web::context::{RequestContext, SessionUser};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -3,7 +3,7 @@
 //! that decide the idle and absolute timeouts.
 
 use crate::auth::Role;
-use crate::web::context::SessionUser;
+use crate::auth::context::SessionUser;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;

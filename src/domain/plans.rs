@@ -5,6 +5,16 @@
 use super::ages::{YOUNG_ADULTS, age_on};
 use chrono::{Months, NaiveDate};
 
+coded!(
+    /// Where a plan is in its life: an utkast until it is set (fastställd) and
+    /// active, then ended with an utfall.
+    PlanStatus {
+        Draft = "draft" => "Utkast",
+        Active = "active" => "Aktiv",
+        Ended = "ended" => "Avslutad",
+    }
+);
+
 /// The two kinds of förstegsträning (Team ISA is förstegsträning outside the centre).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Programme {

@@ -12,12 +12,12 @@ pub mod record;
 
 use crate::access::{self, Action, Authorized};
 use crate::audit;
+use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, violated_constraint};
 use crate::ids::ParticipantId;
 use crate::state::AppState;
 use crate::users::queries::StaffChoice;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData};
 use crate::web::routes::{Routes, get, post};
 use askama::Template;

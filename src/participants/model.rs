@@ -89,3 +89,5 @@ mod tests {
         assert_eq!(EndReason::parse("nonsense"), None);
     }
 }
+
+stored_as_code!(ParticipantStatus);

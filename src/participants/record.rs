@@ -10,11 +10,12 @@ use super::queries::{self, Summary, Tx};
 use crate::access::{self, Action, Authorized, Print};
 use crate::audit;
 use crate::auth::CurrentUser;
+use crate::auth::context::Layout;
+use crate::domain::plans::{PlanStatus, Programme};
 use crate::error::{AppError, AppResult};
 use crate::ids::{ConsentId, ParticipantId};
 use crate::state::AppState;
 use crate::users::queries::StaffChoice;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_date, optional_text, required_date, required_text};
 use crate::web::routes::Routes;
 use crate::web::routes::post;
@@ -160,6 +161,48 @@ pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> 
     })
 }
 
+/// A plan in a list (the personakt's "Planer").
+pub struct PlanListRow {
+    pub id: i64,
+    pub programme: Programme,
+    pub status: PlanStatus,
+    pub start_on: NaiveDate,
+    pub planned_end_on: NaiveDate,
+    pub ended_on: Option<NaiveDate>,
+    pub weekly_hours: i32,
+    pub next_follow_up_on: Option<NaiveDate>,
+    pub queued_on: Option<NaiveDate>,
+}
+
+impl PlanListRow {
+    pub fn programme_label(&self) -> &'static str {
+        self.programme.label()
+    }
+    pub fn status_label(&self) -> &'static str {
+        self.status.label()
+    }
+    pub fn is_active(&self) -> bool {
+        self.status == PlanStatus::Active
+    }
+    pub fn hours_text(&self) -> String {
+        crate::web::format::hours(Some(f64::from(self.weekly_hours) / 100.0))
+    }
+}
+
+/// The person's plans, newest first, read for the personakt (plans write them).
+async fn plans_of(db: &PgPool, participant_id: i64) -> Result<Vec<PlanListRow>, sqlx::Error> {
+    sqlx::query_as!(
+        PlanListRow,
+        r#"SELECT p.id, p.programme AS "programme: Programme", p.status AS "status: PlanStatus", p.start_on, p.planned_end_on, p.ended_on,
+                  (p.weekly_hours * 100)::int AS "weekly_hours!", p.next_follow_up_on, q.queued_on AS "queued_on?"
+           FROM plans p LEFT JOIN queue_entries q ON q.plan_id = p.id AND q.closed_on IS NULL
+           WHERE p.participant_id = $1 ORDER BY p.start_on DESC, p.id DESC"#,
+        participant_id
+    )
+    .fetch_all(db)
+    .await
+}
+
 #[derive(Template)]
 #[template(path = "participants/show.html")]
 struct ShowPage {
@@ -167,7 +210,7 @@ struct ShowPage {
     r: Record,
     staff: Vec<StaffChoice>,
     accesses: Option<Vec<access::review::LogRow>>,
-    plans: Vec<crate::plans::queries::PlanListRow>,
+    plans: Vec<PlanListRow>,
     errors: FieldErrors,
     /// Which form on the page `errors` and `typed` belong to.
     form_in_error: &'static str,
@@ -305,7 +348,7 @@ pub(super) async fn render_show(
         r: record,
         staff,
         accesses,
-        plans: crate::plans::queries::of_participant(&state.db, id).await?,
+        plans: plans_of(&state.db, id).await?,
         errors,
         form_in_error,
         typed,

@@ -5,9 +5,9 @@
 use super::form::{EmployerChoice, NewEmployer, organisation_number};
 use crate::audit;
 use crate::auth::CurrentUser;
+use crate::auth::context::Layout;
 use crate::error::{AppResult, violated_constraint};
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_text};
 use askama::Template;
 use axum::extract::State;

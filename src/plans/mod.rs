@@ -17,12 +17,12 @@ pub mod store;
 
 use crate::access::{self, Action, Authorized};
 use crate::auth::CurrentUser;
+use crate::auth::context::Layout;
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ParticipantId, PlanActivityId, PlanId, UnitId};
 use crate::participants::model::ParticipantStatus;
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
 use crate::web::routes::Routes;
 use crate::web::routes::{get, post};

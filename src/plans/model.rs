@@ -2,14 +2,6 @@
 //! labels on screen (GLOSSARY.md).
 
 coded!(
-    PlanStatus {
-        Draft = "draft" => "Utkast",
-        Active = "active" => "Aktiv",
-        Ended = "ended" => "Avslutad",
-    }
-);
-
-coded!(
     /// Utfall: how a plan ended.
     Outcome {
         Employment = "employment" => "Anställning",
@@ -100,7 +92,3 @@ mod tests {
         assert_eq!(Outcome::label_of("studies"), "Studier");
     }
 }
-
-// The programme is a rule of the domain (src/domain/plans.rs, free of sqlx);
-// here it is read and written as its code.
-stored_as_code!(crate::domain::plans::Programme);

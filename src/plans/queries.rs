@@ -1,8 +1,7 @@
 //! SQL for plans: loading, saving with a version check, the version history,
 //! and what the two-year limit and the schedule need.
 
-use super::model::PlanStatus;
-use crate::domain::plans::{self as rules, LimitDates, Period, Programme};
+use crate::domain::plans::{self as rules, LimitDates, Period, PlanStatus, Programme};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -98,47 +97,6 @@ pub async fn load(db: impl sqlx::PgExecutor<'_>, id: i64) -> Result<Option<Plan>
         id
     )
     .fetch_optional(db)
-    .await
-}
-
-/// A plan in a list (the personakt's "Planer").
-pub struct PlanListRow {
-    pub id: i64,
-    pub programme: Programme,
-    pub status: PlanStatus,
-    pub start_on: NaiveDate,
-    pub planned_end_on: NaiveDate,
-    pub ended_on: Option<NaiveDate>,
-    pub weekly_hours: i32,
-    pub next_follow_up_on: Option<NaiveDate>,
-    pub queued_on: Option<NaiveDate>,
-}
-
-impl PlanListRow {
-    pub fn programme_label(&self) -> &'static str {
-        self.programme.label()
-    }
-    pub fn status_label(&self) -> &'static str {
-        self.status.label()
-    }
-    pub fn is_active(&self) -> bool {
-        self.status == PlanStatus::Active
-    }
-    pub fn hours_text(&self) -> String {
-        crate::web::format::hours(Some(f64::from(self.weekly_hours) / 100.0))
-    }
-}
-
-pub async fn of_participant(db: &PgPool, participant_id: i64) -> Result<Vec<PlanListRow>, sqlx::Error> {
-    sqlx::query_as!(
-        PlanListRow,
-        r#"SELECT p.id, p.programme AS "programme: Programme", p.status AS "status: PlanStatus", p.start_on, p.planned_end_on, p.ended_on,
-                  (p.weekly_hours * 100)::int AS "weekly_hours!", p.next_follow_up_on, q.queued_on AS "queued_on?"
-           FROM plans p LEFT JOIN queue_entries q ON q.plan_id = p.id AND q.closed_on IS NULL
-           WHERE p.participant_id = $1 ORDER BY p.start_on DESC, p.id DESC"#,
-        participant_id
-    )
-    .fetch_all(db)
     .await
 }
 

@@ -6,12 +6,12 @@
 use super::capacity;
 use super::store::{self, Activation};
 use crate::access::Authorized;
+use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
 use crate::ids::{PlanId, QueueEntryId};
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, required_date, required_text};
 use crate::web::routes::Routes;
 use crate::web::routes::{get, post};

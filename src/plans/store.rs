@@ -11,10 +11,10 @@ use super::capacity;
 use super::employers;
 use super::follow_ups::Checked;
 use super::form::PlanFields;
-use super::model::{ActivityStatus, Outcome, PlanStatus, ReminderKind};
+use super::model::{ActivityStatus, Outcome, ReminderKind};
 use super::queries::{self, Plan};
 use crate::audit::{self, Stamp};
-use crate::domain::plans::{self as rules, Programme, TwoYearCheck};
+use crate::domain::plans::{self as rules, PlanStatus, Programme, TwoYearCheck};
 use crate::error::{AppError, AppResult};
 use crate::ids::{GoalId, ParticipantId, PlanActivityId, PlanId, UnitId};
 use crate::participants::model::ParticipantStatus;
@@ -392,7 +392,7 @@ pub async fn renew(
             return Err(AppError::Conflict("Planen är inte längre aktiv."));
         }
         // The renewal answers every renewal reminder raised so far.
-        crate::reminders::clear(&mut *tx, plan.id, Some(ReminderKind::Renewal), now).await?;
+        clear_reminders(&mut *tx, plan.id, Some(ReminderKind::Renewal), now).await?;
         bump(&mut *tx, plan.id, by, now, "Förnyad").await?;
         audit::Entry::new(Some(by), "plan_renewed")
             .record("plan", plan.id)
@@ -439,7 +439,7 @@ pub async fn end(
         if updated == 0 {
             return Err(AppError::Conflict("Planen är redan avslutad."));
         }
-        crate::reminders::clear(&mut *tx, plan.id, None, now).await?;
+        clear_reminders(&mut *tx, plan.id, None, now).await?;
         bump(&mut *tx, plan.id, by, now, "Avslutad").await?;
         audit::Entry::new(Some(by), "plan_ended")
             .record("plan", plan.id)
@@ -689,7 +689,7 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
         .execute(&mut *tx)
         .await?;
         // Holding the follow-up answers its reminders.
-        crate::reminders::clear(&mut *tx, plan.id, Some(ReminderKind::FollowUp), now).await?;
+        clear_reminders(&mut *tx, plan.id, Some(ReminderKind::FollowUp), now).await?;
         bump(&mut *tx, plan.id, by, now, "Uppföljning").await?;
         audit::Entry::new(Some(by), "follow_up_recorded")
             .record("plan", plan.id)
@@ -793,6 +793,25 @@ pub async fn remove_from_queue(db: &PgPool, entry_id: i64, plan_id: i64, reason:
         Ok(())
     })
     .await
+}
+
+/// Answers a plan's open reminders: of one kind (a follow-up held, a
+/// renewal), or all of them (the plan ended).
+async fn clear_reminders(
+    conn: &mut sqlx::PgConnection,
+    plan_id: i64,
+    kind: Option<ReminderKind>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "UPDATE reminders SET cleared_at = $3 WHERE plan_id = $1 AND kind = coalesce($2, kind) AND cleared_at IS NULL",
+        plan_id,
+        kind.map(ReminderKind::code),
+        now
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 /// The person's row: every change that counts against their two years takes turns.

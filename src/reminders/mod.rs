@@ -7,37 +7,18 @@
 pub mod digest;
 pub mod sweep;
 
+use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::domain::plans::Programme;
 use crate::error::AppResult;
 use crate::plans::model::ReminderKind;
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::routes::Routes;
 use crate::web::routes::get;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
-
-/// Answers a plan's open reminders: of one kind (a follow-up held, a
-/// renewal), or all of them (the plan ended).
-pub async fn clear(
-    conn: &mut sqlx::PgConnection,
-    plan_id: i64,
-    kind: Option<ReminderKind>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query!(
-        "UPDATE reminders SET cleared_at = $3 WHERE plan_id = $1 AND kind = coalesce($2, kind) AND cleared_at IS NULL",
-        plan_id,
-        kind.map(ReminderKind::code),
-        now
-    )
-    .execute(conn)
-    .await?
-    .rows_affected())
-}
 
 pub fn routes() -> Routes {
     Routes::new().route("/todo", get(page))

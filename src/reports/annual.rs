@@ -7,11 +7,11 @@ use super::indicators::{self, CellValue, Scope};
 use super::{MONTHS, ReportQuery, SPLIT_HEADER, Table, TableRow};
 use crate::attendance::statistics::{self, Split};
 use crate::auth::CurrentUser;
+use crate::auth::context::Layout;
 use crate::domain::calendar::{self, TARGET_OPEN_DAYS};
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::context::Layout;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -258,7 +258,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
         Ok(year) => {
-            let report = build(&state.db, &state.facts, units, year, today).await?;
+            let report = build(&state.db, &state.caches.get::<indicators::FactCache>(), units, year, today).await?;
             let mut q = form_urlencoded::Serializer::new(String::new());
             q.append_pair("unit", if query.unit.is_empty() { "all" } else { &query.unit });
             q.append_pair("year", &year.to_string());
@@ -276,7 +276,7 @@ async fn report_for(state: &AppState, current: &CurrentUser, query: &ReportQuery
     let today = state.clock.today();
     let units = crate::attendance::chosen_units(current, &query.unit).ok_or(AppError::Forbidden)?;
     let year = chosen_year(&query.year, today).map_err(|_| AppError::BadRequest("bad year"))?;
-    Ok(build(&state.db, &state.facts, units, year, today).await?)
+    Ok(build(&state.db, &state.caches.get::<indicators::FactCache>(), units, year, today).await?)
 }
 
 pub async fn csv_export(State(state): State<AppState>, current: CurrentUser, Query(query): Query<ReportQuery>) -> AppResult<Response> {

@@ -6,11 +6,11 @@
 use super::ReportQuery;
 use crate::attendance::statistics::{Bar, bars_chart};
 use crate::auth::CurrentUser;
+use crate::auth::context::Layout;
 use crate::domain::plans::{Capacity, Programme, WeeklyHours};
 use crate::error::{AppError, AppResult};
 use crate::plans::capacity::UnitUsage;
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::format::hours;
 use askama::Template;
 use axum::extract::{Query, State};

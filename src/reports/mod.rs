@@ -9,10 +9,10 @@ pub mod dashboard;
 pub mod indicators;
 pub mod suppression;
 
+use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::routes::Routes;
 use crate::web::routes::get;
 use askama::Template;
@@ -236,7 +236,7 @@ async fn indicators_page(State(state): State<AppState>, current: CurrentUser, Qu
         (Some(units), Ok((from, to))) => {
             let scope = Scope { units, from, to, today };
             let started = std::time::Instant::now();
-            let facts = indicators::load_cached(&state.db, &state.facts, &scope).await?;
+            let facts = indicators::load_cached(&state.db, &state.caches.get::<indicators::FactCache>(), &scope).await?;
             let loaded = started.elapsed();
             page.tables = indicators::compute(&scope, &facts).iter().map(Table::of_section).collect();
             tracing::debug!(

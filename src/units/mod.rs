@@ -1,12 +1,12 @@
 //! Units (enheter): the centres. Admins create, rename and deactivate them.
 
 use crate::audit;
+use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::domain::plans::{DEFAULT_FIRST_STEP_HOURS, DEFAULT_TEAM_ISA_PLACES};
 use crate::error::{AppError, AppResult, violated_constraint};
 use crate::ids::UnitId;
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, required_text};
 use crate::web::routes::Routes;
 use crate::web::routes::get;

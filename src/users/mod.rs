@@ -4,11 +4,11 @@
 pub mod queries;
 
 use crate::audit;
+use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role, password, session};
 use crate::error::{AppError, AppResult, violated_constraint};
 use crate::ids::UserId;
 use crate::state::AppState;
-use crate::web::context::Layout;
 use crate::web::form::{FieldErrors, FormData, email, required_text};
 use crate::web::routes::Routes;
 use crate::web::routes::{get, post};

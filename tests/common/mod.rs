@@ -54,7 +54,7 @@ impl TestApp {
         let mut config = Config::for_tests("postgres://unused");
         adjust(&mut config);
         let state = AppState::new(db.clone(), config.clone(), clock.clone());
-        let router = lotsen::web::app_with(state, extra);
+        let router = lotsen::app::app_with(state, extra);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {

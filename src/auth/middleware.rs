@@ -1,10 +1,10 @@
 //! Middleware of our own: the session and CSRF check that runs before every
 //! page, and the client address used by sign-in throttling.
 
+use crate::auth::context::RequestContext;
 use crate::auth::session::{self, SessionState};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::context::RequestContext;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
