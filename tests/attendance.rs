@@ -3,24 +3,10 @@
 
 mod common;
 
-use common::{Browser, Page, TestApp, location};
+use common::{Browser, Page, Person, TestApp, location};
 use lotsen::auth::Role;
 use reqwest::StatusCode;
 use sqlx::PgPool;
-
-async fn person(db: &PgPool, unit: i64, first: &str, last: &str, birth: &str) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, birth_date, gender, resident, referral_source, created_at, updated_at)
-         VALUES ($1, $2, $3, 'none', $4::date, 'woman', true, 'self', now(), now()) RETURNING id",
-    )
-    .bind(unit)
-    .bind(first)
-    .bind(last)
-    .bind(birth)
-    .fetch_one(db)
-    .await
-    .unwrap()
-}
 
 async fn search(browser: &Browser, unit: i64, q: &str, visit_on: &str) -> reqwest::Response {
     browser
@@ -66,9 +52,9 @@ async fn desk(db: &PgPool) -> Desk {
 #[sqlx::test]
 async fn two_letters_and_enter_check_one_person_in_and_a_second_check_in_is_refused_politely(db: PgPool) {
     let d = desk(&db).await;
-    let anna = person(&db, d.unit, "Anna", "Berg", "1990-01-01").await;
-    person(&db, d.unit, "Bertil", "Ahlström", "1980-01-01").await;
-    person(&db, d.unit, "Berit", "Ek", "1980-01-01").await;
+    let anna = Person::at(d.unit).named("Anna", "Berg").born("1990-01-01").insert(&db).await;
+    Person::at(d.unit).named("Bertil", "Ahlström").born("1980-01-01").insert(&db).await;
+    Person::at(d.unit).named("Berit", "Ek").born("1980-01-01").insert(&db).await;
     // "an" starts only Anna's name: Enter logs the visit at once.
     let response = search(&d.staff, d.unit, "an", "").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -96,13 +82,17 @@ async fn two_letters_and_enter_check_one_person_in_and_a_second_check_in_is_refu
     // Nothing found, and too short.
     assert_eq!(search(&d.staff, d.unit, "zz", "").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let short = Page::from(search(&d.staff, d.unit, "a", "").await).await;
-    assert!(short.field_error("q").contains("två bokstäver"));
+    assert!(
+        short
+            .error("Namn (två eller tre bokstäver räcker, sedan Enter)")
+            .contains("två bokstäver")
+    );
 }
 
 #[sqlx::test]
 async fn a_double_submitted_check_in_creates_one_visit(db: PgPool) {
     let d = desk(&db).await;
-    let anna = person(&db, d.unit, "Anna", "Berg", "1990-01-01").await;
+    let anna = Person::at(d.unit).named("Anna", "Berg").born("1990-01-01").insert(&db).await;
     let token = d.staff.get_page(&format!("/visits?unit={}", d.unit)).await.csrf_token();
     let unit = d.unit.to_string();
     let id = anna.to_string();
@@ -125,7 +115,7 @@ async fn a_double_submitted_check_in_creates_one_visit(db: PgPool) {
 #[sqlx::test]
 async fn undo_keeps_the_visit_cancelled_and_audited_and_allows_a_new_check_in(db: PgPool) {
     let d = desk(&db).await;
-    let anna = person(&db, d.unit, "Anna", "Berg", "1990-01-01").await;
+    let anna = Person::at(d.unit).named("Anna", "Berg").born("1990-01-01").insert(&db).await;
     check_in(&d.staff, d.unit, anna, &[]).await;
     let visit: i64 = sqlx::query_scalar("SELECT id FROM visits WHERE participant_id = $1")
         .bind(anna)
@@ -173,11 +163,16 @@ async fn undo_keeps_the_visit_cancelled_and_audited_and_allows_a_new_check_in(db
 async fn a_visit_on_a_closed_day_is_refused_unless_the_day_is_opened(db: PgPool) {
     let d = desk(&db).await;
     let (manager, _) = d.app.signed_in_at(Role::Manager, d.unit).await;
-    let anna = person(&db, d.unit, "Anna", "Berg", "1990-01-01").await;
+    let anna = Person::at(d.unit).named("Anna", "Berg").born("1990-01-01").insert(&db).await;
     // Långfredagen 2026 is 3 April; logged afterwards it is still refused.
     let holiday = check_in(&d.staff, d.unit, anna, &[("visit_on", "2026-02-28")]).await;
     assert_eq!(holiday.status(), StatusCode::UNPROCESSABLE_ENTITY, "a Saturday");
-    assert!(Page::from(holiday).await.field_error("q").contains("helg"));
+    assert!(
+        Page::from(holiday)
+            .await
+            .error("Namn (två eller tre bokstäver räcker, sedan Enter)")
+            .contains("helg")
+    );
     // The unit closes today for a planning day: today's check-in is refused.
     let closed = manager
         .submit(
@@ -194,7 +189,12 @@ async fn a_visit_on_a_closed_day_is_refused_unless_the_day_is_opened(db: PgPool)
     assert_eq!(closed.status(), StatusCode::SEE_OTHER);
     let refused = check_in(&d.staff, d.unit, anna, &[]).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::from(refused).await.field_error("q").contains("stängt"));
+    assert!(
+        Page::from(refused)
+            .await
+            .error("Namn (två eller tre bokstäver räcker, sedan Enter)")
+            .contains("stängt")
+    );
     assert!(visits(&db, anna).await.is_empty());
     // A Saturday opened as an extra day takes visits (logged afterwards).
     manager
@@ -253,7 +253,7 @@ async fn the_calendar_counts_open_days_against_230(db: PgPool) {
         )
         .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::from(refused).await.field_error("day").contains("redan stängt"));
+    assert!(Page::from(refused).await.error("Dag").contains("redan stängt"));
 }
 
 #[sqlx::test]
@@ -274,10 +274,10 @@ async fn during_yngre_lotsen_time_visitors_outside_18_to_35_need_a_yes_and_are_c
         )
         .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
-    let seventeen = person(&db, d.unit, "Sjutton", "Ung", "2008-03-03").await;
-    let eighteen = person(&db, d.unit, "Arton", "Ung", "2008-03-02").await;
-    let thirty_five = person(&db, d.unit, "Trettiofem", "Vuxen", "1990-03-03").await;
-    let thirty_six = person(&db, d.unit, "Trettiosex", "Vuxen", "1990-03-02").await;
+    let seventeen = Person::at(d.unit).named("Sjutton", "Ung").born("2008-03-03").insert(&db).await;
+    let eighteen = Person::at(d.unit).named("Arton", "Ung").born("2008-03-02").insert(&db).await;
+    let thirty_five = Person::at(d.unit).named("Trettiofem", "Vuxen").born("1990-03-03").insert(&db).await;
+    let thirty_six = Person::at(d.unit).named("Trettiosex", "Vuxen").born("1990-03-02").insert(&db).await;
     for (who, needs_yes) in [(seventeen, true), (eighteen, false), (thirty_five, false), (thirty_six, true)] {
         let response = check_in(&d.staff, d.unit, who, &[]).await;
         if needs_yes {
@@ -294,7 +294,7 @@ async fn during_yngre_lotsen_time_visitors_outside_18_to_35_need_a_yes_and_are_c
         }
     }
     // After the period, anyone checks in directly.
-    let later = person(&db, d.unit, "Senare", "Vuxen", "1960-01-01").await;
+    let later = Person::at(d.unit).named("Senare", "Vuxen").born("1960-01-01").insert(&db).await;
     d.app.clock.advance(chrono::Duration::hours(4));
     assert_eq!(check_in(&d.staff, d.unit, later, &[]).await.status(), StatusCode::SEE_OTHER);
     assert!(!visits(&db, later).await[0].3, "not counted after the period");
@@ -340,7 +340,7 @@ async fn drop_in_visitors_are_counted_by_gender_and_never_below_zero(db: PgPool)
 async fn the_desk_only_reaches_its_own_units(db: PgPool) {
     let d = desk(&db).await;
     let other = common::create_unit(&db, "Lotsen Ryd").await;
-    let stranger = person(&db, other, "Anna", "Annan", "1990-01-01").await;
+    let stranger = Person::at(other).named("Anna", "Annan").born("1990-01-01").insert(&db).await;
     assert_eq!(d.staff.get(&format!("/visits?unit={other}")).await.status(), StatusCode::FORBIDDEN);
     // Searching the own unit does not find the other unit's people.
     assert_eq!(search(&d.staff, d.unit, "an", "").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -352,7 +352,7 @@ async fn the_desk_only_reaches_its_own_units(db: PgPool) {
 #[sqlx::test]
 async fn the_search_as_you_type_lists_hits_and_never_logs_a_visit(db: PgPool) {
     let d = desk(&db).await;
-    let anna = person(&db, d.unit, "Anna", "Berg", "1990-01-01").await;
+    let anna = Person::at(d.unit).named("Anna", "Berg").born("1990-01-01").insert(&db).await;
     let token = d.staff.get_page(&format!("/visits?unit={}", d.unit)).await.csrf_token();
     let response = d
         .staff
@@ -421,10 +421,10 @@ async fn leader_of(browser: &Browser) -> String {
 async fn yngre_lotsen_activities_refuse_ages_17_and_36(db: PgPool) {
     let d = desk(&db).await;
     let id = activity(&d.staff, d.unit, "young_adults", "2026-03-02").await;
-    let seventeen = person(&db, d.unit, "Sjutton", "Ung", "2008-03-03").await;
-    let eighteen = person(&db, d.unit, "Arton", "Ung", "2008-03-02").await;
-    let thirty_five = person(&db, d.unit, "Trettiofem", "Vuxen", "1990-03-03").await;
-    let thirty_six = person(&db, d.unit, "Trettiosex", "Vuxen", "1990-03-02").await;
+    let seventeen = Person::at(d.unit).named("Sjutton", "Ung").born("2008-03-03").insert(&db).await;
+    let eighteen = Person::at(d.unit).named("Arton", "Ung").born("2008-03-02").insert(&db).await;
+    let thirty_five = Person::at(d.unit).named("Trettiofem", "Vuxen").born("1990-03-03").insert(&db).await;
+    let thirty_six = Person::at(d.unit).named("Trettiosex", "Vuxen").born("1990-03-02").insert(&db).await;
     let page = format!("/activities/{id}");
     let action = format!("/activities/{id}/attendance");
     for (who, allowed) in [(seventeen, false), (eighteen, true), (thirty_five, true), (thirty_six, false)] {
@@ -433,7 +433,7 @@ async fn yngre_lotsen_activities_refuse_ages_17_and_36(db: PgPool) {
             assert_eq!(response.status(), StatusCode::SEE_OTHER);
         } else {
             assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-            assert!(Page::from(response).await.field_error("q").contains("18–35"));
+            assert!(Page::from(response).await.error("Lägg till deltagare (namn)").contains("18–35"));
         }
     }
     let attending: Vec<i64> =
@@ -482,7 +482,7 @@ async fn save_week(browser: &Browser, plan: i64, week: &str, days: [&str; 7]) ->
 async fn worked_hours_are_kept_per_day_and_weeks_far_under_plan_are_flagged(db: PgPool) {
     let d = desk(&db).await;
     let (key_worker, kontaktman) = d.app.signed_in_at(Role::Staff, d.unit).await;
-    let p = person(&db, d.unit, "Anna", "Berg", "1990-01-01").await;
+    let p = Person::at(d.unit).named("Anna", "Berg").born("1990-01-01").insert(&db).await;
     sqlx::query("INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at) VALUES ($1, $2, '2026-01-01', $2, now())")
         .bind(p)
         .bind(kontaktman)
@@ -527,8 +527,8 @@ async fn worked_hours_are_kept_per_day_and_weeks_far_under_plan_are_flagged(db: 
         .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = Page::from(refused).await;
-    assert!(page.field_error("hours").contains("Tisdag"));
-    assert_eq!(page.attr("#f-hours-2", "value").as_deref(), Some("13"), "what was typed is kept");
+    assert!(page.error("Timmar per dag").contains("Tisdag"));
+    assert_eq!(page.value("Tisdag 2026-03-03"), "13", "what was typed is kept");
 
     // Last week (week 9, the clock stands on Monday 2 March) reaches the
     // kontaktman's Att göra when it is far under the plan: 5 of 10 is not.
@@ -557,10 +557,10 @@ async fn worked_hours_are_kept_per_day_and_weeks_far_under_plan_are_flagged(db: 
 async fn statistics_match_a_hand_computed_fixture_and_the_csv_parses_back(db: PgPool) {
     let d = desk(&db).await;
     // Two women (one 18–35, one older), one man (older), one other/unstated (18–35).
-    let young_woman = person(&db, d.unit, "Ung", "Kvinna", "2000-01-01").await;
-    let older_woman = person(&db, d.unit, "Äldre", "Kvinna", "1970-01-01").await;
-    let older_man = person(&db, d.unit, "Äldre", "Man", "1960-01-01").await;
-    let young_other = person(&db, d.unit, "Ung", "Annan", "2001-01-01").await;
+    let young_woman = Person::at(d.unit).named("Ung", "Kvinna").born("2000-01-01").insert(&db).await;
+    let older_woman = Person::at(d.unit).named("Äldre", "Kvinna").born("1970-01-01").insert(&db).await;
+    let older_man = Person::at(d.unit).named("Äldre", "Man").born("1960-01-01").insert(&db).await;
+    let young_other = Person::at(d.unit).named("Ung", "Annan").born("2001-01-01").insert(&db).await;
     sqlx::query("UPDATE participants SET gender = 'man' WHERE id = $1")
         .bind(older_man)
         .execute(&db)
@@ -684,8 +684,8 @@ async fn a_scheduled_activity_is_changed_without_overwriting_another_change(db: 
 
     // The form opens with the activity as it is.
     let form = d.staff.get_page(&edit).await;
-    assert_eq!(form.attr("#f-title", "value").as_deref(), Some("Fika och spel"));
-    assert_eq!(form.attr("#f-from", "value").as_deref(), Some("13:00"));
+    assert_eq!(form.value("Rubrik"), "Fika och spel");
+    assert_eq!(form.value("Från (TT:MM)"), "13:00");
     assert_eq!(form.attr("input[name=version]", "value").as_deref(), Some("1"));
     assert_eq!(form.attr("input[name=leaders][checked]", "value"), Some(leader.clone()));
 
@@ -693,8 +693,8 @@ async fn a_scheduled_activity_is_changed_without_overwriting_another_change(db: 
     let refused = d.staff.submit(&edit, &edit, &changed(&leader, "1", &[("to", "09:00")])).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = Page::from(refused).await;
-    assert!(page.field_error("to").contains("efter starttiden"));
-    assert_eq!(page.attr("#f-title", "value").as_deref(), Some("Promenad"));
+    assert!(page.error("Till (TT:MM)").contains("efter starttiden"));
+    assert_eq!(page.value("Rubrik"), "Promenad");
     // 02:30 does not exist on the day summer time begins.
     let skipped = d
         .staff
@@ -705,7 +705,7 @@ async fn a_scheduled_activity_is_changed_without_overwriting_another_change(db: 
         )
         .await;
     assert_eq!(skipped.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::from(skipped).await.field_error("from").contains("finns inte"));
+    assert!(Page::from(skipped).await.error("Från (TT:MM)").contains("finns inte"));
 
     let saved = d.staff.submit(&edit, &edit, &changed(&leader, "1", &[])).await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
@@ -727,7 +727,7 @@ async fn a_scheduled_activity_is_changed_without_overwriting_another_change(db: 
     assert_eq!(stale.status(), StatusCode::CONFLICT);
     let page = Page::from(stale).await;
     assert!(page.text(".conflict").contains("ändrade aktiviteten"), "{}", page.text(".conflict"));
-    assert_eq!(page.attr("#f-title", "value").as_deref(), Some("Bowling"));
+    assert_eq!(page.value("Rubrik"), "Bowling");
     assert_eq!(
         page.attr("input[name=version]", "value").as_deref(),
         Some("2"),
@@ -756,7 +756,7 @@ async fn a_scheduled_activity_is_changed_without_overwriting_another_change(db: 
 async fn an_activity_with_older_attendees_does_not_become_yngre_lotsen(db: PgPool) {
     let d = desk(&db).await;
     let id = activity(&d.staff, d.unit, "social", "2026-03-02").await;
-    let forty = person(&db, d.unit, "Fyrtio", "Vuxen", "1986-01-01").await;
+    let forty = Person::at(d.unit).named("Fyrtio", "Vuxen").born("1986-01-01").insert(&db).await;
     let added = attend(&d.staff, id, forty).await;
     assert_eq!(added.status(), StatusCode::SEE_OTHER);
     let edit = format!("/activities/{id}/edit");
@@ -766,12 +766,7 @@ async fn an_activity_with_older_attendees_does_not_become_yngre_lotsen(db: PgPoo
         .submit(&edit, &edit, &changed(&leader, "1", &[("kind", "young_adults")]))
         .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        Page::from(refused)
-            .await
-            .field_error("kind")
-            .contains("Fyrtio Vuxen som deltog är 40 år")
-    );
+    assert!(Page::from(refused).await.error("Typ").contains("Fyrtio Vuxen som deltog är 40 år"));
     // The database refuses it as well, for a new type or a new day.
     let kind = sqlx::query("UPDATE group_activities SET kind = 'young_adults' WHERE id = $1")
         .bind(id)
@@ -779,7 +774,7 @@ async fn an_activity_with_older_attendees_does_not_become_yngre_lotsen(db: PgPoo
         .await;
     assert!(kind.unwrap_err().to_string().contains("18 to 35"));
     let young = activity(&d.staff, d.unit, "young_adults", "2026-03-02").await;
-    let born = person(&db, d.unit, "Trettiofem", "Vuxen", "1990-03-03").await;
+    let born = Person::at(d.unit).named("Trettiofem", "Vuxen").born("1990-03-03").insert(&db).await;
     sqlx::query("INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at) SELECT $1, $2, min(id), now() FROM users")
         .bind(young)
         .bind(born)
@@ -799,8 +794,8 @@ async fn an_activity_with_older_attendees_does_not_become_yngre_lotsen(db: PgPoo
 async fn a_called_off_activity_is_kept_with_its_attendance_and_takes_no_one_more(db: PgPool) {
     let d = desk(&db).await;
     let id = activity(&d.staff, d.unit, "social", "2026-03-02").await;
-    let anna = person(&db, d.unit, "Anna", "Berg", "1990-01-01").await;
-    let bo = person(&db, d.unit, "Bo", "Ek", "1990-01-01").await;
+    let anna = Person::at(d.unit).named("Anna", "Berg").born("1990-01-01").insert(&db).await;
+    let bo = Person::at(d.unit).named("Bo", "Ek").born("1990-01-01").insert(&db).await;
     let show = format!("/activities/{id}");
     let attendance = format!("/activities/{id}/attendance");
     attend(&d.staff, id, anna).await;
@@ -865,7 +860,7 @@ async fn a_called_off_activity_is_kept_with_its_attendance_and_takes_no_one_more
 async fn attendance_added_while_the_activity_is_called_off_is_refused(db: PgPool) {
     let d = desk(&db).await;
     let id = activity(&d.staff, d.unit, "social", "2026-03-02").await;
-    let anna = person(&db, d.unit, "Anna", "Berg", "1990-01-01").await;
+    let anna = Person::at(d.unit).named("Anna", "Berg").born("1990-01-01").insert(&db).await;
     // The call-off is under way (not committed) when the attendance arrives.
     let mut call_off = db.begin().await.unwrap();
     sqlx::query("UPDATE group_activities SET cancelled_at = now(), cancelled_by = created_by WHERE id = $1")

@@ -4,33 +4,14 @@
 
 mod common;
 
-use common::{Browser, Page, TestApp, location};
+use common::{Browser, Page, Person, TestApp, location};
 use lotsen::auth::Role;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
-/// A participant at `unit` born on `birth`, with `key_worker` as kontaktman when given.
-async fn person(db: &PgPool, unit: i64, birth: &str, key_worker: Option<i64>) -> i64 {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, birth_date, gender, resident, referral_source, created_at, updated_at)
-         VALUES ($1, 'Test', 'Person', 'none', $2::date, 'woman', true, 'self', now(), now()) RETURNING id",
-    )
-    .bind(unit)
-    .bind(birth)
-    .fetch_one(db)
-    .await
-    .unwrap();
-    if let Some(user) = key_worker {
-        sqlx::query(
-            "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at) VALUES ($1, $2, '2026-01-01', $2, now())",
-        )
-        .bind(id)
-        .bind(user)
-        .execute(db)
-        .await
-        .unwrap();
-    }
-    id
+/// Someone young enough for Team ISA, with `key_worker` as kontaktman.
+async fn young(db: &PgPool, unit: i64, key_worker: i64) -> i64 {
+    Person::at(unit).born("2000-01-01").key_worker(Some(key_worker)).insert(db).await
 }
 
 /// The plan form for `programme`, changed by `overrides`.
@@ -153,18 +134,23 @@ async fn setup(db: &PgPool) -> Setup {
 #[sqlx::test]
 async fn weekly_hours_are_4_to_35_and_accept_a_decimal_comma(db: PgPool) {
     let s = setup(&db).await;
-    let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     let three = submit_plan(&s.staff, p, "first_step", &[("weekly_hours", "3")]).await;
     assert_eq!(three.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = Page::from(three).await;
-    assert_eq!(page.field_error("weekly_hours"), "Fel: Minst 4 timmar per vecka.");
+    assert_eq!(page.error("Timmar per vecka (4–35, t.ex. 4,5)"), "Fel: Minst 4 timmar per vecka.");
     // The form keeps what was typed.
-    assert_eq!(page.attr("#f-weekly_hours", "value").as_deref(), Some("3"));
+    assert_eq!(page.value("Timmar per vecka (4–35, t.ex. 4,5)"), "3");
     assert_eq!(page.text("#f-summary"), "Vill prova att arbeta.");
 
     let thirty_six = submit_plan(&s.staff, p, "first_step", &[("weekly_hours", "36")]).await;
     assert_eq!(thirty_six.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::from(thirty_six).await.field_error("weekly_hours").contains("Högst 35"));
+    assert!(
+        Page::from(thirty_six)
+            .await
+            .error("Timmar per vecka (4–35, t.ex. 4,5)")
+            .contains("Högst 35")
+    );
 
     let four = draft(&s.staff, p, "first_step", &[("weekly_hours", "4")]).await;
     let four_and_a_half = draft(&s.staff, p, "first_step", &[("weekly_hours", "4,5")]).await;
@@ -192,28 +178,28 @@ async fn team_isa_is_for_ages_18_to_35_on_the_start_date(db: PgPool) {
         ("1990-03-03", true),  // 35, turns 36 the day after
         ("1990-03-02", false), // 36 on the day
     ] {
-        let p = person(&db, s.unit, birth, Some(s.staff_id)).await;
+        let p = Person::at(s.unit).born(birth).key_worker(Some(s.staff_id)).insert(&db).await;
         let response = submit_plan(&s.staff, p, "team_isa", &[]).await;
         if allowed {
             assert_eq!(response.status(), StatusCode::SEE_OTHER, "born {birth}");
         } else {
             assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "born {birth}");
-            assert!(Page::from(response).await.field_error("start_on").contains("18–35"), "born {birth}");
+            assert!(Page::from(response).await.error("Start").contains("18–35"), "born {birth}");
         }
     }
     // Förstegsträning at the centre has no upper age.
-    let older = person(&db, s.unit, "1960-01-01", Some(s.staff_id)).await;
+    let older = Person::at(s.unit).born("1960-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     draft(&s.staff, older, "first_step", &[]).await;
 }
 
 #[sqlx::test]
 async fn a_kontaktman_is_required_before_a_plan_is_activated(db: PgPool) {
     let s = setup(&db).await;
-    let p = person(&db, s.unit, "1990-01-01", None).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(None).insert(&db).await;
     let plan = draft(&s.staff, p, "first_step", &[]).await;
     let response = activate(&s.staff, plan, "2026-03-02").await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::from(response).await.field_error("set_on").contains("kontaktman"));
+    assert!(Page::from(response).await.error("Fastställd datum").contains("kontaktman"));
     assert_eq!(status_of(&db, plan).await, "draft");
     // The database refuses it too.
     let refused = sqlx::query(
@@ -230,7 +216,7 @@ async fn the_6th_team_isa_plan_is_accepted_and_the_7th_queued(db: PgPool) {
     let s = setup(&db).await;
     let mut plans = Vec::new();
     for _ in 0..7 {
-        let p = person(&db, s.unit, "2000-01-01", Some(s.staff_id)).await;
+        let p = young(&db, s.unit, s.staff_id).await;
         plans.push(draft(&s.staff, p, "team_isa", &[]).await);
     }
     for (i, plan) in plans.iter().enumerate() {
@@ -286,7 +272,7 @@ async fn first_step_hours_fill_105_and_the_106th_hour_queues(db: PgPool) {
     let mut plans = Vec::new();
     // 3 × 35 = 105 hours.
     for hours in ["35", "35", "34", "4"] {
-        let p = person(&db, s.unit, "1980-01-01", Some(s.staff_id)).await;
+        let p = Person::at(s.unit).born("1980-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
         plans.push(draft(&s.staff, p, "first_step", &[("weekly_hours", hours)]).await);
     }
     for plan in &plans[..3] {
@@ -298,7 +284,7 @@ async fn first_step_hours_fill_105_and_the_106th_hour_queues(db: PgPool) {
     assert_eq!(status_of(&db, plans[3]).await, "draft");
     assert!(queued(&db, plans[3]).await);
     // Exactly 105: one hour fits, then nothing.
-    let one_more = person(&db, s.unit, "1980-01-01", Some(s.staff_id)).await;
+    let one_more = Person::at(s.unit).born("1980-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     let plan = draft(&s.staff, one_more, "first_step", &[("weekly_hours", "4")]).await;
     sqlx::query("UPDATE plans SET weekly_hours = 31 WHERE id = $1")
         .bind(plans[2])
@@ -307,7 +293,7 @@ async fn first_step_hours_fill_105_and_the_106th_hour_queues(db: PgPool) {
         .unwrap(); // 35 + 35 + 31 = 101; 101 + 4 = 105 fits exactly
     activate(&s.staff, plan, "2026-03-02").await;
     assert_eq!(status_of(&db, plan).await, "active", "105 of 105 hours is allowed");
-    let last = person(&db, s.unit, "1980-01-01", Some(s.staff_id)).await;
+    let last = Person::at(s.unit).born("1980-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     let plan = draft(&s.staff, last, "first_step", &[("weekly_hours", "4")]).await;
     activate(&s.staff, plan, "2026-03-02").await;
     assert_eq!(status_of(&db, plan).await, "draft", "the 106th hour queues");
@@ -328,7 +314,7 @@ async fn first_step_hours_fill_105_and_the_106th_hour_queues(db: PgPool) {
     };
     let more = edit("32").await;
     assert_eq!(more.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::from(more).await.field_error("weekly_hours").contains("105"));
+    assert!(Page::from(more).await.error("Timmar per vecka (4–35, t.ex. 4,5)").contains("105"));
     assert_eq!(edit("31").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(edit("20").await.status(), StatusCode::SEE_OTHER, "fewer hours always fit");
 }
@@ -348,8 +334,8 @@ async fn the_capacity_setting_is_changed_by_an_admin_and_used_at_once(db: PgPool
     let (admin, _) = s.app.signed_in_at(Role::Admin, s.unit).await;
     // Default: the commission's figures.
     let form = admin.get_page(&format!("/admin/units/{}", s.unit)).await;
-    assert_eq!(form.attr("#f-first_step_hours", "value").as_deref(), Some("105"));
-    assert_eq!(form.attr("#f-team_isa_places", "value").as_deref(), Some("6"));
+    assert_eq!(form.value("Förstegsträning: timmar per vecka"), "105");
+    assert_eq!(form.value("Team ISA: platser samtidigt"), "6");
     let bad = admin
         .submit(
             &format!("/admin/units/{}", s.unit),
@@ -363,7 +349,7 @@ async fn the_capacity_setting_is_changed_by_an_admin_and_used_at_once(db: PgPool
         )
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::from(bad).await.field_error("first_step_hours").contains("tal"));
+    assert!(Page::from(bad).await.error("Förstegsträning: timmar per vecka").contains("tal"));
     let saved = admin
         .submit(
             &format!("/admin/units/{}", s.unit),
@@ -378,8 +364,8 @@ async fn the_capacity_setting_is_changed_by_an_admin_and_used_at_once(db: PgPool
         .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     // One Team ISA place now: the second queues.
-    let a = draft(&s.staff, person(&db, s.unit, "2000-01-01", Some(s.staff_id)).await, "team_isa", &[]).await;
-    let b = draft(&s.staff, person(&db, s.unit, "2000-01-01", Some(s.staff_id)).await, "team_isa", &[]).await;
+    let a = draft(&s.staff, young(&db, s.unit, s.staff_id).await, "team_isa", &[]).await;
+    let b = draft(&s.staff, young(&db, s.unit, s.staff_id).await, "team_isa", &[]).await;
     activate(&s.staff, a, "2026-03-02").await;
     activate(&s.staff, b, "2026-03-02").await;
     assert_eq!(status_of(&db, a).await, "active");
@@ -387,21 +373,21 @@ async fn the_capacity_setting_is_changed_by_an_admin_and_used_at_once(db: PgPool
     // 52,5 hours: 35 + 17,5 fit, 4 more do not.
     let c = draft(
         &s.staff,
-        person(&db, s.unit, "1980-01-01", Some(s.staff_id)).await,
+        Person::at(s.unit).born("1980-01-01").key_worker(Some(s.staff_id)).insert(&db).await,
         "first_step",
         &[("weekly_hours", "35")],
     )
     .await;
     let d = draft(
         &s.staff,
-        person(&db, s.unit, "1980-01-01", Some(s.staff_id)).await,
+        Person::at(s.unit).born("1980-01-01").key_worker(Some(s.staff_id)).insert(&db).await,
         "first_step",
         &[("weekly_hours", "17,5")],
     )
     .await;
     let e = draft(
         &s.staff,
-        person(&db, s.unit, "1980-01-01", Some(s.staff_id)).await,
+        Person::at(s.unit).born("1980-01-01").key_worker(Some(s.staff_id)).insert(&db).await,
         "first_step",
         &[("weekly_hours", "4")],
     )
@@ -427,7 +413,7 @@ async fn the_capacity_setting_is_changed_by_an_admin_and_used_at_once(db: PgPool
     assert_eq!(zero.status(), StatusCode::SEE_OTHER);
     let f = draft(
         &s.staff,
-        person(&db, s.unit, "1980-01-01", Some(s.staff_id)).await,
+        Person::at(s.unit).born("1980-01-01").key_worker(Some(s.staff_id)).insert(&db).await,
         "first_step",
         &[("weekly_hours", "4")],
     )
@@ -451,8 +437,8 @@ async fn two_staff_taking_the_last_place_at_once_get_exactly_one(db: PgPool) {
         .unwrap();
     let (other, other_id) = s.app.signed_in_at(Role::Staff, s.unit).await;
     for round in 0..5 {
-        let a = draft(&s.staff, person(&db, s.unit, "2000-01-01", Some(s.staff_id)).await, "team_isa", &[]).await;
-        let b = draft(&other, person(&db, s.unit, "2000-01-01", Some(other_id)).await, "team_isa", &[]).await;
+        let a = draft(&s.staff, young(&db, s.unit, s.staff_id).await, "team_isa", &[]).await;
+        let b = draft(&other, young(&db, s.unit, other_id).await, "team_isa", &[]).await;
         // Both pages are open before either submits.
         let page_a = s.staff.get_page(&format!("/plans/{a}")).await;
         let page_b = other.get_page(&format!("/plans/{b}")).await;
@@ -495,7 +481,7 @@ async fn two_staff_taking_the_last_place_at_once_get_exactly_one(db: PgPool) {
 async fn two_years_are_summed_over_both_programmes(db: PgPool) {
     let s = setup(&db).await;
     s.travel_to(2026, 6, 1).await;
-    let p = person(&db, s.unit, "2000-01-01", Some(s.staff_id)).await;
+    let p = young(&db, s.unit, s.staff_id).await;
     // A year of förstegsträning, 2024 (366 days, a leap year), already ended.
     sqlx::query(
         "INSERT INTO plans (participant_id, unit_id, programme, status, start_on, planned_end_on, weekly_hours, set_on,
@@ -518,7 +504,7 @@ async fn two_years_are_summed_over_both_programmes(db: PgPool) {
     )
     .await;
     assert_eq!(over.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let message = Page::from(over).await.field_error("planned_end_on");
+    let message = Page::from(over).await.error("Planerat slut");
     assert!(message.contains("2027-05-31"), "{message}");
     assert!(message.contains("1 dagar över"), "{message}");
     let plan = draft(
@@ -561,7 +547,7 @@ async fn two_years_are_summed_over_both_programmes(db: PgPool) {
 async fn a_stale_plan_edit_is_refused_with_who_changed_what(db: PgPool) {
     let s = setup(&db).await;
     let (other, _) = s.app.signed_in_at(Role::Staff, s.unit).await;
-    let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     let plan = draft(&s.staff, p, "first_step", &[]).await;
     // Both open the edit form.
     let mine = s.staff.get_page(&format!("/plans/{plan}/edit")).await;
@@ -629,7 +615,7 @@ async fn next_due(db: &PgPool, plan: i64) -> String {
 async fn follow_ups_are_due_one_interval_after_the_last_and_on_time_means_by_the_due_date(db: PgPool) {
     let s = setup(&db).await;
     s.travel_to(2025, 11, 30).await;
-    let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     let plan = draft(
         &s.staff,
         p,
@@ -663,7 +649,7 @@ async fn follow_ups_are_due_one_interval_after_the_last_and_on_time_means_by_the
 
     // Team ISA: 6 weeks, across a leap day.
     s.travel_to(2028, 2, 1).await;
-    let young = person(&db, s.unit, "2000-01-01", Some(s.staff_id)).await;
+    let young = young(&db, s.unit, s.staff_id).await;
     let isa = draft(
         &s.staff,
         young,
@@ -683,7 +669,7 @@ async fn follow_ups_are_due_one_interval_after_the_last_and_on_time_means_by_the
 #[sqlx::test]
 async fn a_double_submitted_follow_up_is_recorded_once(db: PgPool) {
     let s = setup(&db).await;
-    let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     let plan = draft(&s.staff, p, "first_step", &[]).await;
     activate(&s.staff, plan, "2026-03-02").await;
     let form = s.staff.get_page(&format!("/plans/{plan}/follow-ups/new")).await;
@@ -711,7 +697,7 @@ async fn a_double_submitted_follow_up_is_recorded_once(db: PgPool) {
 #[sqlx::test]
 async fn a_partner_without_consent_is_warned_about_before_it_is_recorded(db: PgPool) {
     let s = setup(&db).await;
-    let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     sqlx::query("INSERT INTO consents (participant_id, scope, given_on, recorded_by, recorded_at) VALUES ($1, 'home_support', '2026-01-01', $2, now())")
         .bind(p)
         .bind(s.staff_id)
@@ -754,7 +740,7 @@ async fn a_partner_without_consent_is_warned_about_before_it_is_recorded(db: PgP
     let refused = s.staff.post_raw(&path, &base).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = Page::from(refused).await;
-    assert!(page.field_error("partners").contains("Försäkringskassan"));
+    assert!(page.error("Samverkansparter som deltog").contains("Försäkringskassan"));
     assert_eq!(page.text("#f-notes"), "Möte med Försäkringskassan");
     let mut confirmed = base.clone();
     confirmed.push(("confirm_without_consent", "yes"));
@@ -776,7 +762,7 @@ async fn only_an_arbetsterapeut_signs_a_work_capacity_assessment(db: PgPool) {
         .execute(&db)
         .await
         .unwrap();
-    let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     let plan = draft(&s.staff, p, "first_step", &[]).await;
     let path = format!("/plans/{plan}");
     let fields = [
@@ -786,7 +772,7 @@ async fn only_an_arbetsterapeut_signs_a_work_capacity_assessment(db: PgPool) {
     ];
     let refused = s.staff.submit(&path, &format!("/plans/{plan}/assessments"), &fields).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::from(refused).await.field_error("assessment").contains("arbetsterapeut"));
+    assert!(Page::from(refused).await.error("Bedömning").contains("arbetsterapeut"));
     // Staff write it unsigned; the therapist signs.
     let written = s.staff.submit(&path, &format!("/plans/{plan}/assessments"), &fields[..2]).await;
     assert_eq!(written.status(), StatusCode::SEE_OTHER);
@@ -823,14 +809,14 @@ async fn only_an_arbetsterapeut_signs_a_work_capacity_assessment(db: PgPool) {
 #[sqlx::test]
 async fn one_active_plan_per_person_and_programme(db: PgPool) {
     let s = setup(&db).await;
-    let p = person(&db, s.unit, "2000-01-01", Some(s.staff_id)).await;
+    let p = young(&db, s.unit, s.staff_id).await;
     let first = draft(&s.staff, p, "first_step", &[("weekly_hours", "4")]).await;
     let second = draft(&s.staff, p, "first_step", &[("weekly_hours", "4")]).await;
     let isa = draft(&s.staff, p, "team_isa", &[("weekly_hours", "4")]).await;
     activate(&s.staff, first, "2026-03-02").await;
     let refused = activate(&s.staff, second, "2026-03-02").await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::from(refused).await.field_error("set_on").contains("redan en aktiv plan"));
+    assert!(Page::from(refused).await.error("Fastställd datum").contains("redan en aktiv plan"));
     // The other programme is fine at the same time.
     activate(&s.staff, isa, "2026-03-02").await;
     assert_eq!(status_of(&db, isa).await, "active");
@@ -848,7 +834,7 @@ async fn plans_of_another_unit_cannot_be_reached(db: PgPool) {
     let s = setup(&db).await;
     let other_unit = common::create_unit(&db, "Lotsen Ryd").await;
     let (outsider, _) = s.app.signed_in_at(Role::Staff, other_unit).await;
-    let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     let plan = draft(&s.staff, p, "first_step", &[]).await;
     for path in [
         format!("/plans/{plan}"),
@@ -882,8 +868,8 @@ mod reminders {
     #[sqlx::test]
     async fn the_sweep_flags_what_is_due_once_however_often_it_runs(db: PgPool) {
         let s = setup(&db).await;
-        let p1 = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
-        let p2 = person(&db, s.unit, "2000-01-01", Some(s.staff_id)).await;
+        let p1 = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
+        let p2 = young(&db, s.unit, s.staff_id).await;
         let fst = draft(&s.staff, p1, "first_step", &[]).await;
         let isa = draft(&s.staff, p2, "team_isa", &[]).await;
         activate(&s.staff, fst, "2026-03-02").await;
@@ -954,7 +940,7 @@ mod reminders {
         let s = setup(&db).await;
         let mut plans = Vec::new();
         for _ in 0..20 {
-            let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+            let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
             plans.push(draft(&s.staff, p, "first_step", &[("weekly_hours", "4")]).await);
         }
         for plan in &plans {
@@ -1005,7 +991,7 @@ mod reminders {
     #[sqlx::test]
     async fn people_nearing_two_years_are_flagged(db: PgPool) {
         let s = setup(&db).await;
-        let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+        let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
         let plan = draft(
             &s.staff,
             p,
@@ -1037,7 +1023,7 @@ mod reminders {
 #[sqlx::test]
 async fn goals_activities_and_the_employer_register(db: PgPool) {
     let s = setup(&db).await;
-    let p = person(&db, s.unit, "2000-01-01", Some(s.staff_id)).await;
+    let p = young(&db, s.unit, s.staff_id).await;
     let plan = draft(
         &s.staff,
         p,
@@ -1057,10 +1043,10 @@ async fn goals_activities_and_the_employer_register(db: PgPool) {
             .unwrap();
     assert_eq!(employer, ("Bageriet AB".into(), Some("556000-1111".into())));
     // The same employer again is refused: choose it from the list.
-    let p2 = person(&db, s.unit, "2000-01-01", Some(s.staff_id)).await;
+    let p2 = young(&db, s.unit, s.staff_id).await;
     let twice = submit_plan(&s.staff, p2, "team_isa", &[("new_employer_name", "bageriet ab")]).await;
     assert_eq!(twice.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(Page::from(twice).await.field_error("new_employer_name").contains("finns redan"));
+    assert!(Page::from(twice).await.error("Ny arbetsgivare: namn").contains("finns redan"));
     let register = s.staff.get_page("/employers").await;
     assert!(register.text("tbody").contains("Bageriet AB"));
 
@@ -1182,7 +1168,7 @@ async fn fake_smtp() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
 async fn the_daily_digest_has_counts_and_a_link_and_goes_once_a_day(db: PgPool) {
     use lotsen::reminders::{digest, sweep};
     let s = setup(&db).await;
-    let p = person(&db, s.unit, "1990-01-01", Some(s.staff_id)).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     sqlx::query("UPDATE participants SET first_name = 'Hemliga', last_name = 'Namnet' WHERE id = $1")
         .bind(p)
         .execute(&db)

@@ -83,16 +83,7 @@ async fn the_yngre_lotsen_triggers_keep_the_rust_rule(db: PgPool) {
     .await
     .unwrap();
     for (birth, _) in boundary_cases().into_iter().filter(|(_, day)| *day == on) {
-        let participant: i64 = sqlx::query_scalar(
-            "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, birth_date, gender, resident,
-                                       referral_source, created_at, updated_at)
-             VALUES ($1, 'Test', 'Person', 'none', $2, 'woman', true, 'self', now(), now()) RETURNING id",
-        )
-        .bind(unit)
-        .bind(birth)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+        let participant = common::Person::at(unit).born(&birth.to_string()).insert(&db).await;
         let added = sqlx::query(
             "INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at) VALUES ($1, $2, $3, now())",
         )

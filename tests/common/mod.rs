@@ -1,5 +1,6 @@
 //! Test helpers: start the real app on a random port against the test's own
-//! database, sign in as a role, read forms and pages by CSS selector.
+//! database, sign in as a role, and read pages as a user does: fields by their
+//! label, forms by their button, messages beside the field they belong to.
 #![allow(dead_code)]
 
 use chrono::{TimeZone, Utc};
@@ -271,11 +272,6 @@ impl Page {
         self.attr("input[name=csrf_token]", "value")
             .expect("the page has a form with a CSRF token")
     }
-
-    /// The message shown next to field `name`.
-    pub fn field_error(&self, name: &str) -> String {
-        self.text(&format!("#f-{name}-error"))
-    }
 }
 
 /// A TCP relay to the shared PostgreSQL that a test can cut and restore,
@@ -351,5 +347,367 @@ impl TestApp {
         let (browser, id) = self.signed_in(role).await;
         add_member(&self.db, id, unit_id).await;
         (browser, id)
+    }
+}
+
+/// A participant made straight in the database, for tests that are not about
+/// registering one: `Person::at(unit).named("Anna", "Berg").born("1990-05-01").insert(&db)`.
+/// Unset, a person is "Test Person", a woman born 1990-01-01 with no number,
+/// who came by herself and was registered now.
+pub struct Person {
+    unit: i64,
+    first: String,
+    last: String,
+    birth: String,
+    gender: String,
+    number: Option<String>,
+    first_contact: Option<String>,
+    first_visit: Option<String>,
+    registered: Option<String>,
+    key_worker: Option<i64>,
+}
+
+impl Person {
+    pub fn at(unit: i64) -> Person {
+        Person {
+            unit,
+            first: "Test".into(),
+            last: "Person".into(),
+            birth: "1990-01-01".into(),
+            gender: "woman".into(),
+            number: None,
+            first_contact: None,
+            first_visit: None,
+            registered: None,
+            key_worker: None,
+        }
+    }
+
+    pub fn named(self, first: &str, last: &str) -> Person {
+        Person {
+            first: first.into(),
+            last: last.into(),
+            ..self
+        }
+    }
+
+    pub fn born(self, date: &str) -> Person {
+        Person {
+            birth: date.into(),
+            ..self
+        }
+    }
+
+    pub fn gender(self, gender: &str) -> Person {
+        Person {
+            gender: gender.into(),
+            ..self
+        }
+    }
+
+    /// A personnummer (12 digits), or none.
+    pub fn number(self, number: Option<&str>) -> Person {
+        Person {
+            number: number.map(str::to_string),
+            ..self
+        }
+    }
+
+    pub fn first_contact(self, date: &str) -> Person {
+        Person {
+            first_contact: Some(date.into()),
+            ..self
+        }
+    }
+
+    pub fn first_visit(self, date: Option<&str>) -> Person {
+        Person {
+            first_visit: date.map(str::to_string),
+            ..self
+        }
+    }
+
+    /// When the record was made (`created_at`), as a date.
+    pub fn registered(self, date: &str) -> Person {
+        Person {
+            registered: Some(date.into()),
+            ..self
+        }
+    }
+
+    /// A kontaktman from 2026-01-01, when given.
+    pub fn key_worker(self, user: Option<i64>) -> Person {
+        Person { key_worker: user, ..self }
+    }
+
+    pub async fn insert(self, db: &PgPool) -> i64 {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, identity_number, birth_date, gender, resident,
+                                       referral_source, first_contact_on, first_visit_on, created_at, updated_at)
+             VALUES ($1, $2, $3, CASE WHEN $4::text IS NULL THEN 'none' ELSE 'personnummer' END, $4, $5::date, $6, true,
+                     'self', $7::date, $8::date, coalesce($9::date::timestamptz, now()), now())
+             RETURNING id",
+        )
+        .bind(self.unit)
+        .bind(&self.first)
+        .bind(&self.last)
+        .bind(&self.number)
+        .bind(&self.birth)
+        .bind(&self.gender)
+        .bind(&self.first_contact)
+        .bind(&self.first_visit)
+        .bind(&self.registered)
+        .fetch_one(db)
+        .await
+        .unwrap();
+        if let Some(user) = self.key_worker {
+            sqlx::query(
+                "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at)
+                 VALUES ($1, $2, '2026-01-01', $2, now())",
+            )
+            .bind(id)
+            .bind(user)
+            .execute(db)
+            .await
+            .unwrap();
+        }
+        id
+    }
+}
+
+/// Text as a person reads it: runs of white space as one space, trimmed.
+fn read(text: impl Iterator<Item = impl AsRef<str>>) -> String {
+    text.map(|t| t.as_ref().to_string())
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a label reads `wanted`: exactly, or with "(obligatoriskt)" or
+/// another note in brackets after it.
+fn reads_as(label: &str, wanted: &str) -> bool {
+    label == wanted || label.strip_prefix(wanted).is_some_and(|rest| rest.starts_with(" ("))
+}
+
+fn sel(css: &str) -> Selector {
+    Selector::parse(css).unwrap()
+}
+
+/// A form's fields as a browser would send them, found by their labels.
+pub struct Form {
+    pub action: String,
+    fields: Vec<(String, String)>,
+    /// Each labelled control: its label, name, type and own value.
+    controls: Vec<(String, String, String, String)>,
+    /// The options of each list: name, the text shown and the value sent.
+    options: Vec<(String, String, String)>,
+}
+
+impl Form {
+    fn control(&self, label: &str) -> &(String, String, String, String) {
+        let found: Vec<_> = self.controls.iter().filter(|c| reads_as(&c.0, label)).collect();
+        match found[..] {
+            [one] => one,
+            [] => panic!(
+                "the form to {} has no field labelled {label:?}; its labels: {:?}",
+                self.action,
+                self.controls.iter().map(|c| &c.0).collect::<Vec<_>>()
+            ),
+            _ => panic!("the form to {} has several fields labelled {label:?}", self.action),
+        }
+    }
+
+    /// Types `value` into the field labelled `label`, or chooses the option
+    /// that reads `value` in the list labelled so.
+    pub fn fill(mut self, label: &str, value: &str) -> Form {
+        let (_, name, kind, _) = self.control(label).clone();
+        let value = if kind == "select" {
+            self.options
+                .iter()
+                .find(|(n, text, _)| *n == name && text == value)
+                .map(|(_, _, v)| v.clone())
+                .unwrap_or_else(|| panic!("the list {label:?} has no option {value:?}"))
+        } else {
+            value.to_string()
+        };
+        let value = value.as_str();
+        match self.fields.iter_mut().find(|(n, _)| *n == name) {
+            Some(field) => field.1 = value.to_string(),
+            None => self.fields.push((name, value.to_string())),
+        }
+        self
+    }
+
+    /// Ticks the checkbox, or chooses the radio button, labelled `label`.
+    pub fn choose(mut self, label: &str) -> Form {
+        let (_, name, kind, value) = self.control(label).clone();
+        if kind == "radio" {
+            self.fields.retain(|(n, _)| *n != name);
+        }
+        if !self.fields.iter().any(|(n, v)| *n == name && *v == value) {
+            self.fields.push((name, value));
+        }
+        self
+    }
+
+    /// Unticks the checkbox labelled `label`.
+    pub fn clear(mut self, label: &str) -> Form {
+        let (_, name, _, value) = self.control(label).clone();
+        self.fields.retain(|(n, v)| !(*n == name && *v == value));
+        self
+    }
+
+    /// Presses the form's button: posts what it holds.
+    pub async fn submit(self, browser: &Browser) -> reqwest::Response {
+        let fields: Vec<(&str, &str)> = self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        browser.post_raw(&self.action, &fields).await
+    }
+}
+
+impl Page {
+    /// The form holding the button that reads `button`.
+    pub fn form(&self, button: &str) -> Form {
+        let forms: Vec<_> = self
+            .html
+            .select(&sel("form"))
+            .filter(|f| f.select(&sel("button")).any(|b| read(b.text()) == button))
+            .collect();
+        let form = match forms[..] {
+            [one] => one,
+            [] => panic!("no form has a button {button:?}"),
+            _ => panic!("several forms have a button {button:?}"),
+        };
+        let mut fields = Vec::new();
+        for input in form.select(&sel("input[name], select[name], textarea[name]")) {
+            let e = input.value();
+            let name = e.attr("name").unwrap().to_string();
+            let value = match e.name() {
+                "textarea" => input.text().collect::<String>(),
+                "select" => input
+                    .select(&sel("option[selected]"))
+                    .chain(input.select(&sel("option")))
+                    .next()
+                    .and_then(|o| o.value().attr("value"))
+                    .unwrap_or("")
+                    .to_string(),
+                _ => {
+                    let kind = e.attr("type").unwrap_or("text");
+                    if matches!(kind, "checkbox" | "radio") && e.attr("checked").is_none() {
+                        continue;
+                    }
+                    e.attr("value").unwrap_or(if kind == "checkbox" { "on" } else { "" }).to_string()
+                }
+            };
+            fields.push((name, value));
+        }
+        let mut controls = Vec::new();
+        for label in form.select(&sel("label[for]")) {
+            let id = label.value().attr("for").unwrap();
+            if let Some(control) = form.select(&sel(&format!("[id=\"{id}\"]"))).next() {
+                let e = control.value();
+                controls.push((
+                    read(label.text()),
+                    e.attr("name").unwrap_or("").to_string(),
+                    e.attr("type").unwrap_or(e.name()).to_string(),
+                    e.attr("value").unwrap_or("on").to_string(),
+                ));
+            }
+        }
+        let mut options = Vec::new();
+        for list in form.select(&sel("select[name]")) {
+            let name = list.value().attr("name").unwrap();
+            for option in list.select(&sel("option")) {
+                let text = read(option.text());
+                let value = option.value().attr("value").map(str::to_string).unwrap_or_else(|| text.clone());
+                options.push((name.to_string(), text, value));
+            }
+        }
+        Form {
+            action: form.value().attr("action").unwrap_or("").to_string(),
+            fields,
+            controls,
+            options,
+        }
+    }
+
+    /// The control labelled `label` on the page (a `<label for>`), or the
+    /// fieldset whose legend reads so.
+    fn labelled(&self, label: &str) -> scraper::ElementRef<'_> {
+        let found = self.all_labelled(label);
+        match found[..] {
+            [one] => one,
+            [] => panic!("nothing on the page is labelled {label:?}"),
+            _ => panic!("several fields are labelled {label:?}: use page.form(button) to say which form"),
+        }
+    }
+
+    fn all_labelled(&self, label: &str) -> Vec<scraper::ElementRef<'_>> {
+        let mut found = Vec::new();
+        for l in self.html.select(&sel("label[for]")) {
+            if reads_as(&read(l.text()), label) {
+                let id = l.value().attr("for").unwrap();
+                found.extend(self.html.select(&sel(&format!("[id=\"{id}\"]"))).next());
+            }
+        }
+        for legend in self.html.select(&sel("fieldset > legend")) {
+            if reads_as(&read(legend.text()), label) {
+                found.extend(legend.parent().and_then(scraper::ElementRef::wrap));
+            }
+        }
+        found
+    }
+
+    /// What the field labelled `label` holds: the text typed, or the option chosen.
+    pub fn value(&self, label: &str) -> String {
+        let control = self.labelled(label);
+        match control.value().name() {
+            "textarea" => control.text().collect(),
+            "select" => control
+                .select(&sel("option[selected]"))
+                .next()
+                .and_then(|o| o.value().attr("value"))
+                .unwrap_or("")
+                .to_string(),
+            _ => control.value().attr("value").unwrap_or("").to_string(),
+        }
+    }
+
+    /// Whether the field labelled `label` is marked invalid for assistive technology.
+    pub fn is_invalid(&self, label: &str) -> bool {
+        self.labelled(label).value().attr("aria-invalid") == Some("true")
+    }
+
+    /// Which of the radio buttons under the legend `legend` is chosen: its label.
+    pub fn chosen_in(&self, legend: &str) -> String {
+        let group = self.labelled(legend);
+        group
+            .select(&sel("input[checked]"))
+            .filter_map(|input| input.value().attr("id"))
+            .filter_map(|id| group.select(&sel(&format!("label[for=\"{id}\"]"))).next())
+            .map(|label| read(label.text()))
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// Whether the checkbox or radio button labelled `label` is chosen.
+    pub fn is_chosen(&self, label: &str) -> bool {
+        self.labelled(label).value().attr("checked").is_some()
+    }
+
+    /// The message beside the field labelled `label` (tied to it by
+    /// `aria-describedby`, as a screen reader reads it), or "" when none;
+    /// where several forms have such a field, the one with a message.
+    pub fn error(&self, label: &str) -> String {
+        let fields = self.all_labelled(label);
+        assert!(!fields.is_empty(), "nothing on the page is labelled {label:?}");
+        fields
+            .iter()
+            .filter_map(|f| f.value().attr("aria-describedby"))
+            .flat_map(str::split_whitespace)
+            .filter_map(|id| self.html.select(&sel(&format!("[id=\"{id}\"]"))).next())
+            .map(|e| read(e.text()))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
