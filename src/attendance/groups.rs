@@ -20,7 +20,7 @@ use crate::web::routes::{get, post};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
@@ -142,11 +142,7 @@ async fn render_list(
     form: ActivityForm,
     errors: FieldErrors,
 ) -> AppResult<Response> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let refused = !errors.is_empty();
     let page = ListPage {
         layout: Layout::new(&current.ctx, "activities"),
         unit_id,
@@ -156,7 +152,7 @@ async fn render_list(
         form,
         errors,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    crate::web::page(&page, refused)
 }
 
 #[derive(Deserialize, Default)]
@@ -324,7 +320,7 @@ async fn render_edit(
         errors,
         conflict,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    crate::web::render(&page, status)
 }
 
 async fn edit_form(State(state): State<AppState>, auth: Authorized<GroupActivityId>) -> AppResult<Response> {
@@ -582,11 +578,7 @@ async fn render_show(
     )
     .fetch_all(&state.db)
     .await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let refused = !errors.is_empty();
     let page = ShowPage {
         layout: Layout::new(&current.ctx, "activities"),
         a,
@@ -595,7 +587,7 @@ async fn render_show(
         form,
         errors,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    crate::web::page(&page, refused)
 }
 
 async fn show(State(state): State<AppState>, auth: Authorized<GroupActivityId>) -> AppResult<Response> {

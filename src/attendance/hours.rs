@@ -16,7 +16,6 @@ use crate::web::routes::Routes;
 use crate::web::routes::get;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Deserialize;
@@ -264,11 +263,7 @@ async fn render_plan_week(
             (week_code(m), worked, far_under(worked, i64::from(plan.weekly_hours)))
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let refused = !errors.is_empty();
     let page = PlanWeekPage {
         layout: Layout::new(&current.ctx, "participants"),
         plan_id: plan.id,
@@ -280,7 +275,7 @@ async fn render_plan_week(
         recent,
         errors,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    crate::web::page(&page, refused)
 }
 
 async fn plan_week(State(state): State<AppState>, auth: Authorized<PlanId>, Query(query): Query<WeekQuery>) -> AppResult<Response> {

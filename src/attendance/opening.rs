@@ -15,8 +15,7 @@ use crate::web::routes::Routes;
 use crate::web::routes::{get, post};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 
@@ -129,11 +128,7 @@ async fn render(
     )
     .fetch_all(&state.db)
     .await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let refused = !errors.is_empty();
     let page = CalendarPage {
         layout: Layout::new(&current.ctx, "calendar"),
         units: crate::participants::unit_choices(&state.db, current.user.id).await?,
@@ -149,7 +144,7 @@ async fn render(
         form_in_error,
         errors,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    crate::web::page(&page, refused)
 }
 
 #[derive(Deserialize, Default)]

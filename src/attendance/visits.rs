@@ -20,7 +20,6 @@ use crate::web::routes::Routes;
 use crate::web::routes::{get, post};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -199,11 +198,7 @@ async fn render(
     .await?
     .map(clock_time);
     let closed = closed_because(today, exception_on(&state.db, unit_id, today).await?);
-    let status = if error.is_empty() && confirm.is_none() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let refused = !(error.is_empty() && confirm.is_none());
     let page = VisitsPage {
         csrf_token: current.ctx.csrf_token.clone(),
         visit_on: form.visit_on.clone(),
@@ -223,7 +218,7 @@ async fn render(
         error,
         confirm,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    crate::web::page(&page, refused)
 }
 
 #[derive(Deserialize, Default)]

@@ -88,7 +88,7 @@ async fn submit(
             error,
             notice: "",
         };
-        Ok((status, Html(page.render()?)).into_response())
+        crate::web::render(&page, status)
     };
 
     // The attempt is written before the password is checked, so requests

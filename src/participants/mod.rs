@@ -224,12 +224,8 @@ async fn render_list(
         searched,
         error,
     };
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, Html(page.render()?)).into_response())
+    let refused = !error.is_empty();
+    crate::web::page(&page, refused)
 }
 
 async fn list(State(state): State<AppState>, current: CurrentUser, Query(filter): Query<FilterForm>) -> AppResult<Response> {
@@ -284,7 +280,7 @@ impl FormPage {
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
         };
-        Ok((status, Html(self.render()?)).into_response())
+        crate::web::render(&self, status)
     }
 }
 

@@ -21,7 +21,6 @@ use crate::web::routes::Routes;
 use crate::web::routes::post;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -338,11 +337,7 @@ pub(super) async fn render_show(
     if !errors.is_empty() {
         access::log(&state.db, &current.user, &[auth.id], Action::View, state.clock.now()).await?;
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let refused = !errors.is_empty();
     let page = ShowPage {
         layout: Layout::new(&current.ctx, "participants"),
         r: record,
@@ -353,7 +348,7 @@ pub(super) async fn render_show(
         form_in_error,
         typed,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    crate::web::page(&page, refused)
 }
 
 pub async fn show(State(state): State<AppState>, auth: Authorized<ParticipantId>) -> AppResult<Response> {

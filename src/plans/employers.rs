@@ -11,8 +11,7 @@ use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_text};
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
@@ -147,18 +146,14 @@ async fn render(state: &AppState, current: &CurrentUser, form: EmployerForm, err
     )
     .fetch_all(&state.db)
     .await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let refused = !errors.is_empty();
     let page = ListPage {
         layout: Layout::new(&current.ctx, "employers"),
         rows,
         form,
         errors,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    crate::web::page(&page, refused)
 }
 
 pub async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {

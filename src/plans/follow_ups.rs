@@ -20,8 +20,7 @@ use crate::web::routes::Routes;
 use crate::web::routes::get;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -140,12 +139,8 @@ impl FormPage {
         self.p.next_follow_up_on.is_some_and(|d| d < self.today)
     }
     fn respond(self) -> AppResult<Response> {
-        let status = if self.errors.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        Ok((status, Html(self.render()?)).into_response())
+        let refused = !self.errors.is_empty();
+        crate::web::page(&self, refused)
     }
 }
 

@@ -29,7 +29,7 @@ use crate::web::routes::{get, post};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use form::PlanForm;
 use model::{ActivityStatus, Method, Outcome, WEEKDAYS};
@@ -121,7 +121,7 @@ impl FormPage {
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
         };
-        Ok((status, Html(self.render()?)).into_response())
+        crate::web::render(&self, status)
     }
 }
 
@@ -397,12 +397,8 @@ pub(crate) async fn render_show(
         errors,
         typed,
     };
-    let status = if page.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, Html(page.render()?)).into_response())
+    let refused = !page.errors.is_empty();
+    crate::web::page(&page, refused)
 }
 
 fn default_typed(today: NaiveDate) -> Typed {

@@ -17,8 +17,7 @@ use crate::web::routes::Routes;
 use crate::web::routes::{get, post};
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -146,11 +145,7 @@ async fn render(
             });
         }
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let refused = !errors.is_empty();
     let page = QueuePage {
         layout: Layout::new(&current.ctx, "queue"),
         sections,
@@ -159,7 +154,7 @@ async fn render(
         errors,
         typed,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    crate::web::page(&page, refused)
 }
 
 async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {

@@ -7,3 +7,23 @@ pub mod form;
 pub mod format;
 pub mod health;
 pub mod routes;
+
+use crate::error::AppResult;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+/// A page as the answer with `status`: the close of every handler that renders one.
+pub fn render(page: &impl askama::Template, status: StatusCode) -> AppResult<Response> {
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// A page as the answer: 200, or 422 when it shows a refused form (the
+/// messages beside the fields), so a refusal never looks like a success.
+pub fn page(page: &impl askama::Template, refused: bool) -> AppResult<Response> {
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(page, status)
+}
