@@ -1,0 +1,410 @@
+//! The sections of the indicator page, each computed from the period's
+//! `Context`: every figure defined once, with its "så räknas det".
+
+use super::*;
+
+/// Personer och insatser.
+pub(super) fn people_and_efforts(ctx: &Context) -> Section {
+    let Context {
+        people,
+        plans,
+        supported,
+        supported_last_year,
+        ..
+    } = ctx;
+    let (from, to) = (ctx.scope.from, ctx.scope.to);
+    let (last_from, last_to) = ctx.scope.last_year();
+
+    let first_start = |p: usize| people.records[p].iter().map(|r| r.start_on).min();
+    let new_people = people.all().filter(|&p| first_start(p).is_some_and(|d| between(d, from, to)));
+    let ended_people = people.all().filter(|&p| {
+        let records = &people.records[p];
+        records.iter().all(|r| r.ended_on.is_some())
+            && records
+                .iter()
+                .filter_map(|r| r.ended_on)
+                .max()
+                .is_some_and(|d| between(d, from, to))
+    });
+    let plan_split = |from: NaiveDate, to: NaiveDate| {
+        let mut split = Split::default();
+        for (person, _) in plans.iter().filter(|(_, p)| p.active_during(from, to)) {
+            split.add(people.gender[*person], 1);
+        }
+        split
+    };
+
+    Section {
+        title: "Personer och insatser",
+        indicators: vec![
+            Indicator {
+                key: "supported",
+                label: "Personer som fått stöd".into(),
+                how: "Personer med minst ett besök (som inte ångrats) eller en fastställd plan som pågick någon gång under perioden. Varje person räknas en gång, även om hen finns på flera enheter.",
+                measure: Measure::Count(people.count(supported.iter().copied())),
+            },
+            Indicator {
+                key: "supported_last_year",
+                label: "Personer som fått stöd, samma period i fjol".into(),
+                how: "Samma sak för samma datum ett år tidigare.",
+                measure: Measure::Count(people.count(supported_last_year.iter().copied())),
+            },
+            Indicator {
+                key: "new",
+                label: "Nya personer".into(),
+                how: "Personer vars första kontakt (eller, om den inte är känd, den dag personakten lades upp) ligger i perioden, räknat på personens tidigaste personakt.",
+                measure: Measure::Count(people.count(new_people)),
+            },
+            Indicator {
+                key: "ended",
+                label: "Avslutade personer".into(),
+                how: "Personer vars alla personakter är avslutade, den sista under perioden.",
+                measure: Measure::Count(people.count(ended_people)),
+            },
+            Indicator {
+                key: "efforts",
+                label: "Insatser (planer) under perioden".into(),
+                how: "Fastställda planer för förstegsträning och Team ISA som pågick någon gång under perioden. Målet är oförändrat eller fler än i fjol.",
+                measure: Measure::Count(plan_split(from, to)),
+            },
+            Indicator {
+                key: "efforts_last_year",
+                label: "Insatser (planer), samma period i fjol".into(),
+                how: "Samma sak för samma datum ett år tidigare.",
+                measure: Measure::Count(plan_split(last_from, last_to)),
+            },
+        ],
+    }
+}
+
+/// Utfall.
+pub(super) fn outcomes(ctx: &Context) -> Section {
+    let Context { people, plans, .. } = ctx;
+    let (from, to) = (ctx.scope.from, ctx.scope.to);
+
+    // Outcomes of the plans that ended in the period.
+    let ended_plans: Vec<&(usize, &PlanFact)> = plans
+        .iter()
+        .filter(|(_, p)| p.ended_on.is_some_and(|d| between(d, from, to)))
+        .collect();
+    let with_outcome = |outcomes: &[Outcome]| {
+        people.count(
+            ended_plans
+                .iter()
+                .filter(|(_, p)| p.outcome.is_some_and(|o| outcomes.contains(&o)))
+                .map(|(person, _)| *person),
+        )
+    };
+    let time_before_moving_on = mean_by_gender(
+        ended_plans
+            .iter()
+            .filter_map(|(person, p)| match (p.set_on, p.ended_on, p.outcome) {
+                (Some(set), Some(end), Some(o)) if MOVED_ON.contains(&o) => {
+                    Some((people.gender[*person], (end - set).num_days() as f64 / 30.44))
+                }
+                _ => None,
+            }),
+    );
+    // Came back: left a plan for work, then visited or started a plan again in the period.
+    let mut plans_of: HashMap<usize, Vec<&PlanFact>> = HashMap::default();
+    for (person, plan) in plans.iter() {
+        plans_of.entry(*person).or_default().push(plan);
+    }
+    let came_back = plans_of.iter().filter_map(|(&p, own)| {
+        let left = own
+            .iter()
+            .filter(|plan| plan.outcome == Some(Outcome::Employment))
+            .filter_map(|plan| plan.ended_on)
+            .filter(|d| *d < to)
+            .min()?;
+        let since = (left + chrono::Duration::days(1)).max(from);
+        let visited = people.records[p].iter().filter_map(|r| r.last_visit).any(|d| between(d, since, to));
+        let new_plan = own.iter().any(|plan| plan.set_on.is_some_and(|d| between(d, since, to)));
+        (visited || new_plan).then_some(p)
+    });
+    Section {
+        title: "Utfall",
+        indicators: vec![
+            Indicator {
+                key: "moved_on",
+                label: "Gått vidare till arbete, studier, praktik eller arbetsmarknadsåtgärd".into(),
+                how: "Personer med en plan som avslutades under perioden med utfallet anställning, studier, praktik eller arbetsmarknadsåtgärd.",
+                measure: Measure::Count(with_outcome(&MOVED_ON)),
+            },
+            Indicator {
+                key: "employment",
+                label: "Fått arbete".into(),
+                how: "Personer med en plan som avslutades under perioden med utfallet anställning. Målet är minst 20 per år.",
+                measure: Measure::Count(with_outcome(&[Outcome::Employment])),
+            },
+            Indicator {
+                key: "reinforced_cooperation",
+                label: "Gått vidare till förstärkt samarbete".into(),
+                how: "Personer med en plan som avslutades under perioden med utfallet förstärkt samarbete med Försäkringskassan/Arbetsförmedlingen.",
+                measure: Measure::Count(with_outcome(&[Outcome::ReinforcedCooperation])),
+            },
+            Indicator {
+                key: "ended_plans",
+                label: "Avslutade planer, alla utfall".into(),
+                how: "Personer med en plan som avslutades under perioden, oavsett utfall.",
+                measure: Measure::Count(people.count(ended_plans.iter().map(|(person, _)| *person))),
+            },
+            Indicator {
+                key: "months_before_moving_on",
+                label: "Tid i insatsen innan man gått vidare, månader (medel)".into(),
+                how: "För planer som avslutades under perioden med utfallet anställning, studier, praktik eller arbetsmarknadsåtgärd: tiden från fastställd plan till avslut, i månader (30,44 dagar). Förväntat: 3–10 månader.",
+                measure: time_before_moving_on,
+            },
+            Indicator {
+                key: "came_back",
+                label: "Kom tillbaka efter att ha gått till arbete".into(),
+                how: "Personer som tidigare avslutat en plan med utfallet anställning och som därefter haft ett besök eller fått en ny plan under perioden.",
+                measure: Measure::Count(people.count(came_back)),
+            },
+        ],
+    }
+}
+
+/// Boendestöd för personer med plan.
+pub(super) fn home_support(ctx: &Context) -> Section {
+    let Context {
+        scope,
+        facts,
+        people,
+        plans,
+        ..
+    } = ctx;
+    let (from, to) = (ctx.scope.from, ctx.scope.to);
+
+    // Boendestöd for people with a plan in the period: at the start of their
+    // first such plan, now, and twelve months after that start.
+    let mut support_of: HashMap<usize, Vec<&SupportEntry>> = HashMap::default();
+    for e in &facts.support {
+        if let Some(p) = people.person(e.participant_id) {
+            support_of.entry(p).or_default().push(e);
+        }
+    }
+    let mut plan_start: HashMap<usize, NaiveDate> = HashMap::default();
+    for (person, plan) in plans.iter().filter(|(_, p)| p.active_during(from, to)) {
+        if let Some(set) = plan.set_on {
+            let start = plan_start.entry(*person).or_insert(set);
+            *start = (*start).min(set);
+        }
+    }
+    let mut at_start = Vec::new();
+    let mut now = Vec::new();
+    let mut after_year = Vec::new();
+    let (mut less, mut same, mut more) = (Vec::new(), Vec::new(), Vec::new());
+    for (person, start) in &plan_start {
+        let entries = support_of.get(person).map(Vec::as_slice).unwrap_or(&[]);
+        let g = people.gender[*person];
+        let Some(before) = support_on(entries, *start) else { continue };
+        let current = support_on(entries, scope.today).unwrap_or(before);
+        at_start.push((g, before));
+        now.push((g, current));
+        let year_later = *start + Months::new(12);
+        if year_later <= scope.today {
+            after_year.push((g, support_on(entries, year_later).unwrap_or(before)));
+        }
+        if current < before {
+            less.push(*person);
+        } else if current > before {
+            more.push(*person);
+        } else {
+            same.push(*person);
+        }
+    }
+    Section {
+        title: "Boendestöd för personer med plan",
+        indicators: vec![
+            Indicator {
+                key: "support_less",
+                label: "Personer med plan som har mindre boendestöd nu än vid start".into(),
+                how: "Personer med en plan som pågick under perioden och en uppgift om boendestöd (även inget) från planens start eller tidigare; startdag är den tidigaste fastställda planen. Timmar boendestöd per vecka i dag jämfört med vid start. (Summan av de tre raderna visas inte: den skulle avslöja dolda små tal.)",
+                measure: Measure::Count(people.count(less.iter().copied())),
+            },
+            Indicator {
+                key: "support_same",
+                label: "… lika mycket boendestöd nu".into(),
+                how: "Samma personer: samma antal timmar i dag som vid start (också inget båda gångerna).",
+                measure: Measure::Count(people.count(same.iter().copied())),
+            },
+            Indicator {
+                key: "support_more",
+                label: "… mer boendestöd nu".into(),
+                how: "Samma personer: fler timmar i dag än vid start.",
+                measure: Measure::Count(people.count(more.iter().copied())),
+            },
+            Indicator {
+                key: "support_hours_start",
+                label: "Boendestöd vid start, timmar per vecka (medel)".into(),
+                how: "Medel av timmarna per vecka vid planens start (inget boendestöd räknas som 0).",
+                measure: mean_by_gender(at_start),
+            },
+            Indicator {
+                key: "support_hours_now",
+                label: "Boendestöd i dag, timmar per vecka (medel)".into(),
+                how: "Samma personer, timmarna per vecka i dag.",
+                measure: mean_by_gender(now),
+            },
+            Indicator {
+                key: "support_hours_year",
+                label: "Boendestöd 12 månader efter start, timmar per vecka (medel)".into(),
+                how: "Bara personer vars plan startade för minst 12 månader sedan: timmarna per vecka 12 månader efter start.",
+                measure: mean_by_gender(after_year),
+            },
+        ],
+    }
+}
+
+/// Tillgänglighet, uppföljning och samordning.
+pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
+    let Context {
+        scope,
+        facts,
+        people,
+        plans,
+        supported,
+        ..
+    } = ctx;
+    let (from, to) = (ctx.scope.from, ctx.scope.to);
+
+    // Reaching the centre: first contact to first visit.
+    let mut days_to_visit = Vec::new();
+    let mut within = Vec::new();
+    let mut counted = Vec::new();
+    for p in people.all() {
+        let records = &people.records[p];
+        let Some(contact) = records.iter().filter_map(|r| r.first_contact_on).min() else {
+            continue;
+        };
+        if !between(contact, from, to) {
+            continue;
+        }
+        let visit = records.iter().filter_map(|r| r.first_visit_on).filter(|d| *d >= contact).min();
+        match visit {
+            Some(v) => {
+                days_to_visit.push((people.gender[p], (v - contact).num_days() as f64));
+                counted.push(p);
+                if (v - contact).num_days() <= 10 {
+                    within.push(p);
+                }
+            }
+            // Still waiting, but the ten days are over: not within.
+            None if (scope.today - contact).num_days() > 10 => counted.push(p),
+            None => {}
+        }
+    }
+    // Follow-ups held in the period, and plans running at its end.
+    let mut follow_ups_all = Split::default();
+    let mut follow_ups_on_time = Split::default();
+    for f in &facts.follow_ups {
+        if let Some(p) = people.person(f.participant_id) {
+            follow_ups_all.add(people.gender[p], 1);
+            if f.on_time {
+                follow_ups_on_time.add(people.gender[p], 1);
+            }
+        }
+    }
+    let year_before_end = year_before(to);
+    let mut running = Split::default();
+    let mut fresh = Split::default();
+    for (person, plan) in plans.iter() {
+        let Some(set) = plan.set_on else { continue };
+        if set > to || plan.ended_on.is_some_and(|e| e <= to) {
+            continue;
+        }
+        let latest = plan.renewed_on.filter(|r| *r <= to).unwrap_or(set).max(set);
+        running.add(people.gender[*person], 1);
+        if latest > year_before_end {
+            fresh.add(people.gender[*person], 1);
+        }
+    }
+    let with_sip = people.count(
+        supported
+            .iter()
+            .copied()
+            .filter(|&p| people.records[p].iter().any(|r| r.has_coordinated_plan)),
+    );
+    Section {
+        title: "Tillgänglighet, uppföljning och samordning",
+        indicators: vec![
+            Indicator {
+                key: "within_10_days",
+                label: "Första besök inom 10 dagar från första kontakt, andel (%)".into(),
+                how: "Personer vars första kontakt ligger i perioden: andelen vars första besök kom inom 10 dagar. Den som ännu inte kommit räknas som inte inom 10 dagar när 10 dagar har gått, annars inte alls.",
+                measure: Measure::Share {
+                    part: people.count(within),
+                    whole: people.count(counted),
+                },
+            },
+            Indicator {
+                key: "days_to_first_visit",
+                label: "Dagar från första kontakt till första besök (medel)".into(),
+                how: "Samma personer, de som har kommit: dagar från första kontakt till första besök.",
+                measure: mean_by_gender(days_to_visit),
+            },
+            Indicator {
+                key: "follow_ups_on_time",
+                label: "Uppföljningar hållna i tid, andel (%)".into(),
+                how: "Uppföljningar hållna under perioden: andelen som hölls senast det datum de var planerade till.",
+                measure: Measure::Share {
+                    part: follow_ups_on_time,
+                    whole: follow_ups_all,
+                },
+            },
+            Indicator {
+                key: "plans_renewed",
+                label: "Pågående planer fastställda eller förnyade senaste 12 månaderna, andel (%)".into(),
+                how: "Planer som pågick periodens sista dag: andelen som fastställts eller förnyats under de 12 månaderna fram till den dagen (planens senaste förnyelse).",
+                measure: Measure::Share {
+                    part: fresh,
+                    whole: running,
+                },
+            },
+            Indicator {
+                key: "coordinated_plan",
+                label: "Personer som fått stöd och har SIP, andel (%)".into(),
+                how: "Av personerna som fått stöd under perioden: andelen med en samordnad individuell plan (SIP) i personakten.",
+                measure: Measure::Share {
+                    part: with_sip,
+                    whole: people.count(supported.iter().copied()),
+                },
+            },
+        ],
+    }
+}
+
+/// Arbetsgivare och praktikplatser.
+pub(super) fn employers_and_placements(ctx: &Context) -> Section {
+    let Context { people, plans, .. } = ctx;
+    let (from, to) = (ctx.scope.from, ctx.scope.to);
+
+    // Employers and placements (Team ISA workplaces).
+    let placements: Vec<&(usize, &PlanFact)> = plans
+        .iter()
+        .filter(|(_, p)| p.team_isa && p.employer_id.is_some() && p.active_during(from, to))
+        .collect();
+    let employers: HashSet<i64> = placements.iter().filter_map(|(_, p)| p.employer_id).collect();
+    let mut placement_split = Split::default();
+    for (person, _) in &placements {
+        placement_split.add(people.gender[*person], 1);
+    }
+    Section {
+        title: "Arbetsgivare och praktikplatser",
+        indicators: vec![
+            Indicator {
+                key: "employers",
+                label: "Arbetsgivare med praktikplats".into(),
+                how: "Arbetsgivare i registret som varit arbetsplats för en Team ISA-plan som pågick under perioden. En arbetsgivare har inget kön: bara totalen visas.",
+                measure: Measure::Total(employers.len() as i64),
+            },
+            Indicator {
+                key: "placements",
+                label: "Praktikplatser i bruk".into(),
+                how: "Team ISA-planer med en arbetsgivare som pågick någon gång under perioden.",
+                measure: Measure::Count(placement_split),
+            },
+        ],
+    }
+}
