@@ -3,6 +3,8 @@
 //! label, forms by their button, messages beside the field they belong to.
 #![allow(dead_code)]
 
+pub mod plans;
+
 use chrono::{TimeZone, Utc};
 use lotsen::auth::{Role, password};
 use lotsen::clock::ManualClock;

@@ -1,0 +1,205 @@
+//! Uppföljningar: due dates, on time, double submits, partners without
+//! consent, and the work-capacity assessment signed by an arbetsterapeut.
+
+mod common;
+
+use common::plans::*;
+use common::{Page, Person};
+use lotsen::auth::Role;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+#[sqlx::test]
+async fn follow_ups_are_due_one_interval_after_the_last_and_on_time_means_by_the_due_date(db: PgPool) {
+    let s = setup(&db).await;
+    s.travel_to(2025, 11, 30).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
+    let plan = draft(
+        &s.staff,
+        p,
+        "first_step",
+        &[("start_on", "2025-11-30"), ("planned_end_on", "2026-11-29")],
+    )
+    .await;
+    activate(&s.staff, plan, "2025-11-30").await;
+    // Three months after 30 November is the last day of February.
+    assert_eq!(next_due(&db, plan).await, "2026-02-28");
+    // Held on the due date: on time; the next counts from the day it was held.
+    s.travel_to(2026, 2, 28).await;
+    let held = follow_up(&s.staff, plan, &[("held_on", "2026-02-28")]).await;
+    assert_eq!(held.status(), StatusCode::SEE_OTHER);
+    assert_eq!(next_due(&db, plan).await, "2026-05-28");
+    // Held a day late: recorded as late, and the next counts from the late date.
+    s.travel_to(2026, 5, 29).await;
+    assert_eq!(
+        follow_up(&s.staff, plan, &[("held_on", "2026-05-29")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(next_due(&db, plan).await, "2026-08-29");
+    let on_time: Vec<(String, bool)> = sqlx::query_as("SELECT due_on::text, on_time FROM follow_ups WHERE plan_id = $1 ORDER BY held_on")
+        .bind(plan)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(on_time, vec![("2026-02-28".into(), true), ("2026-05-28".into(), false)]);
+    let page = s.staff.get_page(&format!("/plans/{plan}")).await;
+    assert_eq!(page.count("#follow-ups tbody tr"), 2);
+
+    // Team ISA: 6 weeks, across a leap day.
+    s.travel_to(2028, 2, 1).await;
+    let young = young(&db, s.unit, s.staff_id).await;
+    let isa = draft(
+        &s.staff,
+        young,
+        "team_isa",
+        &[("start_on", "2028-02-01"), ("planned_end_on", "2028-12-31")],
+    )
+    .await;
+    activate(&s.staff, isa, "2028-02-01").await;
+    assert_eq!(next_due(&db, isa).await, "2028-03-14");
+    // A follow-up cannot be dated in the future, nor before the plan was set.
+    let future = follow_up(&s.staff, isa, &[("held_on", "2028-02-02")]).await;
+    assert_eq!(future.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let before = follow_up(&s.staff, isa, &[("held_on", "2028-01-31")]).await;
+    assert_eq!(before.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test]
+async fn a_double_submitted_follow_up_is_recorded_once(db: PgPool) {
+    let s = setup(&db).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
+    let plan = draft(&s.staff, p, "first_step", &[]).await;
+    activate(&s.staff, plan, "2026-03-02").await;
+    let form = s.staff.get_page(&format!("/plans/{plan}/follow-ups/new")).await;
+    let due = form.attr("input[name=due_on]", "value").unwrap();
+    let token = form.csrf_token();
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("due_on", due.as_str()),
+        ("held_on", "2026-03-02"),
+        ("participant_took_part", "yes"),
+        ("weekly_hours", "10"),
+    ];
+    let path = format!("/plans/{plan}/follow-ups/new");
+    let (a, b) = tokio::join!(s.staff.post_raw(&path, &fields), s.staff.post_raw(&path, &fields));
+    assert_eq!(a.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.status(), StatusCode::SEE_OTHER);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM follow_ups WHERE plan_id = $1")
+        .bind(plan)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}
+
+#[sqlx::test]
+async fn a_partner_without_consent_is_warned_about_before_it_is_recorded(db: PgPool) {
+    let s = setup(&db).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
+    sqlx::query("INSERT INTO consents (participant_id, scope, given_on, recorded_by, recorded_at) VALUES ($1, 'home_support', '2026-01-01', $2, now())")
+        .bind(p)
+        .bind(s.staff_id)
+        .execute(&db)
+        .await
+        .unwrap();
+    let plan = draft(&s.staff, p, "first_step", &[]).await;
+    activate(&s.staff, plan, "2026-03-02").await;
+    let form = s.staff.get_page(&format!("/plans/{plan}/follow-ups/new")).await;
+    assert!(form.text("label[for=f-partners-social_insurance]").contains("samtycke saknas"));
+    assert!(
+        !form.text("label[for=f-partners]").contains("samtycke saknas"),
+        "boendestöd has consent"
+    );
+    let warned = follow_up(
+        &s.staff,
+        plan,
+        &[("held_on", "2026-03-02"), ("partners", "home_support"), ("notes", "Möte med FK")],
+    )
+    .await;
+    assert_eq!(
+        warned.status(),
+        StatusCode::SEE_OTHER,
+        "a partner with consent needs no confirmation"
+    );
+    s.advance_days(1).await;
+    let form = s.staff.get_page(&format!("/plans/{plan}/follow-ups/new")).await;
+    let due = form.attr("input[name=due_on]", "value").unwrap();
+    let token = form.csrf_token();
+    let base = vec![
+        ("csrf_token", token.as_str()),
+        ("due_on", due.as_str()),
+        ("held_on", "2026-03-03"),
+        ("participant_took_part", "yes"),
+        ("weekly_hours", "10"),
+        ("partners", "social_insurance"),
+        ("notes", "Möte med Försäkringskassan"),
+    ];
+    let path = format!("/plans/{plan}/follow-ups/new");
+    let refused = s.staff.post_raw(&path, &base).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Page::from(refused).await;
+    assert!(page.error("Samverkansparter som deltog").contains("Försäkringskassan"));
+    assert_eq!(page.text("#f-notes"), "Möte med Försäkringskassan");
+    let mut confirmed = base.clone();
+    confirmed.push(("confirm_without_consent", "yes"));
+    assert_eq!(s.staff.post_raw(&path, &confirmed).await.status(), StatusCode::SEE_OTHER);
+    let without: Vec<String> = sqlx::query_scalar("SELECT unnest(partners_without_consent) FROM follow_ups WHERE plan_id = $1")
+        .bind(plan)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(without, vec!["social_insurance".to_string()]);
+}
+
+#[sqlx::test]
+async fn only_an_arbetsterapeut_signs_a_work_capacity_assessment(db: PgPool) {
+    let s = setup(&db).await;
+    let (therapist, therapist_id) = s.app.signed_in_at(Role::Staff, s.unit).await;
+    sqlx::query("UPDATE users SET job_title = 'Arbetsterapeut' WHERE id = $1")
+        .bind(therapist_id)
+        .execute(&db)
+        .await
+        .unwrap();
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
+    let plan = draft(&s.staff, p, "first_step", &[]).await;
+    let path = format!("/plans/{plan}");
+    let fields = [
+        ("assessed_on", "2026-03-02"),
+        ("assessment", "Klarar fyra timmar."),
+        ("sign_now", "yes"),
+    ];
+    let refused = s.staff.submit(&path, &format!("/plans/{plan}/assessments"), &fields).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(Page::from(refused).await.error("Bedömning").contains("arbetsterapeut"));
+    // Staff write it unsigned; the therapist signs.
+    let written = s.staff.submit(&path, &format!("/plans/{plan}/assessments"), &fields[..2]).await;
+    assert_eq!(written.status(), StatusCode::SEE_OTHER);
+    let id: i64 = sqlx::query_scalar("SELECT id FROM capacity_assessments WHERE plan_id = $1")
+        .bind(plan)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let sign = format!("/plans/{plan}/assessments/{id}/sign");
+    assert_eq!(s.staff.submit(&path, &sign, &[]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(therapist.submit(&path, &sign, &[]).await.status(), StatusCode::SEE_OTHER);
+    let signer: Option<i64> = sqlx::query_scalar("SELECT signed_by FROM capacity_assessments WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(signer, Some(therapist_id));
+    // The database refuses a signature by anyone else, and any change after signing.
+    let other = sqlx::query(
+        "INSERT INTO capacity_assessments (plan_id, assessed_on, assessment, written_by, written_at, signed_by, signed_at) VALUES ($1, '2026-03-02', 'x', $2, now(), $2, now())",
+    )
+    .bind(plan)
+    .bind(s.staff_id)
+    .execute(&db)
+    .await;
+    assert!(other.is_err());
+    let changed = sqlx::query("UPDATE capacity_assessments SET assessment = 'ändrad' WHERE id = $1")
+        .bind(id)
+        .execute(&db)
+        .await;
+    assert!(changed.is_err());
+}
