@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::plans::*;
 use common::Person;
+use common::plans::*;
 use lotsen::auth::Role;
 use reqwest::StatusCode;
 use sqlx::PgPool;

@@ -3,6 +3,7 @@
 //! (status, kontaktman, boendestöd, närstående, samtycken), `journal`, and
 //! `access` (who may see whom, and the access log).
 
+pub mod changes;
 pub mod form;
 pub mod identity;
 pub mod journal;
@@ -38,7 +39,7 @@ pub fn routes() -> Routes {
         .route("/participants/{id}", get(record::show))
         .route("/participants/{id}/edit", get(edit_form).post(update))
         .route("/participants/{id}/print", get(record::print))
-        .merge(record::routes())
+        .merge(changes::routes())
         .merge(journal::routes())
         .route("/access-log", get(access::review::page))
 }
@@ -354,7 +355,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         }
         Err(err) => return Err(err.into()),
     };
-    record::add_status_event(
+    changes::add_status_event(
         &mut tx,
         id,
         ParticipantStatus::Active,
