@@ -1,6 +1,7 @@
 use crate::config::Config;
-use sqlx::PgPool;
+use crate::error::AppResult;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
 use std::str::FromStr;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -39,3 +40,48 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 // The domain's enums (src/domain/, free of sqlx) that columns hold as codes.
 stored_as_code!(crate::domain::plans::Programme);
 stored_as_code!(crate::domain::plans::PlanStatus);
+
+/// A rule refused a command: the field to show the message beside, and the
+/// message (Swedish). Nothing the command began is kept.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// A command's answer when a rule refuses it.
+pub fn refuse<T>(field: &'static str, message: impl Into<String>) -> AppResult<Result<T, Refused>> {
+    Ok(Err(Refused {
+        field,
+        message: message.into(),
+    }))
+}
+
+/// What a command's transaction ends in: kept (committed) or let go.
+pub trait Ending {
+    fn keeps(&self) -> bool;
+}
+
+impl<T> Ending for Result<T, Refused> {
+    fn keeps(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+impl Ending for () {
+    fn keeps(&self) -> bool {
+        true
+    }
+}
+
+/// Runs `write` in a transaction, committed when it succeeds and its rules
+/// let it through, rolled back otherwise: the open and close of every
+/// command of every store.
+pub async fn in_transaction<T: Ending>(db: &PgPool, write: impl AsyncFnOnce(&mut PgConnection) -> AppResult<T>) -> AppResult<T> {
+    let mut tx = db.begin().await?;
+    let result = write(&mut tx).await?;
+    if result.keeps() {
+        tx.commit().await?;
+    }
+    Ok(result)
+}

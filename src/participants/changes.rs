@@ -1,21 +1,21 @@
 //! The forms on the personakt that change its facts: status (avslut and
 //! return), kontaktman, boendestöd, närstående/företrädare and samtycken.
-//! A refused form shows the personakt again with the message beside the field.
+//! Each handler reads its form, calls one command of `store.rs`, and either
+//! goes back to the personakt or shows it again with the message beside the
+//! field and what was typed.
 
 use super::model::{ConsentScope, EndReason, ParticipantStatus, RelativeKind};
-use super::queries::Tx;
 use super::record::{Typed, render_show};
+use super::store::{self, HomeSupport, NewRelative, StatusChange};
 use crate::access::Authorized;
-use crate::audit;
-use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
+use crate::db::Refused;
+use crate::error::AppResult;
 use crate::ids::{ConsentId, ParticipantId};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_date, optional_text, required_date, required_text};
 use crate::web::routes::{Routes, post};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 pub fn routes() -> Routes {
@@ -28,37 +28,28 @@ pub fn routes() -> Routes {
         .route("/participants/{id}/consents/{consent_id}/withdraw", post(withdraw_consent))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn add_status_event(
-    tx: &mut Tx<'_>,
-    participant_id: ParticipantId,
-    status: ParticipantStatus,
-    effective_on: NaiveDate,
-    end_reason: Option<EndReason>,
-    note: &str,
-    by: i64,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO participant_status_events (participant_id, status, effective_on, end_reason, note, changed_by, changed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        participant_id as _,
-        status.code(),
-        effective_on,
-        end_reason.map(EndReason::code),
-        note,
-        by,
-        now
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Saved: back to the personakt, at the section that changed.
-async fn saved(state: &AppState, current: &CurrentUser, id: i64, anchor: &str, message: &str) -> AppResult<Response> {
-    current.flash(&state.db, message).await?;
-    Ok(Redirect::to(&format!("/participants/{id}#{anchor}")).into_response())
+/// After a command: back to the personakt at the section that changed, or
+/// the personakt again with the refusal beside its field.
+async fn answer(
+    state: &AppState,
+    auth: &Authorized<ParticipantId>,
+    result: Result<(), Refused>,
+    section: (&'static str, &str),
+    message: &str,
+    typed: Typed,
+) -> AppResult<Response> {
+    let (form, anchor) = section;
+    match result {
+        Ok(()) => {
+            auth.current.flash(&state.db, message).await?;
+            Ok(Redirect::to(&format!("/participants/{}#{anchor}", auth.id)).into_response())
+        }
+        Err(Refused { field, message }) => {
+            let mut errors = FieldErrors::default();
+            errors.add(field, message);
+            render_show(state, auth, form, errors, typed).await
+        }
+    }
 }
 
 async fn change_status(
@@ -66,86 +57,34 @@ async fn change_status(
     auth: Authorized<ParticipantId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
-    let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
     let mut errors = FieldErrors::default();
     let status = ParticipantStatus::parse(&typed.status);
     if status.is_none() {
         errors.add("status", "Välj status.");
     }
     let on = required_date(&typed.status_on).map_err(|m| errors.add("status_on", m)).ok();
-    // The history stays in order: a change is dated today or earlier, and not before the last one.
-    let latest = sqlx::query_scalar!(
-        "SELECT max(effective_on) FROM participant_status_events WHERE participant_id = $1",
-        id
-    )
-    .fetch_one(&state.db)
-    .await?;
-    if let Some(on) = on {
-        if on > state.clock.today() {
-            errors.add("status_on", "Datumet kan inte ligga i framtiden.");
-        } else if latest.is_some_and(|latest| on < latest) {
-            errors.add("status_on", "Datumet kan inte vara före den senaste statusändringen.");
-        }
-    }
-    let current_status = sqlx::query_scalar!(
-        r#"SELECT status AS "status: ParticipantStatus" FROM participants WHERE id = $1"#,
-        id
-    )
-    .fetch_one(&state.db)
-    .await?;
-    if status == Some(current_status) {
-        errors.add("status", "Deltagaren har redan den statusen.");
-    }
-    let end_reason = EndReason::parse(&typed.end_reason);
-    if status == Some(ParticipantStatus::Ended) && end_reason.is_none() {
-        errors.add("end_reason", "Välj avslutsorsak.");
-    }
     let note = optional_text(&typed.status_note, 1000)
         .map_err(|m| errors.add("status_note", m))
         .ok();
     let (Some(status), Some(on), Some(note), true) = (status, on, note, errors.is_empty()) else {
         return render_show(&state, &auth, "status", errors, typed).await;
     };
-    let end_reason = if status == ParticipantStatus::Ended { end_reason } else { None };
-    let mut tx = state.db.begin().await?;
-    // Ending records the date and reason on the participant; coming back
-    // clears them — on the same record, with the history kept in events.
-    sqlx::query!(
-        "UPDATE participants SET status = $2, ended_on = $3, end_reason = $4, updated_at = $5 WHERE id = $1",
-        id,
-        status.code(),
-        end_reason.map(|_| on),
-        end_reason.map(EndReason::code),
-        now
+    let change = StatusChange {
+        status,
+        on,
+        end_reason: EndReason::parse(&typed.end_reason),
+        note: &note,
+    };
+    let result = store::change_status(
+        &state.db,
+        auth.id,
+        change,
+        state.clock.today(),
+        auth.current.stamp(state.clock.now()),
     )
-    .execute(&mut *tx)
     .await?;
-    add_status_event(&mut tx, auth.id, status, on, end_reason, &note, current.user.id, now).await?;
-    if status == ParticipantStatus::Ended {
-        // An ended participant has no current kontaktman.
-        sqlx::query!(
-            "UPDATE key_worker_assignments SET to_on = greatest(from_on, $2) WHERE participant_id = $1 AND to_on IS NULL",
-            id,
-            on
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    audit::Entry::new(Some(current.user.id), "participant_status")
-        .record("participant", id)
-        .details(status.code())
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
-    saved(
-        &state,
-        current,
-        id,
-        "status",
-        &format!("Status är nu {}.", status.label().to_lowercase()),
-    )
-    .await
+    let message = format!("Status är nu {}.", status.label().to_lowercase());
+    answer(&state, &auth, result, ("status", "status"), &message, typed).await
 }
 
 async fn assign_key_worker(
@@ -153,85 +92,28 @@ async fn assign_key_worker(
     auth: Authorized<ParticipantId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
-    let now = state.clock.now();
-    let (current, id, unit_id) = (&auth.current, auth.id.get(), auth.unit_id.get());
     let mut errors = FieldErrors::default();
-    let staff = crate::users::queries::staff_of_units(&state.db, &[unit_id]).await?;
-    let user_id = typed.key_worker_id.parse::<i64>().ok().filter(|u| staff.iter().any(|s| s.id == *u));
-    if user_id.is_none() {
+    let staff = crate::users::queries::staff_of_units(&state.db, &[auth.unit_id.get()]).await?;
+    let user = typed.key_worker_id.parse::<i64>().ok().filter(|u| staff.iter().any(|s| s.id == *u));
+    if user.is_none() {
         errors.add("key_worker_id", "Välj en medarbetare på deltagarens enhet.");
     }
     let from = required_date(&typed.key_worker_from)
         .map_err(|m| errors.add("key_worker_from", m))
         .ok();
-    if from.is_some_and(|f| f > state.clock.today()) {
-        errors.add("key_worker_from", "Datumet kan inte ligga i framtiden.");
-    }
-    let status = sqlx::query_scalar!(
-        r#"SELECT status AS "status: ParticipantStatus" FROM participants WHERE id = $1"#,
-        id
-    )
-    .fetch_one(&state.db)
-    .await?;
-    if status == ParticipantStatus::Ended {
-        errors.add("key_worker_id", "Deltagaren är avslutad. Registrera återkomsten först.");
-    }
-    let current_period = sqlx::query!(
-        "SELECT user_id, from_on FROM key_worker_assignments WHERE participant_id = $1 AND to_on IS NULL",
-        id
-    )
-    .fetch_optional(&state.db)
-    .await?;
-    if let (Some(period), Some(from)) = (&current_period, from) {
-        if from <= period.from_on {
-            errors.add("key_worker_from", "Datumet måste vara efter att nuvarande kontaktman utsågs.");
-        }
-        if user_id == Some(period.user_id) {
-            errors.add("key_worker_id", "Det är redan deltagarens kontaktman.");
-        }
-    }
-    let (Some(user_id), Some(from), true) = (user_id, from, errors.is_empty()) else {
+    let (Some(user), Some(from), true) = (user, from, errors.is_empty()) else {
         return render_show(&state, &auth, "key_worker", errors, typed).await;
     };
-    let mut tx = state.db.begin().await?;
-    // The previous kontaktman's period ends the day before the new one starts.
-    sqlx::query!(
-        "UPDATE key_worker_assignments SET to_on = $2 WHERE participant_id = $1 AND to_on IS NULL",
-        id,
-        from.pred_opt().unwrap_or(from)
-    )
-    .execute(&mut *tx)
-    .await?;
-    let inserted = sqlx::query!(
-        "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5)",
-        id,
-        user_id,
+    let result = store::assign_key_worker(
+        &state.db,
+        auth.id,
+        user,
         from,
-        current.user.id,
-        now
+        state.clock.today(),
+        auth.current.stamp(state.clock.now()),
     )
-    .execute(&mut *tx)
-    .await;
-    if let Err(err) = inserted {
-        // Periods may not overlap (an exclusion constraint), nor two be current at once.
-        let overlap = matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01") || db.is_unique_violation());
-        if !overlap {
-            return Err(err.into());
-        }
-        drop(tx);
-        errors.add(
-            "key_worker_from",
-            "Perioden krockar med en tidigare kontaktman. Välj ett senare datum.",
-        );
-        return render_show(&state, &auth, "key_worker", errors, typed).await;
-    }
-    audit::Entry::new(Some(current.user.id), "key_worker_assigned")
-        .record("participant", id)
-        .details(&format!("användare {user_id}"))
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
-    saved(&state, current, id, "key-worker", "Kontaktman är utsedd.").await
+    .await?;
+    answer(&state, &auth, result, ("key_worker", "key-worker"), "Kontaktman är utsedd.", typed).await
 }
 
 /// "4,5" and "4.5" both mean four and a half hours.
@@ -251,13 +133,8 @@ async fn add_home_support(
     auth: Authorized<ParticipantId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
-    let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
     let mut errors = FieldErrors::default();
     let from = required_date(&typed.support_from).map_err(|m| errors.add("support_from", m)).ok();
-    if from.is_some_and(|f| f > state.clock.today()) {
-        errors.add("support_from", "Datumet kan inte ligga i framtiden.");
-    }
     let has_support = match typed.has_support.as_str() {
         "yes" => Some(true),
         "no" => Some(false),
@@ -273,40 +150,32 @@ async fn add_home_support(
         .map_err(|m| errors.add("support_hours", m))
         .ok()
         .flatten();
-    if has_support == Some(false) && hours.is_some_and(|h| h > 0.0) {
-        errors.add("support_hours", "Utan boendestöd ska timmarna vara tomma eller 0.");
-    }
     let (Some(from), Some(has_support), Some(provider), true) = (from, has_support, provider, errors.is_empty()) else {
         return render_show(&state, &auth, "home_support", errors, typed).await;
     };
-    let mut tx = state.db.begin().await?;
-    sqlx::query!(
-        "INSERT INTO home_support_entries (participant_id, valid_from, has_support, provider, hours_per_week, recorded_by, recorded_at)
-         VALUES ($1, $2, $3, $4, $5::float8::numeric, $6, $7)",
-        id,
+    let entry = HomeSupport {
         from,
         has_support,
-        provider,
+        provider: &provider,
         hours,
-        current.user.id,
-        now
+    };
+    let result = store::record_home_support(
+        &state.db,
+        auth.id,
+        entry,
+        state.clock.today(),
+        auth.current.stamp(state.clock.now()),
     )
-    .execute(&mut *tx)
     .await?;
-    // The participant's flag follows the latest entry (the priority group).
-    sqlx::query!(
-        "UPDATE participants SET has_home_support = coalesce((SELECT has_support FROM home_support_entries
-             WHERE participant_id = $1 ORDER BY valid_from DESC, id DESC LIMIT 1), false) WHERE id = $1",
-        id
+    answer(
+        &state,
+        &auth,
+        result,
+        ("home_support", "home-support"),
+        "Boendestödet är registrerat.",
+        typed,
     )
-    .execute(&mut *tx)
-    .await?;
-    audit::Entry::new(Some(current.user.id), "home_support_recorded")
-        .record("participant", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
-    saved(&state, current, id, "home-support", "Boendestödet är registrerat.").await
+    .await
 }
 
 async fn add_relative(
@@ -314,8 +183,6 @@ async fn add_relative(
     auth: Authorized<ParticipantId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
-    let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
     let mut errors = FieldErrors::default();
     let kind = RelativeKind::parse(&typed.relative_kind);
     if kind.is_none() {
@@ -341,27 +208,17 @@ async fn add_relative(
     else {
         return render_show(&state, &auth, "relative", errors, typed).await;
     };
-    let mut tx = state.db.begin().await?;
-    sqlx::query!(
-        "INSERT INTO relatives (participant_id, kind, name, relation, phone, email, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        id,
-        kind.code(),
-        name,
-        relation,
-        phone,
-        email,
-        note,
-        current.user.id,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    audit::Entry::new(Some(current.user.id), "relative_added")
-        .record("participant", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
-    saved(&state, current, id, "relatives", &format!("{} är tillagd.", kind.label())).await
+    let relative = NewRelative {
+        kind,
+        name: &name,
+        relation: &relation,
+        phone: &phone,
+        email: &email,
+        note: &note,
+    };
+    store::add_relative(&state.db, auth.id, relative, auth.current.stamp(state.clock.now())).await?;
+    let message = format!("{} är tillagd.", kind.label());
+    answer(&state, &auth, Ok(()), ("relative", "relatives"), &message, typed).await
 }
 
 async fn add_consent(
@@ -369,8 +226,6 @@ async fn add_consent(
     auth: Authorized<ParticipantId>,
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
-    let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
     let mut errors = FieldErrors::default();
     let scope = ConsentScope::parse(&typed.consent_scope);
     if scope.is_none() {
@@ -379,35 +234,22 @@ async fn add_consent(
     let note = optional_text(&typed.consent_note, 300)
         .map_err(|m| errors.add("consent_note", m))
         .ok();
-    if scope == Some(ConsentScope::Other) && note.as_deref().is_some_and(str::is_empty) {
-        errors.add("consent_note", "Beskriv vad samtycket gäller.");
-    }
     let given = required_date(&typed.consent_given).map_err(|m| errors.add("consent_given", m)).ok();
-    if given.is_some_and(|g| g > state.clock.today()) {
-        errors.add("consent_given", "Datumet kan inte ligga i framtiden.");
-    }
     let (Some(scope), Some(note), Some(given), true) = (scope, note, given, errors.is_empty()) else {
         return render_show(&state, &auth, "consent", errors, typed).await;
     };
-    let mut tx = state.db.begin().await?;
-    sqlx::query!(
-        "INSERT INTO consents (participant_id, scope, scope_note, given_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        id,
-        scope.code(),
-        note,
+    let today = state.clock.today();
+    let result = store::give_consent(
+        &state.db,
+        auth.id,
+        scope,
+        &note,
         given,
-        current.user.id,
-        now
+        today,
+        auth.current.stamp(state.clock.now()),
     )
-    .execute(&mut *tx)
     .await?;
-    audit::Entry::new(Some(current.user.id), "consent_given")
-        .record("participant", id)
-        .details(scope.code())
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
-    saved(&state, current, id, "consents", "Samtycket är registrerat.").await
+    answer(&state, &auth, result, ("consent", "consents"), "Samtycket är registrerat.", typed).await
 }
 
 #[derive(Deserialize, Default)]
@@ -421,27 +263,11 @@ async fn withdraw_consent(
     consent: Authorized<ConsentId>,
     FormData(form): FormData<WithdrawForm>,
 ) -> AppResult<Response> {
-    let now = state.clock.now();
-    let (current, id, consent_id) = (&consent.current, consent.participant()?.get(), consent.id.get());
+    let auth = consent.as_participant()?;
     let on = optional_date(&form.withdrawn_on).ok().flatten().unwrap_or(state.clock.today());
-    let mut tx = state.db.begin().await?;
-    let done = sqlx::query!(
-        "UPDATE consents SET withdrawn_on = greatest(given_on, $3) WHERE id = $2 AND participant_id = $1 AND withdrawn_on IS NULL",
-        id,
-        consent_id,
-        on
-    )
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    audit::Entry::new(Some(current.user.id), "consent_withdrawn")
-        .record("participant", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
-    saved(&state, current, id, "consents", "Samtycket är återkallat.").await
+    store::withdraw_consent(&state.db, auth.id, consent.id, on, auth.current.stamp(state.clock.now())).await?;
+    let typed = Typed::default();
+    answer(&state, &auth, Ok(()), ("consent", "consents"), "Samtycket är återkallat.", typed).await
 }
 
 #[cfg(test)]

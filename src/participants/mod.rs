@@ -10,6 +10,7 @@ pub mod journal;
 pub mod model;
 pub mod queries;
 pub mod record;
+pub mod store;
 
 use crate::access::{self, Action, Authorized};
 use crate::audit;
@@ -355,17 +356,13 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         }
         Err(err) => return Err(err.into()),
     };
-    changes::add_status_event(
-        &mut tx,
-        id,
-        ParticipantStatus::Active,
-        state.clock.today(),
-        None,
-        "Registrerad",
-        current.user.id,
-        now,
-    )
-    .await?;
+    let registered = store::StatusChange {
+        status: ParticipantStatus::Active,
+        on: state.clock.today(),
+        end_reason: None,
+        note: "Registrerad",
+    };
+    store::add_status_event(&mut tx, id, &registered, current.stamp(now)).await?;
     audit::Entry::new(Some(current.user.id), "participant_created")
         .record("participant", id)
         .write(&mut *tx, now)

@@ -1,8 +1,9 @@
 //! The plan's content: goals and sub-goals, plan activities, and the
 //! bedömningar av arbetsförmåga written for it.
 
-use super::{Refused, Stamp, bump, in_transaction, refuse};
+use super::{Refused, Stamp, bump};
 use crate::audit;
+use crate::db::{in_transaction, refuse};
 use crate::error::{AppError, AppResult};
 use crate::ids::{GoalId, PlanActivityId, PlanId};
 use crate::plans::model::ActivityStatus;

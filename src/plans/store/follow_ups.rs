@@ -2,8 +2,9 @@
 //! plan's new hours and next due date, and the reminders it answers.
 
 use super::{Checked, clear_reminders};
-use super::{Refused, Stamp, bump, in_transaction, refuse};
+use super::{Refused, Stamp, bump};
 use crate::audit;
+use crate::db::{in_transaction, refuse};
 use crate::domain::plans::PlanStatus;
 use crate::domain::plans::{self as rules, Programme};
 use crate::error::AppResult;

@@ -27,19 +27,8 @@ use crate::plans::queries::{self, Plan};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
-/// A rule refused the command: the field to show the message beside, and the message.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Refused {
-    pub field: &'static str,
-    pub message: String,
-}
-
-fn refuse<T>(field: &'static str, message: impl Into<String>) -> AppResult<Result<T, Refused>> {
-    Ok(Err(Refused {
-        field,
-        message: message.into(),
-    }))
-}
+pub use crate::db::Refused;
+use crate::db::{Ending, in_transaction, refuse};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Activation {
@@ -457,38 +446,10 @@ pub async fn end(
     .await
 }
 
-/// What a command's transaction ends in: kept (committed) or let go.
-trait Ending {
-    fn keeps(&self) -> bool;
-}
-
-impl<T> Ending for Result<T, Refused> {
-    fn keeps(&self) -> bool {
-        self.is_ok()
-    }
-}
-
-impl Ending for () {
-    fn keeps(&self) -> bool {
-        true
-    }
-}
-
 impl Ending for Activation {
     fn keeps(&self) -> bool {
         !matches!(self, Activation::Refused { .. })
     }
-}
-
-/// Runs `write` in a transaction, committed when it succeeds and its rules
-/// let it through, rolled back otherwise: the open and close of every command.
-async fn in_transaction<T: Ending>(db: &PgPool, write: impl AsyncFnOnce(&mut PgConnection) -> AppResult<T>) -> AppResult<T> {
-    let mut tx = db.begin().await?;
-    let result = write(&mut tx).await?;
-    if result.keeps() {
-        tx.commit().await?;
-    }
-    Ok(result)
 }
 
 /// Takes a plan out of the kö without activating it, with the reason.

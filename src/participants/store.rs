@@ -1,0 +1,334 @@
+//! The one writer of a personakt's facts: status (avslut and return),
+//! kontaktman, boendestöd, närstående/företrädare and samtycken. Each command
+//! runs in one transaction, checks the rules that depend on what is stored,
+//! and writes the change with its history and audit entry. Handlers parse the
+//! form and call one command.
+
+use super::model::{ConsentScope, EndReason, ParticipantStatus, RelativeKind};
+use crate::audit::{self, Stamp};
+use crate::db::{Refused, in_transaction, refuse};
+use crate::error::{AppError, AppResult};
+use crate::ids::{ConsentId, ParticipantId};
+use chrono::NaiveDate;
+use sqlx::{PgConnection, PgPool};
+
+/// A new status, from `on`, with the avslutsorsak when it is an avslut.
+pub struct StatusChange<'a> {
+    pub status: ParticipantStatus,
+    pub on: NaiveDate,
+    pub end_reason: Option<EndReason>,
+    pub note: &'a str,
+}
+
+/// Adds a line to the status history (the participant's row is the caller's).
+pub async fn add_status_event(
+    conn: &mut PgConnection,
+    participant: ParticipantId,
+    change: &StatusChange<'_>,
+    stamp: Stamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO participant_status_events (participant_id, status, effective_on, end_reason, note, changed_by, changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        participant as _,
+        change.status.code(),
+        change.on,
+        change.end_reason.map(EndReason::code),
+        change.note,
+        stamp.by,
+        stamp.at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends the participant (avslut) or lets them come back: the history stays in
+/// order (dated today or earlier, not before the last change), and an ended
+/// participant has no current kontaktman.
+pub async fn change_status(
+    db: &PgPool,
+    participant: ParticipantId,
+    change: StatusChange<'_>,
+    today: NaiveDate,
+    stamp: Stamp,
+) -> AppResult<Result<(), Refused>> {
+    if change.on > today {
+        return refuse("status_on", "Datumet kan inte ligga i framtiden.");
+    }
+    if change.status == ParticipantStatus::Ended && change.end_reason.is_none() {
+        return refuse("end_reason", "Välj avslutsorsak.");
+    }
+    let end_reason = change.end_reason.filter(|_| change.status == ParticipantStatus::Ended);
+    let change = StatusChange { end_reason, ..change };
+    in_transaction(db, async |tx| {
+        let row = sqlx::query!(
+            r#"SELECT status AS "status: ParticipantStatus",
+                      (SELECT max(effective_on) FROM participant_status_events e WHERE e.participant_id = p.id) AS latest
+               FROM participants p WHERE p.id = $1 FOR UPDATE"#,
+            participant as _
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if row.status == change.status {
+            return refuse("status", "Deltagaren har redan den statusen.");
+        }
+        if row.latest.is_some_and(|latest| change.on < latest) {
+            return refuse("status_on", "Datumet kan inte vara före den senaste statusändringen.");
+        }
+        // Ending records the date and reason on the participant; coming back
+        // clears them — on the same record, with the history kept in events.
+        sqlx::query!(
+            "UPDATE participants SET status = $2, ended_on = $3, end_reason = $4, updated_at = $5 WHERE id = $1",
+            participant as _,
+            change.status.code(),
+            change.end_reason.map(|_| change.on),
+            change.end_reason.map(EndReason::code),
+            stamp.at
+        )
+        .execute(&mut *tx)
+        .await?;
+        add_status_event(tx, participant, &change, stamp).await?;
+        if change.status == ParticipantStatus::Ended {
+            sqlx::query!(
+                "UPDATE key_worker_assignments SET to_on = greatest(from_on, $2) WHERE participant_id = $1 AND to_on IS NULL",
+                participant as _,
+                change.on
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit::Entry::new(Some(stamp.by), "participant_status")
+            .record("participant", participant)
+            .details(change.status.code())
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(()))
+    })
+    .await
+}
+
+/// Makes `user` the participant's kontaktman from `from`; the previous one's
+/// period ends the day before. The caller offers only staff of the unit.
+pub async fn assign_key_worker(
+    db: &PgPool,
+    participant: ParticipantId,
+    user: i64,
+    from: NaiveDate,
+    today: NaiveDate,
+    stamp: Stamp,
+) -> AppResult<Result<(), Refused>> {
+    if from > today {
+        return refuse("key_worker_from", "Datumet kan inte ligga i framtiden.");
+    }
+    in_transaction(db, async |tx| {
+        let status = sqlx::query_scalar!(
+            r#"SELECT status AS "status: ParticipantStatus" FROM participants WHERE id = $1 FOR UPDATE"#,
+            participant as _
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if status == ParticipantStatus::Ended {
+            return refuse("key_worker_id", "Deltagaren är avslutad. Registrera återkomsten först.");
+        }
+        let current = sqlx::query!(
+            "SELECT user_id, from_on FROM key_worker_assignments WHERE participant_id = $1 AND to_on IS NULL",
+            participant as _
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(current) = current {
+            if user == current.user_id {
+                return refuse("key_worker_id", "Det är redan deltagarens kontaktman.");
+            }
+            if from <= current.from_on {
+                return refuse("key_worker_from", "Datumet måste vara efter att nuvarande kontaktman utsågs.");
+            }
+        }
+        sqlx::query!(
+            "UPDATE key_worker_assignments SET to_on = $2 WHERE participant_id = $1 AND to_on IS NULL",
+            participant as _,
+            from.pred_opt().unwrap_or(from)
+        )
+        .execute(&mut *tx)
+        .await?;
+        let inserted = sqlx::query!(
+            "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5)",
+            participant as _,
+            user,
+            from,
+            stamp.by,
+            stamp.at
+        )
+        .execute(&mut *tx)
+        .await;
+        if let Err(err) = inserted {
+            // Periods may not overlap (an exclusion constraint), nor two be current at once.
+            let overlap = matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01") || db.is_unique_violation());
+            if !overlap {
+                return Err(err.into());
+            }
+            return refuse(
+                "key_worker_from",
+                "Perioden krockar med en tidigare kontaktman. Välj ett senare datum.",
+            );
+        }
+        audit::Entry::new(Some(stamp.by), "key_worker_assigned")
+            .record("participant", participant)
+            .details(&format!("användare {user}"))
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(()))
+    })
+    .await
+}
+
+/// Boendestöd from a date: whether the person has it, from whom, hours a week.
+pub struct HomeSupport<'a> {
+    pub from: NaiveDate,
+    pub has_support: bool,
+    pub provider: &'a str,
+    pub hours: Option<f64>,
+}
+
+/// Records boendestöd from a date; the participant's flag (the priority
+/// group) follows the latest entry.
+pub async fn record_home_support(
+    db: &PgPool,
+    participant: ParticipantId,
+    entry: HomeSupport<'_>,
+    today: NaiveDate,
+    stamp: Stamp,
+) -> AppResult<Result<(), Refused>> {
+    if entry.from > today {
+        return refuse("support_from", "Datumet kan inte ligga i framtiden.");
+    }
+    if !entry.has_support && entry.hours.is_some_and(|h| h > 0.0) {
+        return refuse("support_hours", "Utan boendestöd ska timmarna vara tomma eller 0.");
+    }
+    in_transaction(db, async |tx| {
+        sqlx::query!(
+            "INSERT INTO home_support_entries (participant_id, valid_from, has_support, provider, hours_per_week, recorded_by, recorded_at)
+             VALUES ($1, $2, $3, $4, $5::float8::numeric, $6, $7)",
+            participant as _,
+            entry.from,
+            entry.has_support,
+            entry.provider,
+            entry.hours,
+            stamp.by,
+            stamp.at
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "UPDATE participants SET has_home_support = coalesce((SELECT has_support FROM home_support_entries
+                 WHERE participant_id = $1 ORDER BY valid_from DESC, id DESC LIMIT 1), false) WHERE id = $1",
+            participant as _
+        )
+        .execute(&mut *tx)
+        .await?;
+        audit::Entry::new(Some(stamp.by), "home_support_recorded")
+            .record("participant", participant)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(()))
+    })
+    .await
+}
+
+/// A närstående or företrädare as typed.
+pub struct NewRelative<'a> {
+    pub kind: RelativeKind,
+    pub name: &'a str,
+    pub relation: &'a str,
+    pub phone: &'a str,
+    pub email: &'a str,
+    pub note: &'a str,
+}
+
+pub async fn add_relative(db: &PgPool, participant: ParticipantId, relative: NewRelative<'_>, stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        sqlx::query!(
+            "INSERT INTO relatives (participant_id, kind, name, relation, phone, email, note, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            participant as _,
+            relative.kind.code(),
+            relative.name,
+            relative.relation,
+            relative.phone,
+            relative.email,
+            relative.note,
+            stamp.by,
+            stamp.at
+        )
+        .execute(&mut *tx)
+        .await?;
+        audit::Entry::new(Some(stamp.by), "relative_added")
+            .record("participant", participant)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Records a samtycke given on `given`, for `scope` (described in `note` when "other").
+pub async fn give_consent(
+    db: &PgPool,
+    participant: ParticipantId,
+    scope: ConsentScope,
+    note: &str,
+    given: NaiveDate,
+    today: NaiveDate,
+    stamp: Stamp,
+) -> AppResult<Result<(), Refused>> {
+    if scope == ConsentScope::Other && note.is_empty() {
+        return refuse("consent_note", "Beskriv vad samtycket gäller.");
+    }
+    if given > today {
+        return refuse("consent_given", "Datumet kan inte ligga i framtiden.");
+    }
+    in_transaction(db, async |tx| {
+        sqlx::query!(
+            "INSERT INTO consents (participant_id, scope, scope_note, given_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            participant as _,
+            scope.code(),
+            note,
+            given,
+            stamp.by,
+            stamp.at
+        )
+        .execute(&mut *tx)
+        .await?;
+        audit::Entry::new(Some(stamp.by), "consent_given")
+            .record("participant", participant)
+            .details(scope.code())
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(()))
+    })
+    .await
+}
+
+/// Withdraws a samtycke from `on` (not before it was given).
+pub async fn withdraw_consent(db: &PgPool, participant: ParticipantId, consent: ConsentId, on: NaiveDate, stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        let done = sqlx::query!(
+            "UPDATE consents SET withdrawn_on = greatest(given_on, $3) WHERE id = $2 AND participant_id = $1 AND withdrawn_on IS NULL",
+            participant as _,
+            consent as _,
+            on
+        )
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(AppError::NotFound);
+        }
+        audit::Entry::new(Some(stamp.by), "consent_withdrawn")
+            .record("participant", participant)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(())
+    })
+    .await
+}
