@@ -4,10 +4,12 @@
 -- with it on every boundary.
 
 -- DOMAIN.md: Yngre Lotsen (and Team ISA) is for ages 18–35, in whole years on
--- the day in question. Rust: domain::ages::is_young_adult.
+-- the day in question. Rust: domain::ages::is_young_adult. The dates are read
+-- as timestamps without time zone, so the body is immutable (it does not
+-- depend on the session's time zone) and PostgreSQL inlines it where used.
 CREATE FUNCTION young_adult(birth date, on_day date) RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN extract(year FROM age(on_day, birth)) BETWEEN 18 AND 35;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN extract(year FROM age(on_day::timestamp, birth::timestamp)) BETWEEN 18 AND 35;
 
 -- Whether a unit is open on a day, given its exception for it ('closed',
 -- 'open', 'evening' or none) and whether the day is open by default (a
