@@ -57,6 +57,14 @@ pub fn refuse<T>(field: &'static str, message: impl Into<String>) -> AppResult<R
     }))
 }
 
+/// What became of a change saved from a form that carries the version it was
+/// opened at.
+pub enum Updated {
+    Saved,
+    /// Someone saved after the form was opened: nothing was written.
+    Conflict,
+}
+
 /// What a command's transaction ends in: kept (committed) or let go.
 pub trait Ending {
     fn keeps(&self) -> bool;

@@ -5,9 +5,9 @@
 
 use super::model::NoteType;
 use super::record::Typed;
+use super::store::{self, NewNote};
 use crate::access::Authorized;
-use crate::audit;
-use crate::auth::CurrentUser;
+use crate::db::Refused;
 use crate::error::{AppError, AppResult};
 use crate::ids::{JournalNoteId, ParticipantId};
 use crate::state::AppState;
@@ -74,62 +74,6 @@ pub async fn entries(db: &PgPool, participant_id: i64) -> Result<Vec<JournalEntr
     .await
 }
 
-struct NewNote<'a> {
-    participant_id: i64,
-    event_on: NaiveDate,
-    note_type: NoteType,
-    body: &'a str,
-    corrects: Option<(i64, &'a str)>,
-    disputes: Option<i64>,
-}
-
-async fn insert(state: &AppState, current: &CurrentUser, note: NewNote<'_>) -> Result<Result<i64, &'static str>, sqlx::Error> {
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let inserted = sqlx::query_scalar!(
-        "INSERT INTO journal_notes (participant_id, event_on, note_type, body, author_id, author_name, author_title, created_at,
-             corrects_id, correction_reason, disputes_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        note.participant_id,
-        note.event_on,
-        note.note_type.code(),
-        note.body,
-        current.user.id,
-        current.user.name,
-        current.user.job_title,
-        now,
-        note.corrects.map(|(id, _)| id),
-        note.corrects.map(|(_, reason)| reason),
-        note.disputes
-    )
-    .fetch_one(&mut *tx)
-    .await;
-    let id = match inserted {
-        Ok(id) => id,
-        // Two people correcting the same note at once: the second is told.
-        Err(err) if crate::error::violated_constraint(&err) == Some("journal_notes_corrects_id_key") => {
-            return Ok(Err(
-                "Anteckningen har redan rättats. Ladda om sidan och rätta den senaste versionen.",
-            ));
-        }
-        Err(err) => return Err(err),
-    };
-    audit::Entry::new(
-        Some(current.user.id),
-        if note.corrects.is_some() {
-            "journal_corrected"
-        } else {
-            "journal_note_added"
-        },
-    )
-    .record("participant", note.participant_id)
-    .details(&format!("anteckning {id}"))
-    .write(&mut *tx, now)
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(id))
-}
-
 async fn add(State(state): State<AppState>, auth: Authorized<ParticipantId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let (current, id) = (&auth.current, auth.id.get());
     let mut errors = FieldErrors::default();
@@ -151,14 +95,16 @@ async fn add(State(state): State<AppState>, auth: Authorized<ParticipantId>, For
         return super::record::render_show(&state, &auth, "journal", errors, typed).await;
     };
     let note = NewNote {
-        participant_id: id,
+        participant: auth.id,
         event_on,
         note_type,
         body: &body,
         corrects: None,
         disputes: None,
     };
-    insert(&state, current, note).await?.map_err(|_| AppError::BadRequest("note"))?;
+    store::write_note(&state.db, note, &current.user, state.clock.now())
+        .await?
+        .map_err(|_| AppError::BadRequest("note"))?;
     current.flash(&state.db, "Anteckningen är sparad.").await?;
     Ok(Redirect::to(&format!("/participants/{id}#journal")).into_response())
 }
@@ -239,15 +185,15 @@ async fn correct(
         None
     };
     let note = NewNote {
-        participant_id: id,
+        participant: auth.id,
         event_on,
         note_type,
         body: &body,
         corrects: Some((note_id, &reason)),
         disputes,
     };
-    if let Err(message) = insert(&state, current, note).await? {
-        return refuse(&state, &auth, note_id, "correct_body", message, form).await;
+    if let Err(Refused { message, .. }) = store::write_note(&state.db, note, &current.user, state.clock.now()).await? {
+        return refuse(&state, &auth, note_id, "correct_body", &message, form).await;
     }
     current
         .flash(&state.db, "Anteckningen är rättad. Originalet finns kvar, överstruket.")
@@ -276,14 +222,16 @@ async fn dispute(
         .await;
     }
     let note = NewNote {
-        participant_id: id,
+        participant: auth.id,
         event_on: state.clock.today(),
         note_type: NoteType::Disputed,
         body: &body,
         corrects: None,
         disputes: Some(note_id),
     };
-    insert(&state, current, note).await?.map_err(|_| AppError::BadRequest("dispute"))?;
+    store::write_note(&state.db, note, &current.user, state.clock.now())
+        .await?
+        .map_err(|_| AppError::BadRequest("dispute"))?;
     current
         .flash(&state.db, "Den enskildes invändning är antecknad och kopplad till anteckningen.")
         .await?;

@@ -13,11 +13,11 @@ pub mod record;
 pub mod store;
 
 use crate::access::{self, Action, Authorized};
-use crate::audit;
 use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
-use crate::error::{AppError, AppResult, violated_constraint};
-use crate::ids::ParticipantId;
+use crate::db::Refused;
+use crate::error::{AppError, AppResult};
+use crate::ids::{ParticipantId, UnitId};
 use crate::state::AppState;
 use crate::users::queries::StaffChoice;
 use crate::web::form::{FieldErrors, FormData};
@@ -311,8 +311,6 @@ async fn new_form(State(state): State<AppState>, current: CurrentUser) -> AppRes
     Ok(Html(page.render()?).into_response())
 }
 
-const NUMBER_TAKEN: &str = "Det finns redan en deltagare med det numret på enheten.";
-
 async fn create(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<ParticipantForm>) -> AppResult<Response> {
     let now = state.clock.now();
     let units = unit_choices(&state.db, current.user.id).await?;
@@ -341,33 +339,13 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         return refuse(form, errors, units);
     };
 
-    // Checked first so the common case never reaches the database's unique
-    // index, whose error message (in the server log) would spell out the number.
-    if queries::number_taken(&state.db, unit_id, fields.identity_number.as_deref(), None).await? {
-        errors.add("identity_number", NUMBER_TAKEN);
-        return refuse(form, errors, units);
-    }
-    let mut tx = state.db.begin().await?;
-    let id = match queries::insert(&mut tx, unit_id, &fields, current.user.id, now).await {
+    let id = match store::register(&state.db, UnitId(unit_id), &fields, state.clock.today(), current.stamp(now)).await? {
         Ok(id) => id,
-        Err(err) if violated_constraint(&err) == Some("participants_identity_key") => {
-            errors.add("identity_number", NUMBER_TAKEN);
+        Err(Refused { field, message }) => {
+            errors.add(field, message);
             return refuse(form, errors, units);
         }
-        Err(err) => return Err(err.into()),
     };
-    let registered = store::StatusChange {
-        status: ParticipantStatus::Active,
-        on: state.clock.today(),
-        end_reason: None,
-        note: "Registrerad",
-    };
-    store::add_status_event(&mut tx, id, &registered, current.stamp(now)).await?;
-    audit::Entry::new(Some(current.user.id), "participant_created")
-        .record("participant", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
     current
         .flash(&state.db, &format!("{} {} är registrerad.", fields.first_name, fields.last_name))
         .await?;
@@ -423,22 +401,14 @@ async fn update(
         return page(form, errors, None, units).refused();
     };
     let base_version = base_version.unwrap_or(0);
-    if queries::number_taken(&state.db, summary.unit_id, fields.identity_number.as_deref(), Some(id)).await? {
-        errors.add("identity_number", NUMBER_TAKEN);
-        return page(form, errors, None, units).refused();
-    }
-
-    let mut tx = state.db.begin().await?;
-    let saved = match queries::update(&mut tx, id, base_version, &fields, current.user.id, now).await {
+    let saved = match store::update(&state.db, id, UnitId(summary.unit_id), base_version, &fields, current.stamp(now)).await? {
         Ok(saved) => saved,
-        Err(err) if violated_constraint(&err) == Some("participants_identity_key") => {
-            errors.add("identity_number", NUMBER_TAKEN);
+        Err(Refused { field, message }) => {
+            errors.add(field, message);
             return page(form, errors, None, units).refused();
         }
-        Err(err) => return Err(err.into()),
     };
-    if !saved {
-        drop(tx);
+    if let crate::db::Updated::Conflict = saved {
         // Someone saved after this form was opened: show what they changed,
         // keep what this user typed, and let them save again knowingly.
         let conflict = match (
@@ -467,11 +437,6 @@ async fn update(
         access::log(&state.db, &current.user, &[id], Action::View, now).await?;
         return page(form, errors, Some(conflict), units).refused();
     }
-    audit::Entry::new(Some(current.user.id), "participant_updated")
-        .record("participant", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
     current.flash(&state.db, "Uppgifterna är sparade.").await?;
     Ok(Redirect::to(&format!("/participants/{id}")).into_response())
 }

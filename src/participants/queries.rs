@@ -10,7 +10,7 @@ pub type Tx<'a> = Transaction<'a, Postgres>;
 
 /// Inserts a participant and its first saved version.
 pub async fn insert(
-    tx: &mut Tx<'_>,
+    tx: &mut sqlx::PgConnection,
     unit_id: i64,
     f: &ParticipantFields,
     by: i64,
@@ -43,7 +43,7 @@ pub async fn insert(
         f.coordinated_plan_next_follow_up,
         now
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     save_version(tx, id, by, now).await?;
     Ok(id)
@@ -65,7 +65,7 @@ pub async fn number_taken(db: &PgPool, unit_id: i64, number: Option<&str>, excep
 /// Updates a participant if it is still at `version`; returns false when
 /// someone else saved in between (nothing is written then).
 pub async fn update(
-    tx: &mut Tx<'_>,
+    tx: &mut sqlx::PgConnection,
     id: ParticipantId,
     version: i32,
     f: &ParticipantFields,
@@ -100,7 +100,7 @@ pub async fn update(
         f.coordinated_plan_next_follow_up,
         now
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Ok(false);
@@ -109,7 +109,7 @@ pub async fn update(
     Ok(true)
 }
 
-async fn save_version(tx: &mut Tx<'_>, id: ParticipantId, by: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+async fn save_version(tx: &mut sqlx::PgConnection, id: ParticipantId, by: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO participant_versions (participant_id, version, changed_by, changed_at, first_name, last_name, identity_kind,
              identity_number, birth_date, gender, phone, email, address, resident, non_resident_reason, referral_source,
@@ -123,7 +123,7 @@ async fn save_version(tx: &mut Tx<'_>, id: ParticipantId, by: i64, now: DateTime
         by,
         now
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

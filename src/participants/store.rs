@@ -1,15 +1,19 @@
-//! The one writer of a personakt's facts: status (avslut and return),
-//! kontaktman, boendestöd, närstående/företrädare and samtycken. Each command
+//! The one writer of participants: registration and its changes, the
+//! personakt's facts — status (avslut and return), kontaktman, boendestöd,
+//! närstående/företrädare and samtycken — and the journal. Each command
 //! runs in one transaction, checks the rules that depend on what is stored,
 //! and writes the change with its history and audit entry. Handlers parse the
 //! form and call one command.
 
-use super::model::{ConsentScope, EndReason, ParticipantStatus, RelativeKind};
+use super::form::ParticipantFields;
+use super::model::{ConsentScope, EndReason, NoteType, ParticipantStatus, RelativeKind};
+use super::queries;
 use crate::audit::{self, Stamp};
-use crate::db::{Refused, in_transaction, refuse};
-use crate::error::{AppError, AppResult};
-use crate::ids::{ConsentId, ParticipantId};
-use chrono::NaiveDate;
+use crate::auth::context::SessionUser;
+use crate::db::{Refused, Updated, in_transaction, refuse};
+use crate::error::{AppError, AppResult, violated_constraint};
+use crate::ids::{ConsentId, ParticipantId, UnitId};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
 /// A new status, from `on`, with the avslutsorsak when it is an avslut.
@@ -329,6 +333,135 @@ pub async fn withdraw_consent(db: &PgPool, participant: ParticipantId, consent: 
             .write(&mut *tx, stamp.at)
             .await?;
         Ok(())
+    })
+    .await
+}
+
+const NUMBER_TAKEN: &str = "Det finns redan en deltagare med det numret på enheten.";
+
+/// Registers a participant at `unit`: the record, its first version, its
+/// first status and the audit entry. A number already in the unit is refused.
+pub async fn register(
+    db: &PgPool,
+    unit: UnitId,
+    fields: &ParticipantFields,
+    today: NaiveDate,
+    stamp: Stamp,
+) -> AppResult<Result<ParticipantId, Refused>> {
+    // Checked first so the common case never reaches the database's unique
+    // index, whose error message (in the server log) would spell out the number.
+    if queries::number_taken(db, unit.get(), fields.identity_number.as_deref(), None).await? {
+        return refuse("identity_number", NUMBER_TAKEN);
+    }
+    in_transaction(db, async |tx| {
+        let id = match queries::insert(tx, unit.get(), fields, stamp.by, stamp.at).await {
+            Ok(id) => id,
+            Err(err) if violated_constraint(&err) == Some("participants_identity_key") => {
+                return refuse("identity_number", NUMBER_TAKEN);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let registered = StatusChange {
+            status: ParticipantStatus::Active,
+            on: today,
+            end_reason: None,
+            note: "Registrerad",
+        };
+        add_status_event(tx, id, &registered, stamp).await?;
+        audit::Entry::new(Some(stamp.by), "participant_created")
+            .record("participant", id)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(id))
+    })
+    .await
+}
+
+/// Saves the registration form over the record if it is still at `base_version`.
+pub async fn update(
+    db: &PgPool,
+    participant: ParticipantId,
+    unit: UnitId,
+    base_version: i32,
+    fields: &ParticipantFields,
+    stamp: Stamp,
+) -> AppResult<Result<Updated, Refused>> {
+    if queries::number_taken(db, unit.get(), fields.identity_number.as_deref(), Some(participant)).await? {
+        return refuse("identity_number", NUMBER_TAKEN);
+    }
+    in_transaction(db, async |tx| {
+        match queries::update(tx, participant, base_version, fields, stamp.by, stamp.at).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(Ok(Updated::Conflict)),
+            Err(err) if violated_constraint(&err) == Some("participants_identity_key") => {
+                return refuse("identity_number", NUMBER_TAKEN);
+            }
+            Err(err) => return Err(err.into()),
+        }
+        audit::Entry::new(Some(stamp.by), "participant_updated")
+            .record("participant", participant)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(Updated::Saved))
+    })
+    .await
+}
+
+/// A journalanteckning as written: a new note, a correction of one (with
+/// the reason), or the person's own objection to one.
+pub struct NewNote<'a> {
+    pub participant: ParticipantId,
+    pub event_on: NaiveDate,
+    pub note_type: NoteType,
+    pub body: &'a str,
+    pub corrects: Option<(i64, &'a str)>,
+    pub disputes: Option<i64>,
+}
+
+/// Writes a journal note, signed with the author's name and title as they
+/// are today; notes are never changed, a correction is a new note.
+pub async fn write_note(db: &PgPool, note: NewNote<'_>, author: &SessionUser, at: DateTime<Utc>) -> AppResult<Result<i64, Refused>> {
+    in_transaction(db, async |tx| {
+        let inserted = sqlx::query_scalar!(
+            "INSERT INTO journal_notes (participant_id, event_on, note_type, body, author_id, author_name, author_title, created_at,
+                 corrects_id, correction_reason, disputes_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            note.participant as _,
+            note.event_on,
+            note.note_type.code(),
+            note.body,
+            author.id,
+            author.name,
+            author.job_title,
+            at,
+            note.corrects.map(|(id, _)| id),
+            note.corrects.map(|(_, reason)| reason),
+            note.disputes
+        )
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            // Two people correcting the same note at once: the second is told.
+            Err(err) if violated_constraint(&err) == Some("journal_notes_corrects_id_key") => {
+                return refuse(
+                    "correct_body",
+                    "Anteckningen har redan rättats. Ladda om sidan och rätta den senaste versionen.",
+                );
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let action = if note.corrects.is_some() {
+            "journal_corrected"
+        } else {
+            "journal_note_added"
+        };
+        audit::Entry::new(Some(author.id), action)
+            .record("participant", note.participant)
+            .details(&format!("anteckning {id}"))
+            .write(&mut *tx, at)
+            .await?;
+        Ok(Ok(id))
     })
     .await
 }

@@ -18,6 +18,7 @@ pub mod store;
 use crate::access::{self, Action, Authorized};
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
+use crate::db::Updated;
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ParticipantId, PlanActivityId, PlanId, UnitId};
@@ -35,7 +36,7 @@ use form::PlanForm;
 use model::{ActivityStatus, Method, Outcome, WEEKDAYS};
 use queries::Plan;
 use serde::Deserialize;
-use store::{Activation, Refused, Updated};
+use store::{Activation, Refused};
 
 pub fn routes() -> Routes {
     Routes::new()

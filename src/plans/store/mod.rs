@@ -28,7 +28,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
 pub use crate::db::Refused;
-use crate::db::{Ending, in_transaction, refuse};
+use crate::db::{Ending, Updated, in_transaction, refuse};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Activation {
@@ -268,13 +268,6 @@ pub async fn create(
         Ok(Ok(id))
     })
     .await
-}
-
-/// What became of a change saved from the plan form.
-pub enum Updated {
-    Saved,
-    /// Someone saved after the form was opened: nothing was written.
-    Conflict,
 }
 
 /// Saves the plan form over `plan` if it is still at `base_version`, checking
