@@ -3,6 +3,7 @@
 //! label, forms by their button, messages beside the field they belong to.
 #![allow(dead_code)]
 
+pub mod attendance;
 pub mod plans;
 
 use chrono::{TimeZone, Utc};
