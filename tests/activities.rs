@@ -103,8 +103,6 @@ async fn yngre_lotsen_activities_refuse_ages_17_and_36(db: PgPool) {
     assert_eq!(added.status(), StatusCode::SEE_OTHER);
 }
 
-/// Saves a plan's worked hours for a week, Monday to Sunday, from its week page.
-
 fn changed<'a>(leader: &'a str, version: &'a str, replace: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut fields = vec![
         ("kind", "social"),

@@ -358,6 +358,7 @@ async fn the_search_as_you_type_lists_hits_and_never_logs_a_visit(db: PgPool) {
     assert!(visits(&db, anna).await.is_empty(), "typing never checks anyone in");
 }
 
+/// Saves a plan's worked hours for a week, Monday to Sunday, from its week page.
 async fn save_week(browser: &Browser, plan: i64, week: &str, days: [&str; 7]) -> reqwest::Response {
     let mut fields = vec![("week", week)];
     fields.extend(days.iter().map(|d| ("hours", *d)));
