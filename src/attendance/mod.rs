@@ -9,6 +9,7 @@ pub mod groups;
 pub mod hours;
 pub mod opening;
 pub mod statistics;
+pub mod store;
 pub mod visits;
 
 use crate::domain::calendar;

@@ -4,12 +4,11 @@
 //! One visit per person and day (a partial unique index that ignores
 //! cancelled visits); undoing a check-in marks it cancelled and audits it.
 
+use super::store::{self, CheckIn, Person};
 use super::{chosen_unit, closed_because, exception_on};
 use crate::access::{self, Action, Authorized};
-use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
-use crate::domain::ages::is_young_adult;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ParticipantId, VisitId};
 use crate::participants::model::{Gender, ParticipantStatus};
@@ -325,57 +324,23 @@ async fn search(
     let first_end = prefix_end(&first);
     let second = words.get(1).cloned();
     let second_end = second.as_deref().map(prefix_end);
-    // One statement, one round trip and one commit: the matches, the
-    // access-log rows for them, and — when exactly one person matches, has
-    // not come yet, the unit is open and no Yngre Lotsen confirmation is
-    // needed — the visit itself. Anything else is decided below.
-    let backfilled = day != today;
-    let rows = sqlx::query!(
-        r#"WITH hits AS (
-               SELECT p.id, p.first_name || ' ' || p.last_name AS name, p.birth_date, p.status,
-                      (SELECT v.id FROM visits v WHERE v.participant_id = p.id AND v.visit_on = $6 AND v.cancelled_at IS NULL) AS visit_id
-               FROM participants p
-               WHERE p.unit_id = $1 AND p.status <> 'ended'
-                 AND ((lower(p.first_name) ~>=~ $2 AND lower(p.first_name) ~<~ $3
-                       AND ($4::text IS NULL OR (lower(p.last_name) ~>=~ $4 AND lower(p.last_name) ~<~ $5)))
-                   OR (lower(p.last_name) ~>=~ $2 AND lower(p.last_name) ~<~ $3
-                       AND ($4::text IS NULL OR (lower(p.first_name) ~>=~ $4 AND lower(p.first_name) ~<~ $5))))
-               ORDER BY p.first_name, p.last_name, p.id
-               LIMIT $7),
-           logged AS (
-               INSERT INTO access_log (occurred_at, user_id, user_role, unit_id, participant_id, action)
-               SELECT $8, $9, $10, $1, id, 'search' FROM hits),
-           facts AS (
-               SELECT (SELECT kind FROM opening_exceptions WHERE unit_id = $1 AND day = $6) AS exception,
-                      EXISTS (SELECT 1 FROM young_adult_periods WHERE unit_id = $1 AND starts_at <= $8 AND ends_at > $8) AS young_time),
-           chosen AS (
-               SELECT h.id FROM hits h, facts f
-               WHERE $11 AND (SELECT count(*) FROM hits) = 1 AND h.visit_id IS NULL
-                 AND unit_open(f.exception, $12)
-                 AND ($13 OR NOT f.young_time OR young_adult(h.birth_date, $6))),
-           inserted AS (
-               INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, backfilled, created_by)
-               SELECT id, $1, $6, $8, $13, $9 FROM chosen
-               ON CONFLICT (participant_id, visit_on) WHERE cancelled_at IS NULL DO NOTHING
-               RETURNING id)
-           SELECT h.id AS "id!", h.name AS "name!", h.birth_date AS "birth_date!", h.status AS "status!: ParticipantStatus", h.visit_id AS "earlier_visit_id?",
-                  f.exception AS "exception?", f.young_time AS "young_time!", (SELECT id FROM inserted) AS "visit_id?"
-           FROM hits h, facts f ORDER BY h.name, h.id"#,
-        unit_id,
-        first,
-        first_end,
-        second,
-        second_end,
-        day,
-        MAX_HITS,
-        now,
-        current.user.id,
-        current.user.role.code(),
-        !live,
-        crate::domain::calendar::open_by_default(day),
-        backfilled
+    let rows = store::search_and_check_in(
+        &state.db,
+        &store::Search {
+            unit_id,
+            first: &first,
+            first_end: &first_end,
+            second: second.as_deref(),
+            second_end: second_end.as_deref(),
+            day,
+            limit: MAX_HITS,
+            by: &current.user,
+            at: now,
+            may_check_in: !live,
+            open_by_default: crate::domain::calendar::open_by_default(day),
+            backfilled: day != today,
+        },
     )
-    .fetch_all(&state.db)
     .await?;
     if let Some(visit_id) = rows.first().and_then(|r| r.visit_id) {
         // Logged: the page shows the confirmation (and an undo) for this visit.
@@ -420,8 +385,7 @@ async fn search(
             exception,
             young_time,
         };
-        let tx = state.db.begin().await?;
-        return decide(&state, &current, person, day, form, tx).await;
+        return decide(&state, &current, person, day, form).await;
     }
     let error = if hits.is_empty() {
         format!("Ingen deltagare på enheten matchar ”{}”.", form.q.trim())
@@ -442,167 +406,59 @@ async fn check_in(State(state): State<AppState>, current: CurrentUser, FormData(
         Ok(day) => day,
         Err(message) => return render(&state, &current, unit_id, form, None, message, None).await,
     };
-    let mut tx = state.db.begin().await?;
-    let row = sqlx::query!(
-        r#"SELECT p.first_name || ' ' || p.last_name AS "name!", p.birth_date, p.status AS "status: ParticipantStatus", p.unit_id,
-                  (SELECT kind FROM opening_exceptions e WHERE e.unit_id = p.unit_id AND e.day = $2) AS "exception?",
-                  EXISTS (SELECT 1 FROM young_adult_periods y WHERE y.unit_id = p.unit_id AND y.starts_at <= $3 AND y.ends_at > $3) AS "young_time!"
-           FROM participants p WHERE p.id = $1"#,
-        participant_id,
-        day,
-        now
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let person = store::person_on(&state.db, participant_id, day, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
     // The session holds the user's units: someone else's participant is refused and logged.
-    if !current.user.unit_ids.contains(&row.unit_id) {
-        drop(tx);
+    if !current.user.unit_ids.contains(&person.unit_id) {
         access::log(&state.db, &current.user, &[ParticipantId(participant_id)], Action::Denied, now).await?;
         return Err(AppError::Forbidden);
     }
-    if row.unit_id != unit_id {
+    if person.unit_id != unit_id {
         return Err(AppError::Forbidden);
     }
-    let person = Person {
-        id: participant_id,
-        name: row.name,
-        birth_date: row.birth_date,
-        status: row.status,
-        unit_id,
-        exception: row.exception,
-        young_time: row.young_time,
-    };
-    decide(&state, &current, person, day, form, tx).await
+    decide(&state, &current, person, day, form).await
 }
 
-/// What the check-in rules need about the person and the day.
-struct Person {
-    id: i64,
-    name: String,
-    birth_date: NaiveDate,
-    status: ParticipantStatus,
-    unit_id: i64,
-    exception: Option<String>,
-    young_time: bool,
-}
-
-/// Applies the check-in rules and logs the visit, or explains why not.
-async fn decide(
-    state: &AppState,
-    current: &CurrentUser,
-    person: Person,
-    day: NaiveDate,
-    form: VisitForm,
-    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
-) -> AppResult<Response> {
-    let now = state.clock.now();
-    let today = state.clock.today();
+/// Checks the person in under the rules, then shows the desk again: with the
+/// message, the refusal, or the question for a yes in Yngre Lotsen time.
+async fn decide(state: &AppState, current: &CurrentUser, person: Person, day: NaiveDate, form: VisitForm) -> AppResult<Response> {
     let unit_id = person.unit_id;
-    let backfilled = day != today;
-    // Yngre Lotsen time: a visitor outside 18–35 is let in after a yes, and counted.
-    let outside = !backfilled && person.young_time && !is_young_adult(person.birth_date, day);
-    let refusal = if person.status == ParticipantStatus::Ended {
-        Some(format!("{} är avslutad. Registrera återkomsten i personakten först.", person.name))
-    } else {
-        closed_because(day, person.exception.as_deref().map(super::exception_of))
-            .map(|why| format!("Besöket kan inte registreras: {why}. Öppna dagen i kalendern om enheten ändå har öppet."))
-    };
-    if refusal.is_some() || (outside && form.confirm != "yes") {
-        // What was read stays logged; the page explains, or asks for the yes.
-        tx.commit().await?;
-        return match refusal {
-            Some(message) => render(state, current, unit_id, form, None, message, None).await,
-            None => {
-                let hit = Hit {
-                    id: person.id,
-                    name: person.name,
-                    birth_date: person.birth_date,
-                    status: person.status,
-                    visited: false,
-                };
-                render(state, current, unit_id, form, None, String::new(), Some(hit)).await
-            }
-        };
-    }
-    let inserted = sqlx::query_scalar!(
-        "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, backfilled, outside_young_adults_time, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (participant_id, visit_on) WHERE cancelled_at IS NULL DO NOTHING
-         RETURNING id",
-        person.id,
-        unit_id,
-        day,
-        now,
-        backfilled,
-        outside,
-        current.user.id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let message = match inserted {
-        Some(_) if backfilled => format!("Besöket {day} är registrerat för {}.", person.name),
-        Some(_) => format!("{} är incheckad kl. {}.", person.name, clock_time(now)),
-        None => {
-            let at = sqlx::query_scalar!(
-                "SELECT checked_in_at FROM visits WHERE participant_id = $1 AND visit_on = $2 AND cancelled_at IS NULL",
-                person.id,
-                day
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-            match at {
-                Some(at) if !backfilled => format!("{} är redan incheckad i dag, sedan kl. {}.", person.name, clock_time(at)),
-                _ => format!("{} har redan ett besök registrerat {day}.", person.name),
-            }
+    let stamp = current.stamp(state.clock.now());
+    match store::check_in(&state.db, person, day, state.clock.today(), form.confirm == "yes", stamp).await? {
+        CheckIn::Logged(message) => {
+            current.flash(&state.db, &message).await?;
+            Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response())
         }
-    };
-    current.flash(&mut *tx, &message).await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response())
+        CheckIn::Refused(message) => render(state, current, unit_id, form, None, message, None).await,
+        CheckIn::NeedsYes(person) => {
+            let hit = Hit {
+                id: person.id,
+                name: person.name,
+                birth_date: person.birth_date,
+                status: person.status,
+                visited: false,
+            };
+            render(state, current, unit_id, form, None, String::new(), Some(hit)).await
+        }
+    }
 }
 
 async fn cancel(State(state): State<AppState>, visit: Authorized<VisitId>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id, unit_id) = (&visit.current, visit.id.get(), visit.unit_id.get());
-    let mut tx = state.db.begin().await?;
-    let name = sqlx::query_scalar!(
-        r#"UPDATE visits v SET cancelled_at = $2, cancelled_by = $3 FROM participants p
-           WHERE v.id = $1 AND v.cancelled_at IS NULL AND p.id = v.participant_id
-           RETURNING p.first_name || ' ' || p.last_name AS "name!""#,
-        id,
-        now,
-        current.user.id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let message = match name {
-        Some(name) => {
-            audit::Entry::new(Some(current.user.id), "visit_cancelled")
-                .record("visit", id)
-                .write(&mut *tx, now)
-                .await?;
-            format!("Incheckningen av {name} är ångrad.")
-        }
+    let (current, unit_id) = (&visit.current, visit.unit_id.get());
+    let message = match store::cancel_visit(&state.db, visit.id, current.stamp(now)).await? {
+        Some(name) => format!("Incheckningen av {name} är ångrad."),
         None => "Incheckningen var redan ångrad.".to_string(),
     };
-    tx.commit().await?;
     current.flash(&state.db, &message).await?;
     Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response())
 }
 
 async fn check_out(State(state): State<AppState>, visit: Authorized<VisitId>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id, unit_id) = (&visit.current, visit.id.get(), visit.unit_id.get());
-    let updated = sqlx::query!(
-        "UPDATE visits SET checked_out_at = $2 WHERE id = $1 AND cancelled_at IS NULL AND checked_out_at IS NULL AND checked_in_at <= $2",
-        id,
-        now
-    )
-    .execute(&state.db)
-    .await?
-    .rows_affected();
-    if updated > 0 {
+    let (current, unit_id) = (&visit.current, visit.unit_id.get());
+    if store::check_out(&state.db, visit.id, now).await? {
         current.flash(&state.db, &format!("Utcheckad kl. {}.", clock_time(now))).await?;
     }
     Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response())
@@ -633,16 +489,7 @@ async fn drop_in(State(state): State<AppState>, current: CurrentUser, FormData(f
         return Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response());
     }
     // Never below zero: a take-away with nothing to take changes nothing.
-    sqlx::query!(
-        "INSERT INTO drop_in_visits (unit_id, visit_on, gender, visitors) VALUES ($1, $2, $3, greatest($4, 0))
-         ON CONFLICT (unit_id, visit_on, gender) DO UPDATE SET visitors = greatest(drop_in_visits.visitors + $4, 0)",
-        unit_id,
-        today,
-        gender.code(),
-        change
-    )
-    .execute(&state.db)
-    .await?;
+    store::count_drop_in(&state.db, unit_id, today, gender, change).await?;
     let message = if change > 0 {
         format!("Ett besök utan registrering är räknat ({}).", gender.label().to_lowercase())
     } else {

@@ -1,0 +1,256 @@
+//! The one writer of visits: the reception's search that checks one person in
+//! within the same statement, a check-in by choice (with the rules for ended
+//! participants, closed days and Yngre Lotsen time), undo, check-out, and the
+//! drop-in count. Handlers read the form and call one command.
+
+use super::{closed_because, exception_of};
+use crate::audit::{self, Stamp};
+use crate::auth::context::SessionUser;
+use crate::db::{Ending, in_transaction};
+use crate::domain::ages::is_young_adult;
+use crate::error::AppResult;
+use crate::ids::VisitId;
+use crate::participants::model::{Gender, ParticipantStatus};
+use crate::web::format::clock_time;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+
+/// A name search at the desk: the first word starts the first or the last
+/// name, a second word the other (prefix ranges, `…_end` their upper bounds).
+pub struct Search<'a> {
+    pub unit_id: i64,
+    pub first: &'a str,
+    pub first_end: &'a str,
+    pub second: Option<&'a str>,
+    pub second_end: Option<&'a str>,
+    pub day: NaiveDate,
+    pub limit: i64,
+    pub by: &'a SessionUser,
+    pub at: DateTime<Utc>,
+    /// Enter was pressed: a single match may be checked in at once.
+    pub may_check_in: bool,
+    pub open_by_default: bool,
+    /// A past day, logged afterwards.
+    pub backfilled: bool,
+}
+
+/// A match of the search, with the day's facts and the visit it logged.
+pub struct SearchRow {
+    pub id: i64,
+    pub name: String,
+    pub birth_date: NaiveDate,
+    pub status: ParticipantStatus,
+    pub earlier_visit_id: Option<i64>,
+    pub exception: Option<String>,
+    pub young_time: bool,
+    pub visit_id: Option<i64>,
+}
+
+/// One statement, one round trip and one commit: the matches, the access-log
+/// rows for them, and — when exactly one person matches, has not come yet,
+/// the unit is open and no Yngre Lotsen confirmation is needed — the visit
+/// itself. Anything else is decided by `check_in`.
+pub async fn search_and_check_in(db: &PgPool, s: &Search<'_>) -> Result<Vec<SearchRow>, sqlx::Error> {
+    sqlx::query_as!(
+        SearchRow,
+        r#"WITH hits AS (
+               SELECT p.id, p.first_name || ' ' || p.last_name AS name, p.birth_date, p.status,
+                      (SELECT v.id FROM visits v WHERE v.participant_id = p.id AND v.visit_on = $6 AND v.cancelled_at IS NULL) AS visit_id
+               FROM participants p
+               WHERE p.unit_id = $1 AND p.status <> 'ended'
+                 AND ((lower(p.first_name) ~>=~ $2 AND lower(p.first_name) ~<~ $3
+                       AND ($4::text IS NULL OR (lower(p.last_name) ~>=~ $4 AND lower(p.last_name) ~<~ $5)))
+                   OR (lower(p.last_name) ~>=~ $2 AND lower(p.last_name) ~<~ $3
+                       AND ($4::text IS NULL OR (lower(p.first_name) ~>=~ $4 AND lower(p.first_name) ~<~ $5))))
+               ORDER BY p.first_name, p.last_name, p.id
+               LIMIT $7),
+           logged AS (
+               INSERT INTO access_log (occurred_at, user_id, user_role, unit_id, participant_id, action)
+               SELECT $8, $9, $10, $1, id, 'search' FROM hits),
+           facts AS (
+               SELECT (SELECT kind FROM opening_exceptions WHERE unit_id = $1 AND day = $6) AS exception,
+                      EXISTS (SELECT 1 FROM young_adult_periods WHERE unit_id = $1 AND starts_at <= $8 AND ends_at > $8) AS young_time),
+           chosen AS (
+               SELECT h.id FROM hits h, facts f
+               WHERE $11 AND (SELECT count(*) FROM hits) = 1 AND h.visit_id IS NULL
+                 AND unit_open(f.exception, $12)
+                 AND ($13 OR NOT f.young_time OR young_adult(h.birth_date, $6))),
+           inserted AS (
+               INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, backfilled, created_by)
+               SELECT id, $1, $6, $8, $13, $9 FROM chosen
+               ON CONFLICT (participant_id, visit_on) WHERE cancelled_at IS NULL DO NOTHING
+               RETURNING id)
+           SELECT h.id AS "id!", h.name AS "name!", h.birth_date AS "birth_date!", h.status AS "status!: ParticipantStatus", h.visit_id AS "earlier_visit_id?",
+                  f.exception AS "exception?", f.young_time AS "young_time!", (SELECT id FROM inserted) AS "visit_id?"
+           FROM hits h, facts f ORDER BY h.name, h.id"#,
+        s.unit_id,
+        s.first,
+        s.first_end,
+        s.second,
+        s.second_end,
+        s.day,
+        s.limit,
+        s.at,
+        s.by.id,
+        s.by.role.code(),
+        s.may_check_in,
+        s.open_by_default,
+        s.backfilled
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// What the check-in rules need about the person and the day.
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub birth_date: NaiveDate,
+    pub status: ParticipantStatus,
+    pub unit_id: i64,
+    pub exception: Option<String>,
+    pub young_time: bool,
+}
+
+/// The person and the facts of `day` at their unit, for a check-in by choice.
+pub async fn person_on(db: &PgPool, participant_id: i64, day: NaiveDate, at: DateTime<Utc>) -> Result<Option<Person>, sqlx::Error> {
+    sqlx::query_as!(
+        Person,
+        r#"SELECT p.id, p.first_name || ' ' || p.last_name AS "name!", p.birth_date, p.status AS "status: ParticipantStatus", p.unit_id,
+                  (SELECT kind FROM opening_exceptions e WHERE e.unit_id = p.unit_id AND e.day = $2) AS "exception?",
+                  EXISTS (SELECT 1 FROM young_adult_periods y WHERE y.unit_id = p.unit_id AND y.starts_at <= $3 AND y.ends_at > $3) AS "young_time!"
+           FROM participants p WHERE p.id = $1"#,
+        participant_id,
+        day,
+        at
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// What a check-in came to.
+pub enum CheckIn {
+    /// Logged, or already there: the message for the desk.
+    Logged(String),
+    /// Not allowed (an ended participant, a closed day): why.
+    Refused(String),
+    /// Yngre Lotsen time and the person is outside 18–35: ask for a yes.
+    NeedsYes(Person),
+}
+
+impl Ending for CheckIn {
+    fn keeps(&self) -> bool {
+        true
+    }
+}
+
+/// Checks `person` in on `day` (today, or a past day afterwards) under the
+/// rules; one visit per person and day, whoever is first.
+pub async fn check_in(db: &PgPool, person: Person, day: NaiveDate, today: NaiveDate, confirmed: bool, stamp: Stamp) -> AppResult<CheckIn> {
+    let backfilled = day != today;
+    if person.status == ParticipantStatus::Ended {
+        return Ok(CheckIn::Refused(format!(
+            "{} är avslutad. Registrera återkomsten i personakten först.",
+            person.name
+        )));
+    }
+    if let Some(why) = closed_because(day, person.exception.as_deref().map(exception_of)) {
+        return Ok(CheckIn::Refused(format!(
+            "Besöket kan inte registreras: {why}. Öppna dagen i kalendern om enheten ändå har öppet."
+        )));
+    }
+    // Yngre Lotsen time: a visitor outside 18–35 is let in after a yes, and counted.
+    let outside = !backfilled && person.young_time && !is_young_adult(person.birth_date, day);
+    if outside && !confirmed {
+        return Ok(CheckIn::NeedsYes(person));
+    }
+    in_transaction(db, async |tx| {
+        let inserted = sqlx::query_scalar!(
+            "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, backfilled, outside_young_adults_time, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (participant_id, visit_on) WHERE cancelled_at IS NULL DO NOTHING
+             RETURNING id",
+            person.id,
+            person.unit_id,
+            day,
+            stamp.at,
+            backfilled,
+            outside,
+            stamp.by
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let message = match inserted {
+            Some(_) if backfilled => format!("Besöket {day} är registrerat för {}.", person.name),
+            Some(_) => format!("{} är incheckad kl. {}.", person.name, clock_time(stamp.at)),
+            None => {
+                let at = sqlx::query_scalar!(
+                    "SELECT checked_in_at FROM visits WHERE participant_id = $1 AND visit_on = $2 AND cancelled_at IS NULL",
+                    person.id,
+                    day
+                )
+                .fetch_optional(&mut *tx)
+                .await?;
+                match at {
+                    Some(at) if !backfilled => format!("{} är redan incheckad i dag, sedan kl. {}.", person.name, clock_time(at)),
+                    _ => format!("{} har redan ett besök registrerat {day}.", person.name),
+                }
+            }
+        };
+        Ok(CheckIn::Logged(message))
+    })
+    .await
+}
+
+/// Undoes a check-in: the visit is kept, marked cancelled by whom and when.
+/// The person's name when it was undone now, none when it already was.
+pub async fn cancel_visit(db: &PgPool, visit: VisitId, stamp: Stamp) -> AppResult<Option<String>> {
+    in_transaction(db, async |tx| {
+        let name = sqlx::query_scalar!(
+            r#"UPDATE visits v SET cancelled_at = $2, cancelled_by = $3 FROM participants p
+               WHERE v.id = $1 AND v.cancelled_at IS NULL AND p.id = v.participant_id
+               RETURNING p.first_name || ' ' || p.last_name AS "name!""#,
+            visit as _,
+            stamp.at,
+            stamp.by
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if name.is_some() {
+            audit::Entry::new(Some(stamp.by), "visit_cancelled")
+                .record("visit", visit)
+                .write(&mut *tx, stamp.at)
+                .await?;
+        }
+        Ok(name)
+    })
+    .await
+}
+
+/// Checks a visitor out now; false when the visit is undone or already out.
+pub async fn check_out(db: &PgPool, visit: VisitId, at: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query!(
+        "UPDATE visits SET checked_out_at = $2 WHERE id = $1 AND cancelled_at IS NULL AND checked_out_at IS NULL AND checked_in_at <= $2",
+        visit as _,
+        at
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(updated > 0)
+}
+
+/// Counts a drop-in visitor up or down (`change` ±1) for the day; never below zero.
+pub async fn count_drop_in(db: &PgPool, unit_id: i64, day: NaiveDate, gender: Gender, change: i32) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO drop_in_visits (unit_id, visit_on, gender, visitors) VALUES ($1, $2, $3, greatest($4, 0))
+         ON CONFLICT (unit_id, visit_on, gender) DO UPDATE SET visitors = greatest(drop_in_visits.visitors + $4, 0)",
+        unit_id,
+        day,
+        gender.code(),
+        change
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
