@@ -82,6 +82,15 @@ impl Ending for () {
     }
 }
 
+/// A command's answer whose work is kept whatever it says.
+pub struct Kept<T>(pub T);
+
+impl<T> Ending for Kept<T> {
+    fn keeps(&self) -> bool {
+        true
+    }
+}
+
 /// Found or not, what the command did is kept.
 impl<T> Ending for Option<T> {
     fn keeps(&self) -> bool {

@@ -4,13 +4,14 @@
 //! scheduled activity can be changed (a version number keeps two people's
 //! changes from overwriting each other) or called off, kept and audited.
 
+use super::store;
 use super::{chosen_unit, stockholm, time_of_day};
 use crate::access::{self, Action, Authorized};
-use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
+use crate::db::{Refused, Updated};
 use crate::domain::ages::is_young_adult;
-use crate::error::{AppError, AppResult, violated_check};
+use crate::error::{AppError, AppResult};
 use crate::ids::{GroupActivityId, ParticipantId};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
@@ -175,13 +176,13 @@ async fn list(State(state): State<AppState>, current: CurrentUser, Query(query):
 }
 
 /// A scheduling form that passed the checks.
-struct Schedule {
-    kind: ActivityKind,
-    title: String,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    place: String,
-    leaders: Vec<i64>,
+pub struct Schedule {
+    pub kind: ActivityKind,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub place: String,
+    pub leaders: Vec<i64>,
 }
 
 /// Checks a form for scheduling or changing an activity in `unit_id`.
@@ -239,48 +240,9 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         Ok(s) => s,
         Err(errors) => return render_list(&state, &current, unit_id, form, errors).await,
     };
-    let mut tx = state.db.begin().await?;
-    let id = sqlx::query_scalar!(
-        "INSERT INTO group_activities (unit_id, kind, title, starts_at, ends_at, place, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        unit_id,
-        s.kind.code(),
-        s.title,
-        s.starts_at,
-        s.ends_at,
-        s.place,
-        current.user.id,
-        now
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    set_leaders(&mut tx, id, &s.leaders).await?;
-    audit::Entry::new(Some(current.user.id), "group_activity_created")
-        .record("group_activity", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
+    let id = store::schedule_activity(&state.db, unit_id, &s, current.stamp(now)).await?;
     current.flash(&state.db, "Aktiviteten är schemalagd.").await?;
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
-}
-
-/// The activity's leaders become exactly `leaders`.
-async fn set_leaders(tx: &mut sqlx::PgConnection, id: i64, leaders: &[i64]) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "DELETE FROM group_activity_leaders WHERE activity_id = $1 AND NOT user_id = ANY($2)",
-        id,
-        leaders
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO group_activity_leaders (activity_id, user_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
-        id,
-        leaders
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }
 
 #[derive(Template)]
@@ -347,29 +309,6 @@ async fn edit_form(State(state): State<AppState>, auth: Authorized<GroupActivity
     render_edit(&state, current, (a, unit_id), form, FieldErrors::default(), None).await
 }
 
-/// Who took part and is outside 18–35 on `day`: what keeps an activity from becoming Yngre Lotsen.
-async fn too_old_or_young(db: &sqlx::PgPool, id: i64, day: NaiveDate) -> Result<Option<String>, sqlx::Error> {
-    let attendees = sqlx::query!(
-        r#"SELECT p.first_name || ' ' || p.last_name AS "name!", p.birth_date
-           FROM group_activity_attendance t JOIN participants p ON p.id = t.participant_id
-           WHERE t.activity_id = $1 ORDER BY p.first_name, p.last_name"#,
-        id
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(attendees.into_iter().find(|p| !is_young_adult(p.birth_date, day)).map(|p| {
-        let age = crate::participants::identity::age_on(p.birth_date, day);
-        format!(
-            "Yngre Lotsen är för personer 18–35 år, och {} som deltog är {age} år den dagen.",
-            p.name
-        )
-    }))
-}
-
-const CALLED_OFF: &str = "Aktiviteten är inställd. Ingen kan läggas till i närvaron.";
-
-const YOUNG_ADULTS_CHANGED: &str = "Yngre Lotsen är för personer 18–35 år, och någon som deltog är inte det den dagen.";
-
 async fn update(
     State(state): State<AppState>,
     auth: Authorized<GroupActivityId>,
@@ -386,54 +325,20 @@ async fn update(
         Ok(s) => s,
         Err(errors) => return render_edit(&state, current, (a, unit_id), form, errors, None).await,
     };
-    if s.kind == ActivityKind::YoungAdults
-        && let Some(message) =
-            too_old_or_young(&state.db, id, s.starts_at.with_timezone(&chrono_tz::Europe::Stockholm).date_naive()).await?
-    {
-        let mut errors = FieldErrors::default();
-        errors.add("kind", message);
-        return render_edit(&state, current, (a, unit_id), form, errors, None).await;
-    }
     let version = form.version.trim().parse::<i32>().unwrap_or(0);
-    let mut tx = state.db.begin().await?;
-    let updated = sqlx::query_scalar!(
-        "UPDATE group_activities SET kind = $3, title = $4, starts_at = $5, ends_at = $6, place = $7,
-                version = version + 1, updated_by = $8, updated_at = $9
-         WHERE id = $1 AND version = $2 AND cancelled_at IS NULL
-         RETURNING id",
-        id,
-        version,
-        s.kind.code(),
-        s.title,
-        s.starts_at,
-        s.ends_at,
-        s.place,
-        current.user.id,
-        now
-    )
-    .fetch_optional(&mut *tx)
-    .await;
-    let updated = match updated {
-        Err(err) if violated_check(&err) == Some("group_activities_young_adults_age") => {
-            // Someone was added between the check above and the change.
+    match store::change_activity(&state.db, auth.id, version, &s, current.stamp(now)).await? {
+        Ok(Updated::Saved) => {}
+        Ok(Updated::Conflict) => {
+            let (a, unit_id) = load(&state, &auth).await?;
+            let conflict = format!("{} Dina ändringar är inte sparade.", changed_since(&state.db, id).await?);
+            return render_edit(&state, current, (a, unit_id), form, FieldErrors::default(), Some(conflict)).await;
+        }
+        Err(Refused { field, message }) => {
             let mut errors = FieldErrors::default();
-            errors.add("kind", YOUNG_ADULTS_CHANGED);
+            errors.add(field, message);
             return render_edit(&state, current, (a, unit_id), form, errors, None).await;
         }
-        other => other?,
-    };
-    if updated.is_none() {
-        drop(tx);
-        let (a, unit_id) = load(&state, &auth).await?;
-        let conflict = format!("{} Dina ändringar är inte sparade.", changed_since(&state.db, id).await?);
-        return render_edit(&state, current, (a, unit_id), form, FieldErrors::default(), Some(conflict)).await;
     }
-    set_leaders(&mut tx, id, &s.leaders).await?;
-    audit::Entry::new(Some(current.user.id), "group_activity_changed")
-        .record("group_activity", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
     current.flash(&state.db, "Ändringarna är sparade.").await?;
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }
@@ -475,21 +380,7 @@ async fn cancel(
         }
     };
     let version = form.version.trim().parse::<i32>().unwrap_or(0);
-    let mut tx = state.db.begin().await?;
-    let cancelled = sqlx::query_scalar!(
-        "UPDATE group_activities SET cancelled_at = $3, cancelled_by = $4, cancel_reason = $5, version = version + 1
-         WHERE id = $1 AND version = $2 AND cancelled_at IS NULL
-         RETURNING id",
-        id,
-        version,
-        now,
-        current.user.id,
-        reason
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if cancelled.is_none() {
-        drop(tx);
+    if !store::call_off(&state.db, auth.id, version, &reason, current.stamp(now)).await? {
         // Changed since the page was shown: show it as it is now before it is called off.
         let message = changed_since(&state.db, id).await?;
         current
@@ -497,11 +388,6 @@ async fn cancel(
             .await?;
         return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
     }
-    audit::Entry::new(Some(current.user.id), "group_activity_cancelled")
-        .record("group_activity", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
     current.flash(&state.db, "Aktiviteten är inställd.").await?;
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }
@@ -607,7 +493,7 @@ async fn add_attendance(
     let (a, unit_id) = load(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     if a.cancelled_at.is_some() {
-        errors.add("q", CALLED_OFF);
+        errors.add("q", store::CALLED_OFF);
         return render_show(&state, current, a, form, None, errors).await;
     }
     let Ok(participant_id) = form.participant_id.parse::<i64>() else {
@@ -659,25 +545,14 @@ async fn add_attendance(
         errors.add("q", format!("Yngre Lotsen är för personer 18–35 år. {} är {age} år.", person.name));
         return render_show(&state, current, a, form, None, errors).await;
     }
-    let added = sqlx::query!(
-        "INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING",
-        id,
-        participant_id,
-        current.user.id,
-        now
-    )
-    .execute(&state.db)
-    .await;
-    if let Err(err) = &added
-        && violated_check(err) == Some("group_activity_attendance_held")
+    if let Err(Refused { field, message }) =
+        store::add_attendance(&state.db, auth.id, ParticipantId(participant_id), current.stamp(now)).await?
     {
         // Called off after the page was shown.
-        errors.add("q", CALLED_OFF);
+        errors.add(field, message);
         let (a, _) = load(&state, &auth).await?;
         return render_show(&state, current, a, form, None, errors).await;
     }
-    added?;
     current.flash(&state.db, &format!("{} är med på aktiviteten.", person.name)).await?;
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }
@@ -694,22 +569,7 @@ async fn remove_attendance(
         .participant_id
         .parse::<i64>()
         .map_err(|_| AppError::BadRequest("no participant"))?;
-    let mut tx = state.db.begin().await?;
-    let removed = sqlx::query!(
-        "DELETE FROM group_activity_attendance WHERE activity_id = $1 AND participant_id = $2",
-        id,
-        participant_id
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if removed > 0 {
-        audit::Entry::new(Some(current.user.id), "group_attendance_removed")
-            .record("group_activity", id)
-            .write(&mut *tx, now)
-            .await?;
-    }
-    tx.commit().await?;
+    store::remove_attendance(&state.db, auth.id, ParticipantId(participant_id), current.stamp(now)).await?;
     current.flash(&state.db, "Deltagaren är borttagen från närvaron.").await?;
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }

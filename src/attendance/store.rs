@@ -1,19 +1,23 @@
 //! The one writer of visits: the reception's search that checks one person in
 //! within the same statement, a check-in by choice (with the rules for ended
 //! participants, closed days and Yngre Lotsen time), undo, check-out, and the
-//! drop-in count. Handlers read the form and call one command.
+//! drop-in count; and of group activities: scheduled, changed (with a version
+//! check), called off, and their attendance. Handlers read the form and call
+//! one command.
 
+use super::groups::{ActivityKind, Schedule};
 use super::{closed_because, exception_of};
 use crate::audit::{self, Stamp};
 use crate::auth::context::SessionUser;
-use crate::db::{Ending, in_transaction};
+use crate::db::{Ending, Kept, Refused, Updated, in_transaction, refuse};
 use crate::domain::ages::is_young_adult;
 use crate::error::AppResult;
-use crate::ids::VisitId;
+use crate::error::violated_check;
+use crate::ids::{GroupActivityId, ParticipantId, VisitId};
 use crate::participants::model::{Gender, ParticipantStatus};
 use crate::web::format::clock_time;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 /// A name search at the desk: the first word starts the first or the last
 /// name, a second word the other (prefix ranges, `…_end` their upper bounds).
@@ -253,4 +257,206 @@ pub async fn count_drop_in(db: &PgPool, unit_id: i64, day: NaiveDate, gender: Ge
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// An activity scheduled: the row, its leaders and the audit entry.
+pub async fn schedule_activity(db: &PgPool, unit_id: i64, s: &Schedule, stamp: Stamp) -> AppResult<i64> {
+    in_transaction(db, async |tx| {
+        let id = sqlx::query_scalar!(
+            "INSERT INTO group_activities (unit_id, kind, title, starts_at, ends_at, place, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            unit_id,
+            s.kind.code(),
+            s.title,
+            s.starts_at,
+            s.ends_at,
+            s.place,
+            stamp.by,
+            stamp.at
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        set_leaders(tx, id, &s.leaders).await?;
+        audit::Entry::new(Some(stamp.by), "group_activity_created")
+            .record("group_activity", id)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Kept(id))
+    })
+    .await
+    .map(|Kept(id)| id)
+}
+
+/// The activity's leaders become exactly `leaders`.
+async fn set_leaders(tx: &mut PgConnection, id: i64, leaders: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM group_activity_leaders WHERE activity_id = $1 AND NOT user_id = ANY($2)",
+        id,
+        leaders
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO group_activity_leaders (activity_id, user_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
+        id,
+        leaders
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+const YOUNG_ADULTS_CHANGED: &str = "Yngre Lotsen är för personer 18–35 år, och någon som deltog är inte det den dagen.";
+
+/// Who took part and is outside 18–35 on `day`: what keeps an activity from becoming Yngre Lotsen.
+async fn too_old_or_young(db: &sqlx::PgPool, id: i64, day: NaiveDate) -> Result<Option<String>, sqlx::Error> {
+    let attendees = sqlx::query!(
+        r#"SELECT p.first_name || ' ' || p.last_name AS "name!", p.birth_date
+           FROM group_activity_attendance t JOIN participants p ON p.id = t.participant_id
+           WHERE t.activity_id = $1 ORDER BY p.first_name, p.last_name"#,
+        id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(attendees.into_iter().find(|p| !is_young_adult(p.birth_date, day)).map(|p| {
+        let age = crate::participants::identity::age_on(p.birth_date, day);
+        format!(
+            "Yngre Lotsen är för personer 18–35 år, och {} som deltog är {age} år den dagen.",
+            p.name
+        )
+    }))
+}
+
+/// Changes an activity if it is still at `version` and not called off: a
+/// change to Yngre Lotsen, or of its day, may not leave anyone who took part
+/// outside 18–35 (checked here with a message, and by a trigger).
+pub async fn change_activity(
+    db: &PgPool,
+    activity: GroupActivityId,
+    version: i32,
+    s: &Schedule,
+    stamp: Stamp,
+) -> AppResult<Result<Updated, Refused>> {
+    let day = s.starts_at.with_timezone(&chrono_tz::Europe::Stockholm).date_naive();
+    if s.kind == ActivityKind::YoungAdults
+        && let Some(message) = too_old_or_young(db, activity.get(), day).await?
+    {
+        return refuse("kind", message);
+    }
+    in_transaction(db, async |tx| {
+        let updated = sqlx::query_scalar!(
+            "UPDATE group_activities SET kind = $3, title = $4, starts_at = $5, ends_at = $6, place = $7,
+                    version = version + 1, updated_by = $8, updated_at = $9
+             WHERE id = $1 AND version = $2 AND cancelled_at IS NULL
+             RETURNING id",
+            activity as _,
+            version,
+            s.kind.code(),
+            s.title,
+            s.starts_at,
+            s.ends_at,
+            s.place,
+            stamp.by,
+            stamp.at
+        )
+        .fetch_optional(&mut *tx)
+        .await;
+        let updated = match updated {
+            // Someone was added between the check above and the change.
+            Err(err) if violated_check(&err) == Some("group_activities_young_adults_age") => {
+                return refuse("kind", YOUNG_ADULTS_CHANGED);
+            }
+            other => other?,
+        };
+        if updated.is_none() {
+            return Ok(Ok(Updated::Conflict));
+        }
+        set_leaders(tx, activity.get(), &s.leaders).await?;
+        audit::Entry::new(Some(stamp.by), "group_activity_changed")
+            .record("group_activity", activity)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(Updated::Saved))
+    })
+    .await
+}
+
+/// Calls an activity off, kept with who, when and why; false when it was
+/// changed since `version` (nothing is written then).
+pub async fn call_off(db: &PgPool, activity: GroupActivityId, version: i32, reason: &str, stamp: Stamp) -> AppResult<bool> {
+    in_transaction(db, async |tx| {
+        let cancelled = sqlx::query_scalar!(
+            "UPDATE group_activities SET cancelled_at = $3, cancelled_by = $4, cancel_reason = $5, version = version + 1
+             WHERE id = $1 AND version = $2 AND cancelled_at IS NULL
+             RETURNING id",
+            activity as _,
+            version,
+            stamp.at,
+            stamp.by,
+            reason
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if cancelled.is_some() {
+            audit::Entry::new(Some(stamp.by), "group_activity_cancelled")
+                .record("group_activity", activity)
+                .write(&mut *tx, stamp.at)
+                .await?;
+        }
+        Ok(Kept(cancelled.is_some()))
+    })
+    .await
+    .map(|Kept(done)| done)
+}
+
+/// Why no one more can be added to an activity.
+pub const CALLED_OFF: &str = "Aktiviteten är inställd. Ingen kan läggas till i närvaron.";
+
+/// Adds a participant to the attendance (once); an activity called off takes
+/// no one more, which the schema also holds (a trigger that locks the activity).
+pub async fn add_attendance(
+    db: &PgPool,
+    activity: GroupActivityId,
+    participant: ParticipantId,
+    stamp: Stamp,
+) -> AppResult<Result<(), Refused>> {
+    let added = sqlx::query!(
+        "INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING",
+        activity as _,
+        participant as _,
+        stamp.by,
+        stamp.at
+    )
+    .execute(db)
+    .await;
+    match added {
+        Err(err) if violated_check(&err) == Some("group_activity_attendance_held") => refuse("q", CALLED_OFF),
+        other => {
+            other?;
+            Ok(Ok(()))
+        }
+    }
+}
+
+/// Takes a participant off the attendance, audited.
+pub async fn remove_attendance(db: &PgPool, activity: GroupActivityId, participant: ParticipantId, stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        let removed = sqlx::query!(
+            "DELETE FROM group_activity_attendance WHERE activity_id = $1 AND participant_id = $2",
+            activity as _,
+            participant as _
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if removed > 0 {
+            audit::Entry::new(Some(stamp.by), "group_attendance_removed")
+                .record("group_activity", activity)
+                .write(&mut *tx, stamp.at)
+                .await?;
+        }
+        Ok(())
+    })
+    .await
 }
