@@ -4,6 +4,7 @@
 //! less than half the planned hours is highlighted for the kontaktman.
 
 use super::chosen_unit;
+use super::store;
 use crate::access::Authorized;
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
@@ -321,31 +322,7 @@ async fn save_week(State(state): State<AppState>, auth: Authorized<PlanId>, Form
     if !errors.is_empty() {
         return render_plan_week(&state, current, &plan, monday, Some(form.hours), errors).await;
     }
-    let mut tx = state.db.begin().await?;
-    for (date, hours) in values {
-        match hours {
-            Some(h) => {
-                sqlx::query!(
-                    "INSERT INTO training_hours (plan_id, worked_on, hours, recorded_by, recorded_at) VALUES ($1, $2, $3::int / 100.0, $4, $5)
-                     ON CONFLICT (plan_id, worked_on) DO UPDATE SET hours = EXCLUDED.hours, recorded_by = EXCLUDED.recorded_by,
-                                                                  recorded_at = EXCLUDED.recorded_at",
-                    plan.id,
-                    date,
-                    h,
-                    current.user.id,
-                    now
-                )
-                .execute(&mut *tx)
-                .await?;
-            }
-            None => {
-                sqlx::query!("DELETE FROM training_hours WHERE plan_id = $1 AND worked_on = $2", plan.id, date)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-    }
-    tx.commit().await?;
+    store::save_worked_hours(&state.db, auth.id, &values, current.stamp(now)).await?;
     current.flash(&state.db, "Veckans timmar är sparade.").await?;
     Ok(Redirect::to(&format!("/plans/{id}/hours?week={}", week_code(monday))).into_response())
 }

@@ -3,8 +3,8 @@
 //! weekend and evening openings), and the time kept for Yngre Lotsen.
 //! Everyone sees it; managers and admins change it.
 
+use super::store;
 use super::{chosen_unit, stockholm, time_of_day};
-use crate::audit;
 use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::domain::calendar::{self, Exception, TARGET_OPEN_DAYS};
@@ -200,26 +200,7 @@ async fn add_exception(State(state): State<AppState>, current: CurrentUser, Form
     let (Some(day), Some(kind), Some(note), true) = (day, kind, note, errors.is_empty()) else {
         return render(&state, &current, unit_id, year, form, "exception", errors).await;
     };
-    let mut tx = state.db.begin().await?;
-    sqlx::query!(
-        "INSERT INTO opening_exceptions (unit_id, day, kind, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (unit_id, day) DO UPDATE SET kind = EXCLUDED.kind, note = EXCLUDED.note, created_by = EXCLUDED.created_by,
-                                                  created_at = EXCLUDED.created_at",
-        unit_id,
-        day,
-        kind.code(),
-        note,
-        current.user.id,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    audit::Entry::new(Some(current.user.id), "opening_exception_set")
-        .record("unit", unit_id)
-        .details(&format!("{day} {}", kind.code()))
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
+    store::set_exception(&state.db, unit_id, day, kind, &note, current.stamp(now)).await?;
     current.flash(&state.db, &format!("Kalendern är ändrad för {day}.")).await?;
     Ok(back(unit_id, year))
 }
@@ -233,19 +214,7 @@ async fn remove_exception(
     let now = state.clock.now();
     let unit_id = chosen_unit(&current, &form.unit_id)?;
     let day = required_date(&form.day).map_err(|_| AppError::BadRequest("no day"))?;
-    let mut tx = state.db.begin().await?;
-    let removed = sqlx::query!("DELETE FROM opening_exceptions WHERE unit_id = $1 AND day = $2", unit_id, day)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if removed > 0 {
-        audit::Entry::new(Some(current.user.id), "opening_exception_removed")
-            .record("unit", unit_id)
-            .details(&day.to_string())
-            .write(&mut *tx, now)
-            .await?;
-    }
-    tx.commit().await?;
+    store::remove_exception(&state.db, unit_id, day, current.stamp(now)).await?;
     current.flash(&state.db, &format!("{day} följer nu den vanliga kalendern.")).await?;
     Ok(back(unit_id, day.year()))
 }
@@ -276,23 +245,7 @@ async fn add_young_adult_period(
         errors.add("period_from", "Tiden finns inte den dagen (sommartid).");
         return render(&state, &current, unit_id, year, form, "young_adults", errors).await;
     };
-    let mut tx = state.db.begin().await?;
-    let id = sqlx::query_scalar!(
-        "INSERT INTO young_adult_periods (unit_id, starts_at, ends_at, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        unit_id,
-        starts_at,
-        ends_at,
-        note,
-        current.user.id,
-        now
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::Entry::new(Some(current.user.id), "young_adult_period_added")
-        .record("young_adult_period", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
+    store::add_young_adult_period(&state.db, unit_id, starts_at, ends_at, &note, current.stamp(now)).await?;
     current.flash(&state.db, "Tiden för Yngre Lotsen är sparad.").await?;
     Ok(back(unit_id, year))
 }
@@ -306,18 +259,7 @@ async fn remove_young_adult_period(
     let now = state.clock.now();
     let unit_id = chosen_unit(&current, &form.unit_id)?;
     let id = form.period_id.parse::<i64>().map_err(|_| AppError::BadRequest("no period"))?;
-    let mut tx = state.db.begin().await?;
-    let removed = sqlx::query!("DELETE FROM young_adult_periods WHERE id = $1 AND unit_id = $2", id, unit_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if removed > 0 {
-        audit::Entry::new(Some(current.user.id), "young_adult_period_removed")
-            .record("young_adult_period", id)
-            .write(&mut *tx, now)
-            .await?;
-    }
-    tx.commit().await?;
+    store::remove_young_adult_period(&state.db, unit_id, id, current.stamp(now)).await?;
     current.flash(&state.db, "Tiden för Yngre Lotsen är borttagen.").await?;
     Ok(back(unit_id, state.clock.today().year()))
 }

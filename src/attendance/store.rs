@@ -2,8 +2,9 @@
 //! within the same statement, a check-in by choice (with the rules for ended
 //! participants, closed days and Yngre Lotsen time), undo, check-out, and the
 //! drop-in count; and of group activities: scheduled, changed (with a version
-//! check), called off, and their attendance. Handlers read the form and call
-//! one command.
+//! check), called off, and their attendance; of the unit's calendar (its
+//! exceptions and Yngre Lotsen time) and of worked hours. Handlers read the
+//! form and call one command.
 
 use super::groups::{ActivityKind, Schedule};
 use super::{closed_because, exception_of};
@@ -11,9 +12,10 @@ use crate::audit::{self, Stamp};
 use crate::auth::context::SessionUser;
 use crate::db::{Ending, Kept, Refused, Updated, in_transaction, refuse};
 use crate::domain::ages::is_young_adult;
+use crate::domain::calendar::Exception;
 use crate::error::AppResult;
 use crate::error::violated_check;
-use crate::ids::{GroupActivityId, ParticipantId, VisitId};
+use crate::ids::{GroupActivityId, ParticipantId, PlanId, VisitId};
 use crate::participants::model::{Gender, ParticipantStatus};
 use crate::web::format::clock_time;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -455,6 +457,129 @@ pub async fn remove_attendance(db: &PgPool, activity: GroupActivityId, participa
                 .record("group_activity", activity)
                 .write(&mut *tx, stamp.at)
                 .await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// A unit's own change to a day of its calendar (closed, open, evening), replacing any earlier one.
+pub async fn set_exception(db: &PgPool, unit_id: i64, day: NaiveDate, kind: Exception, note: &str, stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        sqlx::query!(
+            "INSERT INTO opening_exceptions (unit_id, day, kind, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (unit_id, day) DO UPDATE SET kind = EXCLUDED.kind, note = EXCLUDED.note, created_by = EXCLUDED.created_by,
+                                                      created_at = EXCLUDED.created_at",
+            unit_id,
+            day,
+            kind.code(),
+            note,
+            stamp.by,
+            stamp.at
+        )
+        .execute(&mut *tx)
+        .await?;
+        audit::Entry::new(Some(stamp.by), "opening_exception_set")
+            .record("unit", unit_id)
+            .details(&format!("{day} {}", kind.code()))
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The day follows the ordinary calendar again.
+pub async fn remove_exception(db: &PgPool, unit_id: i64, day: NaiveDate, stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        let removed = sqlx::query!("DELETE FROM opening_exceptions WHERE unit_id = $1 AND day = $2", unit_id, day)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed > 0 {
+            audit::Entry::new(Some(stamp.by), "opening_exception_removed")
+                .record("unit", unit_id)
+                .details(&day.to_string())
+                .write(&mut *tx, stamp.at)
+                .await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Time the unit keeps for Yngre Lotsen.
+pub async fn add_young_adult_period(
+    db: &PgPool,
+    unit_id: i64,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    note: &str,
+    stamp: Stamp,
+) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        let id = sqlx::query_scalar!(
+            "INSERT INTO young_adult_periods (unit_id, starts_at, ends_at, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            unit_id,
+            starts_at,
+            ends_at,
+            note,
+            stamp.by,
+            stamp.at
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::Entry::new(Some(stamp.by), "young_adult_period_added")
+            .record("young_adult_period", id)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn remove_young_adult_period(db: &PgPool, unit_id: i64, period: i64, stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        let removed = sqlx::query!("DELETE FROM young_adult_periods WHERE id = $1 AND unit_id = $2", period, unit_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed > 0 {
+            audit::Entry::new(Some(stamp.by), "young_adult_period_removed")
+                .record("young_adult_period", period)
+                .write(&mut *tx, stamp.at)
+                .await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// A week of worked hours for a plan: hundredths per day, none to clear the day.
+pub async fn save_worked_hours(db: &PgPool, plan: PlanId, days: &[(NaiveDate, Option<i32>)], stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        for (date, hours) in days {
+            match hours {
+                Some(h) => {
+                    sqlx::query!(
+                        "INSERT INTO training_hours (plan_id, worked_on, hours, recorded_by, recorded_at) VALUES ($1, $2, $3::int / 100.0, $4, $5)
+                         ON CONFLICT (plan_id, worked_on) DO UPDATE SET hours = EXCLUDED.hours, recorded_by = EXCLUDED.recorded_by,
+                                                                      recorded_at = EXCLUDED.recorded_at",
+                        plan as _,
+                        date,
+                        h,
+                        stamp.by,
+                        stamp.at
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query!("DELETE FROM training_hours WHERE plan_id = $1 AND worked_on = $2", plan as _, date)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
         }
         Ok(())
     })
