@@ -2,9 +2,13 @@
 //! it again changes nothing. Later features add their own demo records here.
 
 use crate::audit::Stamp;
+use crate::auth::context::SessionUser;
 use crate::auth::{Role, password};
 use crate::domain::plans::{Programme, WeeklyHours};
 use crate::ids::{ParticipantId, UnitId};
+use crate::participants::form::ParticipantFields;
+use crate::participants::model::{EndReason, NoteType, ParticipantStatus};
+use crate::participants::store as participants;
 use crate::plans::follow_ups::Checked;
 use crate::plans::form::{EmployerChoice, PlanFields};
 use crate::plans::model::{ActivityStatus, Outcome};
@@ -183,16 +187,27 @@ async fn load_participants(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()
     .map(|r| (r.id, r.name))
     .collect();
     let user = |email: &'static str| async move {
-        sqlx::query!("SELECT id, name, job_title FROM users WHERE email = $1", email)
-            .fetch_one(db)
-            .await
-            .map(|r| (r.id, r.name, r.job_title))
+        sqlx::query!(
+            r#"SELECT id, name, email, job_title, role AS "role: Role" FROM users WHERE email = $1"#,
+            email
+        )
+        .fetch_one(db)
+        .await
+        .map(|r| SessionUser {
+            id: r.id,
+            name: r.name,
+            email: r.email,
+            job_title: r.job_title,
+            role: r.role,
+            unit_ids: Vec::new(),
+        })
     };
     let staff = user("personal@lotsen.example").await?;
     let therapist = user("at@lotsen.example").await?;
     let manager = user("chef@lotsen.example").await?;
+    let by = |who: &SessionUser, at: DateTime<Utc>| Stamp { by: who.id, at };
 
-    let mut tx = db.begin().await?;
+    // Through the same commands as the pages, so demo records keep every rule.
     for i in 0..80usize {
         let (unit_id, _) = &units[if i < 50 { 0 } else { 1 }];
         let (first, gender) = FIRST_NAMES[i % FIRST_NAMES.len()];
@@ -216,56 +231,33 @@ async fn load_participants(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()
         let first_contact = today - chrono::Duration::days(30 + (i as i64 * 13) % 700);
         let first_visit = first_contact + chrono::Duration::days((i as i64 * 3) % 14);
         let created = now - chrono::Duration::days(30 + (i as i64 * 13) % 700);
-        let id: i64 = sqlx::query_scalar!(
-            "INSERT INTO participants (unit_id, first_name, last_name, identity_kind, identity_number, birth_date, gender, phone,
-                 resident, non_resident_reason, referral_source, first_contact_on, first_visit_on, has_coordinated_plan,
-                 coordinated_plan_on, coordinated_plan_lead, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id",
-            unit_id,
-            first,
-            last,
-            kind,
-            number,
-            birth,
-            gender,
-            format!("070-000 {:02} {:02}", i / 10, i % 100),
+        let fields = ParticipantFields {
+            first_name: first.into(),
+            last_name: last.into(),
+            identity_kind: kind.into(),
+            identity_number: number,
+            birth_date: birth,
+            gender: gender.into(),
+            phone: format!("070-000 {:02} {:02}", i / 10, i % 100),
+            email: String::new(),
+            address: String::new(),
             resident,
-            if resident {
-                ""
+            non_resident_reason: if resident {
+                String::new()
             } else {
-                "Flyttar till kommunen inom kort; undantag överenskommet med förvaltningen"
+                "Flyttar till kommunen inom kort; undantag överenskommet med förvaltningen".into()
             },
-            REFERRALS[i % REFERRALS.len()],
-            first_contact,
-            first_visit,
-            i % 4 == 0,
-            (i % 4 == 0).then_some(first_visit),
-            if i % 4 == 0 { "Region Östergötland, psykiatrin" } else { "" },
-            created
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query!(
-            "INSERT INTO participant_versions (participant_id, version, changed_by, changed_at, first_name, last_name, identity_kind,
-                 identity_number, birth_date, gender, phone, email, address, resident, non_resident_reason, referral_source,
-                 first_contact_on, first_visit_on, has_coordinated_plan, coordinated_plan_on, coordinated_plan_lead, coordinated_plan_next_follow_up)
-             SELECT id, version, $2, created_at, first_name, last_name, identity_kind, identity_number, birth_date, gender, phone, email,
-                 address, resident, non_resident_reason, referral_source, first_contact_on, first_visit_on, has_coordinated_plan,
-                 coordinated_plan_on, coordinated_plan_lead, coordinated_plan_next_follow_up FROM participants WHERE id = $1",
-            id,
-            staff.0
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
-            "INSERT INTO participant_status_events (participant_id, status, effective_on, note, changed_by, changed_at) VALUES ($1, 'active', $2, 'Registrerad', $3, $4)",
-            id,
-            first_visit,
-            staff.0,
-            created
-        )
-        .execute(&mut *tx)
-        .await?;
+            referral_source: REFERRALS[i % REFERRALS.len()].into(),
+            first_contact_on: Some(first_contact),
+            first_visit_on: Some(first_visit),
+            has_coordinated_plan: i % 4 == 0,
+            coordinated_plan_on: (i % 4 == 0).then_some(first_visit),
+            coordinated_plan_lead: if i % 4 == 0 { "Region Östergötland, psykiatrin" } else { "" }.into(),
+            coordinated_plan_next_follow_up: None,
+        };
+        let id = participants::register(db, UnitId(*unit_id), &fields, first_visit, by(&staff, created))
+            .await?
+            .map_err(refused)?;
 
         // Kontaktman: staff at Centrum, the manager at Ryd; most people have one.
         if i % 5 != 4 {
@@ -276,100 +268,70 @@ async fn load_participants(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()
             } else {
                 &therapist
             };
-            sqlx::query!(
-                "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5)",
-                id,
-                key_worker.0,
-                first_visit,
-                manager.0,
-                created
-            )
-            .execute(&mut *tx)
-            .await?;
+            participants::assign_key_worker(db, id, key_worker.id, first_visit, today, by(&manager, created))
+                .await?
+                .map_err(refused)?;
         }
         // Boendestöd for a third: more hours a year ago, fewer now.
         if i % 3 == 1 {
             for (months_ago, hours) in [(12i64, 8.0f64), (3, 5.5)] {
-                sqlx::query!(
-                    "INSERT INTO home_support_entries (participant_id, valid_from, has_support, provider, hours_per_week, recorded_by, recorded_at)
-                     VALUES ($1, $2, true, 'Boendestöd Linköping', $3::float8::numeric, $4, $5)",
-                    id,
-                    today - chrono::Duration::days(30 * months_ago),
-                    hours,
-                    staff.0,
-                    now - chrono::Duration::days(30 * months_ago)
-                )
-                .execute(&mut *tx)
-                .await?;
+                let entry = participants::HomeSupport {
+                    from: today - chrono::Duration::days(30 * months_ago),
+                    has_support: true,
+                    provider: "Boendestöd Linköping",
+                    hours: Some(hours),
+                };
+                let at = now - chrono::Duration::days(30 * months_ago);
+                participants::record_home_support(db, id, entry, today, by(&staff, at))
+                    .await?
+                    .map_err(refused)?;
             }
-            sqlx::query!("UPDATE participants SET has_home_support = true WHERE id = $1", id)
-                .execute(&mut *tx)
-                .await?;
         }
         // Journal: a few notes each for the first sixty.
         if i < 60 {
             for n in 0..(1 + i % 3) {
                 let author = if n % 2 == 0 { &staff } else { &therapist };
-                sqlx::query!(
-                    "INSERT INTO journal_notes (participant_id, event_on, note_type, body, author_id, author_name, author_title, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    id,
-                    first_visit + chrono::Duration::days(7 * n as i64),
-                    ["event", "conversation", "follow_up"][n % 3],
-                    NOTES[(i + n) % NOTES.len()],
-                    author.0,
-                    author.1,
-                    author.2,
-                    created + chrono::Duration::days(7 * n as i64)
-                )
-                .execute(&mut *tx)
-                .await?;
+                let note = participants::NewNote {
+                    participant: id,
+                    event_on: first_visit + chrono::Duration::days(7 * n as i64),
+                    note_type: [NoteType::Event, NoteType::Conversation, NoteType::FollowUp][n % 3],
+                    body: NOTES[(i + n) % NOTES.len()],
+                    corrects: None,
+                    disputes: None,
+                };
+                participants::write_note(db, note, author, created + chrono::Duration::days(7 * n as i64))
+                    .await?
+                    .map_err(refused)?;
             }
         }
         // A few have ended, a few are dormant.
-        if i % 11 == 10 {
-            let ended_on = today - chrono::Duration::days(20);
-            sqlx::query!(
-                "UPDATE participants SET status = 'ended', ended_on = $2, end_reason = 'moved_on' WHERE id = $1",
-                id,
-                ended_on
-            )
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query!(
-                "INSERT INTO participant_status_events (participant_id, status, effective_on, end_reason, note, changed_by, changed_at)
-                 VALUES ($1, 'ended', $2, 'moved_on', 'Fått anställning', $3, $4)",
-                id,
-                ended_on,
-                manager.0,
-                now - chrono::Duration::days(20)
-            )
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query!(
-                "UPDATE key_worker_assignments SET to_on = greatest(from_on, $2) WHERE participant_id = $1 AND to_on IS NULL",
-                id,
-                ended_on
-            )
-            .execute(&mut *tx)
-            .await?;
+        let change = if i % 11 == 10 {
+            Some((
+                participants::StatusChange {
+                    status: ParticipantStatus::Ended,
+                    on: today - chrono::Duration::days(20),
+                    end_reason: Some(EndReason::MovedOn),
+                    note: "Fått anställning",
+                },
+                by(&manager, now - chrono::Duration::days(20)),
+            ))
         } else if i % 13 == 12 {
-            sqlx::query!("UPDATE participants SET status = 'dormant' WHERE id = $1", id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query!(
-                "INSERT INTO participant_status_events (participant_id, status, effective_on, note, changed_by, changed_at)
-                 VALUES ($1, 'dormant', $2, 'Uppehåll under sjukskrivning', $3, $4)",
-                id,
-                today - chrono::Duration::days(10),
-                staff.0,
-                now - chrono::Duration::days(10)
-            )
-            .execute(&mut *tx)
-            .await?;
+            Some((
+                participants::StatusChange {
+                    status: ParticipantStatus::Dormant,
+                    on: today - chrono::Duration::days(10),
+                    end_reason: None,
+                    note: "Uppehåll under sjukskrivning",
+                },
+                by(&staff, now - chrono::Duration::days(10)),
+            ))
+        } else {
+            None
+        };
+        if let Some((change, stamp)) = change {
+            participants::change_status(db, id, change, today, stamp).await?.map_err(refused)?;
         }
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -658,7 +620,7 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
 }
 
 /// A command that a demo record should never be refused.
-fn refused(refused: store::Refused) -> anyhow::Error {
+fn refused(refused: crate::db::Refused) -> anyhow::Error {
     anyhow::anyhow!("demo data refused: {}: {}", refused.field, refused.message)
 }
 
