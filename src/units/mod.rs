@@ -1,8 +1,9 @@
 //! Units (enheter): the centres. Admins create, rename and deactivate them.
 
-use crate::audit;
+use crate::audit::{self, Stamp};
 use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
+use crate::db::{Refused, in_transaction, refuse};
 use crate::domain::plans::{DEFAULT_FIRST_STEP_HOURS, DEFAULT_TEAM_ISA_PLACES};
 use crate::error::{AppError, AppResult, violated_constraint};
 use crate::ids::UnitId;
@@ -29,6 +30,68 @@ pub async fn insert(conn: &mut sqlx::PgConnection, name: &str, now: chrono::Date
         DEFAULT_TEAM_ISA_PLACES as i32
     )
     .fetch_one(conn)
+    .await
+}
+
+/// A new unit, audited; a name already taken (in any case) is refused.
+pub async fn add(db: &sqlx::PgPool, name: &str, stamp: Stamp) -> AppResult<Result<i64, Refused>> {
+    in_transaction(db, async |tx| {
+        let id = match insert(tx, name, stamp.at).await {
+            Ok(id) => id,
+            Err(err) if violated_constraint(&err) == Some("units_name_key") => return refuse("name", NAME_TAKEN),
+            Err(err) => return Err(err.into()),
+        };
+        audit::Entry::new(Some(stamp.by), "unit_created")
+            .record("unit", id)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(id))
+    })
+    .await
+}
+
+/// A unit's name, whether it is active, and its capacity.
+pub struct Settings<'a> {
+    pub name: &'a str,
+    pub active: bool,
+    pub hours: f64,
+    pub places: i32,
+}
+
+/// Changes a unit's settings. DOMAIN.md: capacity is a setting per unit;
+/// lowering it below what is in use ends nobody's plan, new plans queue
+/// until there is room.
+pub async fn change(db: &sqlx::PgPool, id: i64, s: Settings<'_>, stamp: Stamp) -> AppResult<Result<(), Refused>> {
+    in_transaction(db, async |tx| {
+        let done = sqlx::query!(
+            "UPDATE units SET name = $2, active = $3, first_step_hours = $4::float8::numeric, team_isa_places = $5 WHERE id = $1",
+            id,
+            s.name,
+            s.active,
+            s.hours,
+            s.places
+        )
+        .execute(&mut *tx)
+        .await;
+        match done {
+            Ok(done) if done.rows_affected() == 0 => return Err(AppError::NotFound),
+            Ok(_) => {}
+            Err(err) if violated_constraint(&err) == Some("units_name_key") => return refuse("name", NAME_TAKEN),
+            Err(err) => return Err(err.into()),
+        }
+        let details = format!(
+            "{}, förstegsträning {} h/vecka, Team ISA {} platser",
+            if s.active { "aktiv" } else { "inaktiv" },
+            s.hours,
+            s.places
+        );
+        audit::Entry::new(Some(stamp.by), "unit_updated")
+            .record("unit", id)
+            .details(&details)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(()))
+    })
     .await
 }
 
@@ -112,25 +175,13 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         .map_err(|m| errors.add("name", m))
         .ok();
     let inserted = match name {
-        Some(name) => {
-            let mut tx = state.db.begin().await?;
-            let result = insert(&mut tx, &name, now).await;
-            match result {
-                Ok(id) => {
-                    audit::Entry::new(Some(current.user.id), "unit_created")
-                        .record("unit", id)
-                        .write(&mut *tx, now)
-                        .await?;
-                    tx.commit().await?;
-                    Some(name)
-                }
-                Err(err) if violated_constraint(&err) == Some("units_name_key") => {
-                    errors.add("name", NAME_TAKEN);
-                    None
-                }
-                Err(err) => return Err(err.into()),
+        Some(name) => match add(&state.db, &name, current.stamp(now)).await? {
+            Ok(_) => Some(name),
+            Err(Refused { field, message }) => {
+                errors.add(field, message);
+                None
             }
-        }
+        },
         None => None,
     };
     match inserted {
@@ -203,38 +254,18 @@ async fn update(
         .map_err(|m| errors.add("team_isa_places", m))
         .ok();
     if let (Some(name), Some(hours), Some(places)) = (name, hours, places) {
-        let mut tx = state.db.begin().await?;
-        // DOMAIN.md: capacity is a setting per unit. Lowering it below what is
-        // in use ends nobody's plan; new plans queue until there is room.
-        match sqlx::query!(
-            "UPDATE units SET name = $2, active = $3, first_step_hours = $4::float8::numeric, team_isa_places = $5 WHERE id = $1",
-            id,
-            name,
+        let settings = Settings {
+            name: &name,
             active,
             hours,
-            places
-        )
-        .execute(&mut *tx)
-        .await
-        {
-            Ok(done) if done.rows_affected() == 0 => return Err(AppError::NotFound),
-            Ok(_) => {
-                audit::Entry::new(Some(current.user.id), "unit_updated")
-                    .record("unit", id)
-                    .details(&format!(
-                        "{}, förstegsträning {} h/vecka, Team ISA {} platser",
-                        if active { "aktiv" } else { "inaktiv" },
-                        hours,
-                        places
-                    ))
-                    .write(&mut *tx, now)
-                    .await?;
-                tx.commit().await?;
+            places,
+        };
+        match change(&state.db, id, settings, current.stamp(now)).await? {
+            Ok(()) => {
                 current.flash(&state.db, &format!("Enheten {name} är sparad.")).await?;
                 return Ok(Redirect::to("/admin/units").into_response());
             }
-            Err(err) if violated_constraint(&err) == Some("units_name_key") => errors.add("name", NAME_TAKEN),
-            Err(err) => return Err(err.into()),
+            Err(Refused { field, message }) => errors.add(field, message),
         }
     }
     let page = EditPage {

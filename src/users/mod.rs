@@ -2,11 +2,12 @@
 //! units, deactivate, reset password.
 
 pub mod queries;
+pub mod store;
 
-use crate::audit;
 use crate::auth::context::Layout;
-use crate::auth::{CurrentUser, Role, password, session};
-use crate::error::{AppError, AppResult, violated_constraint};
+use crate::auth::{CurrentUser, Role, password};
+use crate::db::Refused;
+use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, email, required_text};
@@ -18,6 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 pub use queries::{UnitChoice, UserRow};
 use serde::Deserialize;
+use store::Account;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -114,17 +116,8 @@ impl From<queries::UserDetail> for UserForm {
     }
 }
 
-/// A validated form, ready to store.
-struct ValidUser {
-    email: String,
-    name: String,
-    job_title: String,
-    role: Role,
-    unit_ids: Vec<i64>,
-    active: bool,
-}
-
-fn validate(form: &UserForm, units: &[UnitChoice], errors: &mut FieldErrors) -> Option<ValidUser> {
+/// The form checked: an account ready to store, or the messages in `errors`.
+fn validate(form: &UserForm, units: &[UnitChoice], errors: &mut FieldErrors) -> Option<Account> {
     let email = email(&form.email).map_err(|m| errors.add("email", m)).ok();
     let name = required_text(&form.name, "namn", 120).map_err(|m| errors.add("name", m)).ok();
     let job_title = form.job_title.trim().to_string();
@@ -145,7 +138,7 @@ fn validate(form: &UserForm, units: &[UnitChoice], errors: &mut FieldErrors) -> 
     if !errors.is_empty() {
         return None;
     }
-    Some(ValidUser {
+    Some(Account {
         email: email?,
         name: name?,
         job_title,
@@ -187,33 +180,10 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
     };
 
     let hash = password::hash_blocking(form.password.clone()).await?;
-    let mut tx = state.db.begin().await?;
-    let id = match queries::insert(
-        &mut tx,
-        &valid.email,
-        &valid.name,
-        &valid.job_title,
-        valid.role,
-        valid.active,
-        &hash,
-        now,
-    )
-    .await
-    {
-        Ok(id) => id,
-        Err(err) if violated_constraint(&err) == Some("users_email_key") => {
-            errors.add("email", "Det finns redan en användare med den e-postadressen.");
-            return refuse(form, errors);
-        }
-        Err(err) => return Err(err.into()),
-    };
-    queries::set_units(&mut tx, id, &valid.unit_ids).await?;
-    audit::Entry::new(Some(current.user.id), "user_created")
-        .record("user", id)
-        .details(valid.role.code())
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
+    if let Err(Refused { field, message }) = store::create(&state.db, &valid, &hash, current.stamp(now)).await? {
+        errors.add(field, message);
+        return refuse(form, errors);
+    }
 
     current.flash(&state.db, &format!("Användaren {} är skapad.", valid.name)).await?;
     Ok(Redirect::to("/admin/users").into_response())
@@ -259,26 +229,10 @@ async fn update(
         return refuse(form, errors);
     };
 
-    let mut tx = state.db.begin().await?;
-    match queries::update(&mut tx, id, &valid.email, &valid.name, &valid.job_title, valid.role, valid.active).await {
-        Ok(()) => {}
-        Err(err) if violated_constraint(&err) == Some("users_email_key") => {
-            errors.add("email", "Det finns redan en användare med den e-postadressen.");
-            return refuse(form, errors);
-        }
-        Err(err) => return Err(err.into()),
+    if let Err(Refused { field, message }) = store::update(&state.db, id, &valid, current.stamp(now)).await? {
+        errors.add(field, message);
+        return refuse(form, errors);
     }
-    queries::set_units(&mut tx, id, &valid.unit_ids).await?;
-    if !valid.active {
-        session::destroy_all_for_user(&mut *tx, id, None).await?;
-    }
-    let details = format!("roll {}, {}", valid.role.code(), if valid.active { "aktiv" } else { "inaktiv" });
-    audit::Entry::new(Some(current.user.id), "user_updated")
-        .record("user", id)
-        .details(&details)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
 
     current
         .flash(&state.db, &format!("Ändringarna för {} är sparade.", valid.name))
@@ -312,22 +266,7 @@ async fn reset_password(
         .refused();
     }
     let hash = password::hash_blocking(reset.new_password).await?;
-    let mut tx = state.db.begin().await?;
-    sqlx::query!(
-        "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
-        id,
-        hash,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    // Whoever held the old password is signed out everywhere.
-    session::destroy_all_for_user(&mut *tx, id, None).await?;
-    audit::Entry::new(Some(current.user.id), "password_reset")
-        .record("user", id)
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
+    store::reset_password(&state.db, id, &hash, current.stamp(now)).await?;
     current
         .flash(&state.db, &format!("Nytt lösenord är satt för {}.", user.name))
         .await?;

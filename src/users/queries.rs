@@ -1,6 +1,6 @@
 use crate::auth::Role;
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 
 pub struct UserRow {
     pub id: i64,
@@ -63,7 +63,7 @@ pub async fn unit_choices(db: &PgPool) -> Result<Vec<UnitChoice>, sqlx::Error> {
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(
-    tx: &mut Transaction<'_, Postgres>,
+    tx: &mut sqlx::PgConnection,
     email: &str,
     name: &str,
     job_title: &str,
@@ -83,12 +83,12 @@ pub async fn insert(
         password_hash,
         now
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await
 }
 
 pub async fn update(
-    tx: &mut Transaction<'_, Postgres>,
+    tx: &mut sqlx::PgConnection,
     id: i64,
     email: &str,
     name: &str,
@@ -105,12 +105,12 @@ pub async fn update(
         role as Role,
         active
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-pub async fn set_units(tx: &mut Transaction<'_, Postgres>, user_id: i64, unit_ids: &[i64]) -> Result<(), sqlx::Error> {
+pub async fn set_units(tx: &mut sqlx::PgConnection, user_id: i64, unit_ids: &[i64]) -> Result<(), sqlx::Error> {
     // Memberships of inactive units are not on the form, so they are left alone.
     sqlx::query!(
         "DELETE FROM unit_memberships m USING units u
@@ -118,14 +118,14 @@ pub async fn set_units(tx: &mut Transaction<'_, Postgres>, user_id: i64, unit_id
         user_id,
         unit_ids
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     sqlx::query!(
         "INSERT INTO unit_memberships (user_id, unit_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
         user_id,
         unit_ids
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
