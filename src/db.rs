@@ -91,13 +91,6 @@ impl<T> Ending for Kept<T> {
     }
 }
 
-/// Found or not, what the command did is kept.
-impl<T> Ending for Option<T> {
-    fn keeps(&self) -> bool {
-        true
-    }
-}
-
 /// Runs `write` in a transaction, committed when it succeeds and its rules
 /// let it through, rolled back otherwise: the open and close of every
 /// command of every store.

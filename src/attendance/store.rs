@@ -228,9 +228,10 @@ pub async fn cancel_visit(db: &PgPool, visit: VisitId, stamp: Stamp) -> AppResul
                 .write(&mut *tx, stamp.at)
                 .await?;
         }
-        Ok(name)
+        Ok(Kept(name))
     })
     .await
+    .map(|Kept(name)| name)
 }
 
 /// Checks a visitor out now; false when the visit is undone or already out.
