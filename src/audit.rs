@@ -1,9 +1,10 @@
 //! The append-only audit log (händelselogg): who did what, when, to which record.
 
+use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 
 pub struct Entry<'a> {
-    pub actor_user_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
     pub action: &'a str,
     pub record_type: Option<&'a str>,
     pub record_id: Option<i64>,
@@ -11,7 +12,7 @@ pub struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    pub fn new(actor_user_id: Option<i64>, action: &'a str) -> Self {
+    pub fn new(actor_user_id: Option<UserId>, action: &'a str) -> Self {
         Entry {
             actor_user_id,
             action,
@@ -38,7 +39,7 @@ impl<'a> Entry<'a> {
         sqlx::query!(
             "INSERT INTO audit_log (occurred_at, actor_user_id, action, record_type, record_id, details) VALUES ($1, $2, $3, $4, $5, $6)",
             at,
-            self.actor_user_id,
+            self.actor_user_id as _,
             self.action,
             self.record_type,
             self.record_id,
@@ -54,6 +55,6 @@ impl<'a> Entry<'a> {
 /// the record's version and audit entry.
 #[derive(Clone, Copy, Debug)]
 pub struct Stamp {
-    pub by: i64,
+    pub by: UserId,
     pub at: DateTime<Utc>,
 }

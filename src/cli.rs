@@ -3,7 +3,9 @@
 use crate::auth::{Role, password};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::ids::UnitId;
 use crate::state::AppState;
+use crate::users::{self, store::Account};
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -170,37 +172,25 @@ async fn create_user(config: Config, args: &[String]) -> anyhow::Result<()> {
     crate::db::migrate(&db).await?;
     let hash = password::hash_blocking(password).await?;
     let now = SystemClock.now();
-    let mut tx = db.begin().await?;
-    let id = sqlx::query_scalar!(
-        "INSERT INTO users (email, name, job_title, role, password_hash, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-        email,
-        name.trim(),
-        title.trim(),
-        role as Role,
-        hash,
-        now
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| if crate::error::violated_constraint(&e).is_some() { anyhow::anyhow!("det finns redan en användare med e-postadressen {email}") } else { e.into() })?;
+    let mut unit_ids = Vec::new();
     for unit in &units {
-        let added = sqlx::query!(
-            "INSERT INTO unit_memberships (user_id, unit_id) SELECT $1, id FROM units WHERE lower(name) = lower($2)",
-            id,
-            unit
-        )
-        .execute(&mut *tx)
-        .await?;
-        if added.rows_affected() == 0 {
-            anyhow::bail!("enheten {unit:?} finns inte");
-        }
+        let id = sqlx::query_scalar!(r#"SELECT id AS "id: UnitId" FROM units WHERE lower(name) = lower($1)"#, unit)
+            .fetch_optional(&db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("enheten {unit:?} finns inte"))?;
+        unit_ids.push(id);
     }
-    crate::audit::Entry::new(None, "user_created")
-        .record("user", id)
-        .details("kommandoraden")
-        .write(&mut *tx, now)
-        .await?;
-    tx.commit().await?;
+    let account = Account {
+        email: email.clone(),
+        name: name.trim().to_string(),
+        job_title: title.trim().to_string(),
+        role,
+        unit_ids,
+        active: true,
+    };
+    if let Err(refused) = users::store::create_as(&db, &account, &hash, None, now, "kommandoraden").await? {
+        anyhow::bail!("{}", refused.message);
+    }
     println!("Användaren {email} ({}) är skapad.", role.label());
     Ok(())
 }

@@ -5,16 +5,20 @@ use crate::audit::Stamp;
 use crate::auth::context::SessionUser;
 use crate::auth::{Role, password};
 use crate::domain::plans::{Programme, WeeklyHours};
-use crate::ids::{ParticipantId, UnitId};
+use crate::ids::{ParticipantId, UnitId, UserId, VisitId};
 use crate::participants::form::ParticipantFields;
+use crate::participants::model::Gender;
 use crate::participants::model::{EndReason, NoteType, ParticipantStatus};
 use crate::participants::store as participants;
 use crate::plans::follow_ups::Checked;
-use crate::plans::form::{EmployerChoice, PlanFields};
+use crate::plans::form::{EmployerChoice, NewEmployer, PlanFields};
 use crate::plans::model::{ActivityStatus, Outcome};
 use crate::plans::queries::Plan;
+use crate::plans::store::employers::Contact;
 use crate::plans::store::{self, Activation};
+use crate::users::store::Account;
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Europe::Stockholm;
 use sqlx::PgPool;
 
 pub const DEMO_PASSWORD: &str = "lotsen-demo-2026";
@@ -68,33 +72,31 @@ pub async fn load(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
             crate::units::insert(&mut tx, name, now).await?;
         }
     }
+    tx.commit().await?;
+    let units = sqlx::query_scalar!(
+        r#"SELECT id AS "id: UnitId" FROM units WHERE name = ANY($1) ORDER BY name"#,
+        &UNITS.map(String::from)[..]
+    )
+    .fetch_all(db)
+    .await?;
     let hash = password::hash_blocking(DEMO_PASSWORD.to_string()).await?;
     for user in &USERS {
-        sqlx::query!(
-            "INSERT INTO users (email, name, job_title, role, password_hash, created_at, password_changed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (email) DO NOTHING",
-            user.email,
-            user.name,
-            user.job_title,
-            user.role as Role,
-            hash,
-            now
-        )
-        .execute(&mut *tx)
-        .await?;
-        // Everyone works at the first unit; the manager and admin see both.
-        let unit_names: &[&str] = if user.role == Role::Staff { &UNITS[..1] } else { &UNITS };
-        sqlx::query!(
-            "INSERT INTO unit_memberships (user_id, unit_id)
-             SELECT u.id, un.id FROM users u, units un WHERE u.email = $1 AND un.name = ANY($2)
-             ON CONFLICT DO NOTHING",
-            user.email,
-            &unit_names.iter().map(|s| s.to_string()).collect::<Vec<_>>()
-        )
-        .execute(&mut *tx)
-        .await?;
+        let account = Account {
+            email: user.email.into(),
+            name: user.name.into(),
+            job_title: user.job_title.into(),
+            role: user.role,
+            // Everyone works at the first unit; the manager and admin see both.
+            unit_ids: if user.role == Role::Staff {
+                units[..1].to_vec()
+            } else {
+                units.clone()
+            },
+            active: true,
+        };
+        // Already there from an earlier run: an e-mail address is taken once.
+        let _ = crate::users::store::create_as(db, &account, &hash, None, now, "demodata").await?;
     }
-    tx.commit().await?;
     load_participants(db, now).await?;
     load_plans(db, now).await?;
     load_visits(db, now).await?;
@@ -188,7 +190,7 @@ async fn load_participants(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()
     .collect();
     let user = |email: &'static str| async move {
         sqlx::query!(
-            r#"SELECT id, name, email, job_title, role AS "role: Role" FROM users WHERE email = $1"#,
+            r#"SELECT id AS "id: UserId", name, email, job_title, role AS "role: Role" FROM users WHERE email = $1"#,
             email
         )
         .fetch_one(db)
@@ -376,21 +378,21 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         return Ok(());
     }
     let today = now.date_naive();
-    let unit_id: i64 = sqlx::query_scalar!("SELECT id FROM units WHERE name = $1", UNITS[0])
+    let unit_id = sqlx::query_scalar!(r#"SELECT id AS "id: UnitId" FROM units WHERE name = $1"#, UNITS[0])
         .fetch_one(db)
         .await?;
-    let staff: i64 = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'personal@lotsen.example'")
+    let staff = sqlx::query_scalar!(r#"SELECT id AS "id: UserId" FROM users WHERE email = 'personal@lotsen.example'"#)
         .fetch_one(db)
         .await?;
-    let therapist: i64 = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'at@lotsen.example'")
+    let therapist = sqlx::query_scalar!(r#"SELECT id AS "id: UserId" FROM users WHERE email = 'at@lotsen.example'"#)
         .fetch_one(db)
         .await?;
     // Active people at the first unit with a kontaktman; the young first, for Team ISA.
     let people = sqlx::query!(
-        r#"SELECT p.id, p.birth_date FROM participants p
+        r#"SELECT p.id AS "id: ParticipantId", p.birth_date FROM participants p
            JOIN key_worker_assignments k ON k.participant_id = p.id AND k.to_on IS NULL
            WHERE p.unit_id = $1 AND p.status = 'active' ORDER BY p.birth_date DESC, p.id"#,
-        unit_id
+        unit_id as _
     )
     .fetch_all(db)
     .await?;
@@ -435,16 +437,14 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
     ];
     let mut employer_ids = Vec::new();
     for (name, org, contact) in EMPLOYERS {
-        let id: i64 = sqlx::query_scalar!(
-            "INSERT INTO employers (name, organisation_number, contact_name, created_by, created_at) VALUES ($1, nullif($2, ''), $3, $4, $5) RETURNING id",
-            name,
-            org,
-            contact,
-            staff,
-            now
-        )
-        .fetch_one(db)
-        .await?;
+        let new = NewEmployer {
+            name: name.into(),
+            organisation_number: Some(org.to_string()).filter(|o| !o.is_empty()),
+            contact_name: contact.into(),
+        };
+        let id = store::employers::register(db, &new, Contact::default(), Stamp { by: staff, at: now })
+            .await?
+            .map_err(refused)?;
         employer_ids.push(id);
     }
     // Each plan to its person, in order: the young to Team ISA.
@@ -524,11 +524,9 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
             }
             .into(),
         };
-        let id = store::create(db, ParticipantId(person), UnitId(unit_id), &fields, as_staff)
-            .await?
-            .map_err(refused)?;
+        let id = store::create(db, person, unit_id, &fields, as_staff).await?.map_err(refused)?;
         let load = async || -> anyhow::Result<Plan> {
-            crate::plans::queries::load(db, id.get())
+            crate::plans::queries::load(db, id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("demo plan {id} is gone"))
         };
@@ -591,16 +589,16 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
             let goal = store::add_goal(db, &active, None, "Arbeta regelbundet på en arbetsplats", as_staff)
                 .await?
                 .map_err(refused)?;
-            let sub = store::add_goal(db, &active, Some(goal.get()), "Komma i tid tre dagar i veckan", as_staff)
+            let sub = store::add_goal(db, &active, Some(goal), "Komma i tid tre dagar i veckan", as_staff)
                 .await?
                 .map_err(refused)?;
             let active = load().await?;
-            let done = store::add_activity(db, &active, sub.get(), "Gå igenom resvägen tillsammans", staff, as_staff)
+            let done = store::add_activity(db, &active, sub, "Gå igenom resvägen tillsammans", staff, as_staff)
                 .await?
                 .map_err(refused)?;
-            store::set_activity_status(db, &load().await?, done.get(), ActivityStatus::Done, as_staff).await?;
+            store::set_activity_status(db, &load().await?, done, ActivityStatus::Done, as_staff).await?;
             let active = load().await?;
-            store::add_activity(db, &active, goal.get(), "Kartlägga arbetsförmåga", therapist, as_staff)
+            store::add_activity(db, &active, goal, "Kartlägga arbetsförmåga", therapist, as_staff)
                 .await?
                 .map_err(refused)?;
             let by_therapist = Stamp { by: therapist, at: now };
@@ -624,52 +622,104 @@ fn refused(refused: crate::db::Refused) -> anyhow::Error {
     anyhow::anyhow!("demo data refused: {}: {}", refused.field, refused.message)
 }
 
-/// A year of visits on the units' open days (a few thousand), some of them
-/// checked out, and anonymous drop-in visitors, so that "Dagens besök" and
-/// the statistics have something to show. Skipped when visits exist.
+/// A year of visits on the units' open days (a few thousand), each checked
+/// in at the desk between 09:00 and 13:00 and the past ones checked out by
+/// 16:00, and anonymous drop-in visitors, so that "Dagens besök" and the
+/// statistics have something to show. Skipped when visits exist.
 async fn load_visits(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
+    use crate::attendance::store as attendance;
     let existing: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM visits"#).fetch_one(db).await?;
     if existing > 0 {
         return Ok(());
     }
-    let today = now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive();
+    let today = now.with_timezone(&Stockholm).date_naive();
     let open_days: Vec<NaiveDate> = (0..365)
+        .rev()
         .map(|n| today - chrono::Duration::days(n))
         .filter(|d| crate::domain::calendar::open_by_default(*d))
         .collect();
-    let staff: i64 = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'personal@lotsen.example'")
-        .fetch_one(db)
+    let staff = user_id(db, "personal@lotsen.example").await?;
+    let people = sqlx::query!(r#"SELECT id AS "id: ParticipantId", created_at FROM participants WHERE status <> 'ended' ORDER BY id"#)
+        .fetch_all(db)
         .await?;
-    let mut tx = db.begin().await?;
-    // About one day in five per person, between 09:00 and 13:00; today's visitors are still in.
-    sqlx::query!(
-        "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, checked_out_at, created_by)
-         SELECT p.id, p.unit_id, d,
-                (d + time '09:00' + (abs(hashtext(p.id || ':' || d)) % 240) * interval '1 minute') AT TIME ZONE 'Europe/Stockholm',
-                CASE WHEN d < $2 THEN (d + time '13:00' + (abs(hashtext(d || ':' || p.id)) % 180) * interval '1 minute') AT TIME ZONE 'Europe/Stockholm' END,
-                $3
-         FROM participants p, unnest($1::date[]) AS d
-         WHERE p.status <> 'ended' AND abs(hashtext(p.id || ':' || d)) % 100 < 21 AND d >= p.created_at::date
-           AND (d < $2 OR (d + time '09:00' + (abs(hashtext(p.id || ':' || d)) % 240) * interval '1 minute') AT TIME ZONE 'Europe/Stockholm' <= $4)",
-        &open_days,
-        today,
-        staff,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO drop_in_visits (unit_id, visit_on, gender, visitors)
-         SELECT u.id, d, g, abs(hashtext(u.id || g || d)) % 3
-         FROM units u, unnest($1::date[]) AS d, unnest(ARRAY['woman', 'man', 'other_or_unstated']) AS g
-         WHERE u.name = ANY($2) AND (g <> 'other_or_unstated' OR abs(hashtext(d || g)) % 5 = 0)",
-        &open_days,
+    for day in &open_days {
+        for person in &people {
+            // About one day in five per person, from the day they were registered.
+            let roll = spread(person.id.get(), *day);
+            let checked_in = at_stockholm(*day, 9 * 60 + (roll % 240) as u32);
+            if roll % 100 >= 21 || checked_in < person.created_at || checked_in > now {
+                continue;
+            }
+            let stamp = Stamp { by: staff, at: checked_in };
+            let Some(facts) = attendance::person_on(db, person.id, *day, checked_in).await? else {
+                continue;
+            };
+            // Logged at the desk as it happened: the day is "today" at check-in.
+            match attendance::check_in(db, facts, *day, *day, true, stamp).await? {
+                attendance::CheckIn::Logged(_) => {}
+                attendance::CheckIn::Refused(why) => anyhow::bail!("demo visit refused: {why}"),
+                attendance::CheckIn::NeedsYes(_) => anyhow::bail!("demo visit needs a yes"),
+            }
+            if *day < today {
+                let out = at_stockholm(*day, 13 * 60 + (roll / 7 % 180) as u32);
+                let visit = sqlx::query_scalar!(
+                    r#"SELECT id AS "id: VisitId" FROM visits WHERE participant_id = $1 AND visit_on = $2 AND cancelled_at IS NULL"#,
+                    person.id as _,
+                    day
+                )
+                .fetch_one(db)
+                .await?;
+                attendance::check_out(db, visit, out).await?;
+            }
+        }
+    }
+    // Anonymous visitors counted at the desk, as the drop-in buttons do.
+    let units = sqlx::query_scalar!(
+        r#"SELECT id AS "id: UnitId" FROM units WHERE name = ANY($1) ORDER BY name"#,
         &UNITS.map(String::from)[..]
     )
-    .execute(&mut *tx)
+    .fetch_all(db)
     .await?;
-    tx.commit().await?;
+    for unit in units {
+        for day in &open_days {
+            for gender in [Gender::Woman, Gender::Man, Gender::OtherOrUnstated] {
+                let roll = spread(unit.get() * 3 + gender as i64, *day);
+                let visitors = if gender == Gender::OtherOrUnstated && roll % 5 != 0 {
+                    0
+                } else {
+                    roll % 3
+                };
+                for _ in 0..visitors {
+                    attendance::count_drop_in(db, unit, *day, gender, 1).await?;
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+/// A steady pseudo-random number for a record and a day, so that a demo
+/// loaded twice looks the same.
+fn spread(id: i64, day: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    let x = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (day.num_days_from_ce() as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    ((x ^ (x >> 29)) % 1_000_003) as i64
+}
+
+/// Minutes after midnight on `day`, Swedish time.
+fn at_stockholm(day: NaiveDate, minutes: u32) -> DateTime<Utc> {
+    let local = day.and_hms_opt(minutes / 60, minutes % 60, 0).unwrap_or_default();
+    local
+        .and_local_timezone(Stockholm)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| local.and_utc())
+}
+
+async fn user_id(db: &PgPool, email: &str) -> Result<UserId, sqlx::Error> {
+    sqlx::query_scalar!(r#"SELECT id AS "id: UserId" FROM users WHERE email = $1"#, email)
+        .fetch_one(db)
+        .await
 }
 
 /// Group activities in both units from eight weeks back to two weeks ahead:
@@ -707,51 +757,62 @@ async fn load_activities(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> 
             kinds.push(kind.to_string());
         }
     }
-    let staff: i64 = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'personal@lotsen.example'")
-        .fetch_one(db)
-        .await?;
-    let mut tx = db.begin().await?;
-    sqlx::query!(
-        "INSERT INTO group_activities (unit_id, kind, title, starts_at, ends_at, place, created_by, created_at,
-                                       cancelled_at, cancelled_by, cancel_reason)
-         SELECT u.id, a.kind, s.title, (a.day + s.starts) AT TIME ZONE 'Europe/Stockholm', (a.day + s.ends) AT TIME ZONE 'Europe/Stockholm',
-                s.place, $4::bigint, $5::timestamptz,
-                CASE WHEN a.day = $6::date THEN $5 END, CASE WHEN a.day = $6 THEN $4 END,
-                CASE WHEN a.day = $6 THEN 'Kursledaren är sjuk.' ELSE '' END
-         FROM units u, unnest($1::date[], $2::text[]) AS a(day, kind)
-         JOIN (VALUES ('social', 'Fika och sällskapsspel', time '13:00', time '15:00', 'Caféet'),
-                      ('information_meeting', 'Informationsträff om förstegsträning', time '10:00', time '11:00', 'Samlingssalen'),
-                      ('young_adults', 'Yngre Lotsen: vi lagar mat', time '14:00', time '16:00', 'Köket'),
-                      ('course_life_skills', 'Livskunskap', time '10:00', time '12:00', 'Samtalsrummet'),
-                      ('study_visit', 'Studiebesök på Returbutiken', time '09:30', time '11:30', 'Samling vid entrén'))
-              AS s(kind, title, starts, ends, place) ON s.kind = a.kind
-         WHERE u.name = ANY($3)",
-        &days,
-        &kinds,
-        &UNITS.map(String::from)[..],
-        staff,
-        now,
-        called_off
+    use crate::attendance::groups::{ActivityKind, Schedule};
+    use crate::attendance::store as attendance;
+    let staff = user_id(db, "personal@lotsen.example").await?;
+    let units = sqlx::query_scalar!(
+        r#"SELECT id AS "id: UnitId" FROM units WHERE name = ANY($1) ORDER BY name"#,
+        &UNITS.map(String::from)[..]
     )
-    .execute(&mut *tx)
+    .fetch_all(db)
     .await?;
-    sqlx::query!("INSERT INTO group_activity_leaders (activity_id, user_id) SELECT id, created_by FROM group_activities",)
-        .execute(&mut *tx)
-        .await?;
-    // Every other visitor of the day took part, as the visits were logged.
-    sqlx::query!(
-        "INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at)
-         SELECT a.id, v.participant_id, a.created_by, a.ends_at
-         FROM group_activities a
-         JOIN visits v ON v.unit_id = a.unit_id AND v.visit_on = (a.starts_at AT TIME ZONE 'Europe/Stockholm')::date AND v.cancelled_at IS NULL
-         JOIN participants p ON p.id = v.participant_id
-         WHERE a.cancelled_at IS NULL AND a.ends_at <= $1 AND abs(hashtext(a.id || ':' || p.id)) % 2 = 0
-           AND (a.kind <> 'young_adults'
-                OR young_adult(p.birth_date, (a.starts_at AT TIME ZONE 'Europe/Stockholm')::date))",
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    for unit in units {
+        for (day, kind) in days.iter().zip(&kinds) {
+            let kind = ActivityKind::parse(kind).ok_or_else(|| anyhow::anyhow!("unknown activity kind {kind}"))?;
+            let (title, from, to, place) = match kind {
+                ActivityKind::Social => ("Fika och sällskapsspel", 13 * 60, 15 * 60, "Caféet"),
+                ActivityKind::InformationMeeting => ("Informationsträff om förstegsträning", 10 * 60, 11 * 60, "Samlingssalen"),
+                ActivityKind::YoungAdults => ("Yngre Lotsen: vi lagar mat", 14 * 60, 16 * 60, "Köket"),
+                ActivityKind::StudyVisit => ("Studiebesök på Returbutiken", 9 * 60 + 30, 11 * 60 + 30, "Samling vid entrén"),
+                _ => ("Livskunskap", 10 * 60, 12 * 60, "Samtalsrummet"),
+            };
+            let schedule = Schedule {
+                kind,
+                title: title.into(),
+                starts_at: at_stockholm(*day, from),
+                ends_at: at_stockholm(*day, to),
+                place: place.into(),
+                leaders: vec![staff],
+            };
+            let as_staff = Stamp { by: staff, at: now };
+            let id = attendance::schedule_activity(db, unit, &schedule, as_staff).await?;
+            if *day == called_off {
+                attendance::call_off(db, id, 1, "Kursledaren är sjuk.", as_staff).await?;
+                continue;
+            }
+            if schedule.ends_at > now {
+                continue;
+            }
+            // Every other visitor of the day took part, as the visits were logged.
+            let visitors = sqlx::query!(
+                r#"SELECT p.id AS "id: ParticipantId", p.birth_date FROM visits v JOIN participants p ON p.id = v.participant_id
+                   WHERE v.unit_id = $1 AND v.visit_on = $2 AND v.cancelled_at IS NULL ORDER BY p.id"#,
+                unit as _,
+                day
+            )
+            .fetch_all(db)
+            .await?;
+            for visitor in visitors {
+                let young_enough = kind != ActivityKind::YoungAdults || crate::domain::ages::is_young_adult(visitor.birth_date, *day);
+                if spread(id.get() + visitor.id.get(), *day) % 2 == 0 && young_enough {
+                    let recorded = Stamp {
+                        by: staff,
+                        at: schedule.ends_at,
+                    };
+                    attendance::add_attendance(db, id, visitor.id, recorded).await?.map_err(refused)?;
+                }
+            }
+        }
+    }
     Ok(())
 }

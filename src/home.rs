@@ -26,7 +26,7 @@ struct HomePage {
 pub async fn show(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
     let units = sqlx::query_scalar!(
         "SELECT u.name FROM units u JOIN unit_memberships m ON m.unit_id = u.id WHERE m.user_id = $1 AND u.active ORDER BY u.name",
-        current.user.id
+        current.user.id as _
     )
     .fetch_all(&state.db)
     .await?;
@@ -34,7 +34,7 @@ pub async fn show(State(state): State<AppState>, current: CurrentUser) -> AppRes
         r#"SELECT count(*) AS "open!", count(*) FILTER (WHERE r.due_on < $2) AS "overdue!"
            FROM key_worker_assignments k JOIN reminders r ON r.participant_id = k.participant_id AND r.cleared_at IS NULL
            WHERE k.user_id = $1 AND k.to_on IS NULL"#,
-        current.user.id,
+        current.user.id as _,
         state.clock.today()
     )
     .fetch_one(&state.db)

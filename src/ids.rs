@@ -80,6 +80,8 @@ decl_id! {
     EmployerId,
     /// A påminnelse.
     ReminderId,
+    /// A stretch of Yngre Lotsen time in a unit's calendar.
+    YoungAdultPeriodId,
 }
 
 #[cfg(test)]

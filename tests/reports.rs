@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use common::{Browser, Page, Person, TestApp, add_member};
 use lotsen::attendance::statistics::Split;
 use lotsen::auth::Role;
+use lotsen::ids::UnitId;
 use lotsen::reports::indicators::{self, Measure, Scope, Section};
 use reqwest::StatusCode;
 use sqlx::PgPool;
@@ -238,7 +239,7 @@ fn mean(sections: &[Section], key: &str) -> ([f64; 3], Split) {
 
 async fn computed(db: &PgPool, units: Vec<i64>) -> Vec<Section> {
     let scope = Scope {
-        units,
+        units: units.into_iter().map(UnitId).collect(),
         from: day("2026-01-01"),
         to: day("2026-03-02"),
         today: day("2026-03-02"),
@@ -264,7 +265,7 @@ async fn a_period_across_the_new_year_counts_the_visits_inside_it(db: PgPool) {
     visit(&db, after, "2026-01-06").await;
     let supported = |to: &str, today: &str| {
         let scope = Scope {
-            units: vec![unit],
+            units: vec![UnitId(unit)],
             from: day("2025-12-20"),
             to: day(to),
             today: day(today),
@@ -302,7 +303,7 @@ async fn coming_back_counts_on_any_record_of_the_person(db: PgPool) {
     visit(&db, at_b, "2026-02-01").await;
     let came_back = |units: Vec<i64>| {
         let scope = Scope {
-            units,
+            units: units.into_iter().map(UnitId).collect(),
             from: day("2026-01-01"),
             to: day("2026-03-02"),
             today: day("2026-03-02"),
@@ -327,7 +328,7 @@ async fn kept_facts_follow_every_change(db: PgPool) {
     let f = fixture(&db).await;
     let cache = indicators::FactCache::default();
     let scope = Scope {
-        units: vec![f.a, f.b],
+        units: vec![UnitId(f.a), UnitId(f.b)],
         from: day("2026-01-01"),
         to: day("2026-03-02"),
         today: day("2026-03-02"),

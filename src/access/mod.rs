@@ -49,7 +49,7 @@ pub async fn log(
         "INSERT INTO access_log (occurred_at, user_id, user_role, unit_id, participant_id, action)
          SELECT $1, $2, $3, p.unit_id, p.id, $5 FROM participants p WHERE p.id = ANY($4)",
         now,
-        user.id,
+        user.id as _,
         user.role.code(),
         participant_ids as _,
         action.code()
@@ -163,12 +163,12 @@ impl<T: Guarded, R> Authorized<T, R> {
 
 /// Refuses a user outside the record's unit, logging the attempt.
 async fn admit(state: &AppState, user: &SessionUser, owner: &Owner) -> AppResult<()> {
-    if user.unit_ids.contains(&owner.unit_id.get()) {
+    if user.unit_ids.contains(&owner.unit_id) {
         return Ok(());
     }
     tracing::warn!(
-        user_id = user.id,
-        unit_id = owner.unit_id.get(),
+        user_id = %user.id,
+        unit_id = %owner.unit_id,
         "refused access to a record outside the user's units"
     );
     if let Some(participant) = owner.participant_id {

@@ -2,6 +2,7 @@
 
 use super::Action;
 use crate::error::AppResult;
+use crate::ids::ParticipantId;
 use chrono::{DateTime, Utc};
 
 /// A row of the unit-wide access log (loggkontroll).
@@ -10,7 +11,7 @@ pub struct LogRow {
     pub user_name: String,
     pub user_role: String,
     pub unit_name: String,
-    pub participant_id: Option<i64>,
+    pub participant_id: Option<ParticipantId>,
     pub participant_name: Option<String>,
     pub action: String,
 }
@@ -88,7 +89,7 @@ pub async fn page(
         sqlx::query_as!(
             LogRow,
             r#"SELECT a.occurred_at, u.name AS user_name, a.user_role, coalesce(un.name, '') AS "unit_name!",
-                      a.participant_id, p.first_name || ' ' || p.last_name AS participant_name, a.action
+                      a.participant_id AS "participant_id: ParticipantId", p.first_name || ' ' || p.last_name AS participant_name, a.action
                FROM access_log a
                JOIN users u ON u.id = a.user_id
                LEFT JOIN units un ON un.id = a.unit_id
@@ -100,7 +101,7 @@ pub async fn page(
                  AND ($5::timestamptz IS NULL OR a.occurred_at < $5)
                ORDER BY a.occurred_at DESC, a.id DESC
                LIMIT $6"#,
-            &units,
+            &units as _,
             user,
             participant,
             start,

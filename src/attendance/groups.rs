@@ -12,7 +12,7 @@ use crate::auth::context::Layout;
 use crate::db::{Refused, Updated};
 use crate::domain::ages::is_young_adult;
 use crate::error::{AppError, AppResult};
-use crate::ids::{GroupActivityId, ParticipantId};
+use crate::ids::{GroupActivityId, ParticipantId, UnitId, UserId};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
 use crate::web::format::clock_time;
@@ -50,7 +50,7 @@ pub fn routes() -> Routes {
 }
 
 pub struct ActivityRow {
-    pub id: i64,
+    pub id: GroupActivityId,
     pub kind: ActivityKind,
     pub title: String,
     pub starts_at: DateTime<Utc>,
@@ -101,7 +101,7 @@ pub struct ActivityForm {
 }
 
 impl ActivityForm {
-    pub fn leader_checked(&self, id: &i64) -> bool {
+    pub fn leader_checked(&self, id: &UserId) -> bool {
         self.leaders.iter().any(|l| l == &id.to_string())
     }
 }
@@ -110,7 +110,7 @@ impl ActivityForm {
 #[template(path = "attendance/activities.html")]
 struct ListPage {
     layout: Layout,
-    unit_id: i64,
+    unit_id: UnitId,
     activities: Vec<ActivityRow>,
     staff: Vec<crate::users::queries::StaffChoice>,
     kinds: &'static [ActivityKind],
@@ -118,7 +118,7 @@ struct ListPage {
     errors: FieldErrors,
 }
 
-async fn activities(db: &sqlx::PgPool, unit_id: i64, since: DateTime<Utc>) -> Result<Vec<ActivityRow>, sqlx::Error> {
+async fn activities(db: &sqlx::PgPool, unit_id: UnitId, since: DateTime<Utc>) -> Result<Vec<ActivityRow>, sqlx::Error> {
     sqlx::query_as!(
         ActivityRow,
         r#"SELECT a.id, a.kind AS "kind: ActivityKind", a.title, a.starts_at, a.ends_at, a.place,
@@ -129,7 +129,7 @@ async fn activities(db: &sqlx::PgPool, unit_id: i64, since: DateTime<Utc>) -> Re
                   a.cancel_reason
            FROM group_activities a WHERE a.unit_id = $1 AND a.ends_at >= $2
            ORDER BY a.starts_at LIMIT 200"#,
-        unit_id,
+        unit_id as _,
         since
     )
     .fetch_all(db)
@@ -139,7 +139,7 @@ async fn activities(db: &sqlx::PgPool, unit_id: i64, since: DateTime<Utc>) -> Re
 async fn render_list(
     state: &AppState,
     current: &CurrentUser,
-    unit_id: i64,
+    unit_id: UnitId,
     form: ActivityForm,
     errors: FieldErrors,
 ) -> AppResult<Response> {
@@ -182,11 +182,11 @@ pub struct Schedule {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub place: String,
-    pub leaders: Vec<i64>,
+    pub leaders: Vec<UserId>,
 }
 
 /// Checks a form for scheduling or changing an activity in `unit_id`.
-async fn checked(state: &AppState, unit_id: i64, form: &ActivityForm) -> AppResult<Result<Schedule, FieldErrors>> {
+async fn checked(state: &AppState, unit_id: UnitId, form: &ActivityForm) -> AppResult<Result<Schedule, FieldErrors>> {
     let mut errors = FieldErrors::default();
     let kind = ActivityKind::parse(&form.kind);
     if kind.is_none() {
@@ -205,7 +205,7 @@ async fn checked(state: &AppState, unit_id: i64, form: &ActivityForm) -> AppResu
     }
     let place = optional_text(&form.place, 200).map_err(|m| errors.add("place", m)).ok();
     let staff = crate::users::queries::staff_of_units(&state.db, &[unit_id]).await?;
-    let leaders: Vec<i64> = form.leaders.iter().filter_map(|l| l.parse::<i64>().ok()).collect();
+    let leaders: Vec<UserId> = form.leaders.iter().filter_map(|l| l.parse::<UserId>().ok()).collect();
     if leaders.is_empty() || leaders.iter().any(|l| !staff.iter().any(|s| s.id == *l)) {
         errors.add("leaders", "Välj minst en ledare bland enhetens medarbetare.");
     }
@@ -261,7 +261,7 @@ struct EditPage {
 async fn render_edit(
     state: &AppState,
     current: &CurrentUser,
-    (a, unit_id): (ActivityRow, i64),
+    (a, unit_id): (ActivityRow, UnitId),
     form: ActivityForm,
     errors: FieldErrors,
     conflict: Option<String>,
@@ -286,14 +286,17 @@ async fn render_edit(
 }
 
 async fn edit_form(State(state): State<AppState>, auth: Authorized<GroupActivityId>) -> AppResult<Response> {
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let (a, unit_id) = load(&state, &auth).await?;
     if a.cancelled_at.is_some() {
         return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
     }
-    let leaders = sqlx::query_scalar!("SELECT user_id FROM group_activity_leaders WHERE activity_id = $1", id)
-        .fetch_all(&state.db)
-        .await?;
+    let leaders = sqlx::query_scalar!(
+        r#"SELECT user_id AS "user_id: UserId" FROM group_activity_leaders WHERE activity_id = $1"#,
+        id as _
+    )
+    .fetch_all(&state.db)
+    .await?;
     let form = ActivityForm {
         unit_id: unit_id.to_string(),
         kind: a.kind.code().into(),
@@ -302,7 +305,7 @@ async fn edit_form(State(state): State<AppState>, auth: Authorized<GroupActivity
         from: clock_time(a.starts_at),
         to: clock_time(a.ends_at),
         place: a.place.clone(),
-        leaders: leaders.iter().map(i64::to_string).collect(),
+        leaders: leaders.iter().map(UserId::to_string).collect(),
         version: a.version.to_string(),
         ..ActivityForm::default()
     };
@@ -315,7 +318,7 @@ async fn update(
     FormData(form): FormData<ActivityForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let (a, unit_id) = load(&state, &auth).await?;
     if a.cancelled_at.is_some() {
         current.flash(&state.db, "Aktiviteten är inställd och kan inte ändras.").await?;
@@ -344,12 +347,12 @@ async fn update(
 }
 
 /// Who changed the activity last, and when, for the conflict message.
-async fn changed_since(db: &sqlx::PgPool, id: i64) -> Result<String, sqlx::Error> {
+async fn changed_since(db: &sqlx::PgPool, id: GroupActivityId) -> Result<String, sqlx::Error> {
     let last = sqlx::query!(
         r#"SELECT (SELECT u.name FROM users u WHERE u.id = coalesce(a.cancelled_by, a.updated_by)) AS "name?",
                   coalesce(a.cancelled_at, a.updated_at) AS "at?", a.cancelled_at IS NOT NULL AS "cancelled!"
            FROM group_activities a WHERE a.id = $1"#,
-        id
+        id as _
     )
     .fetch_one(db)
     .await?;
@@ -365,7 +368,7 @@ async fn cancel(
     FormData(form): FormData<ActivityForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let (a, _) = load(&state, &auth).await?;
     if a.cancelled_at.is_some() {
         current.flash(&state.db, "Aktiviteten är redan inställd.").await?;
@@ -393,12 +396,12 @@ async fn cancel(
 }
 
 pub struct Attendee {
-    pub participant_id: i64,
+    pub participant_id: ParticipantId,
     pub name: String,
 }
 
 pub struct Candidate {
-    pub id: i64,
+    pub id: ParticipantId,
     pub name: String,
     pub birth_date: NaiveDate,
 }
@@ -429,8 +432,8 @@ impl ShowPage {
 }
 
 /// The activity the user may reach (proven by `Authorized`), and its unit.
-async fn load(state: &AppState, auth: &Authorized<GroupActivityId>) -> AppResult<(ActivityRow, i64)> {
-    let (id, unit_id) = (auth.id.get(), auth.unit_id.get());
+async fn load(state: &AppState, auth: &Authorized<GroupActivityId>) -> AppResult<(ActivityRow, UnitId)> {
+    let (id, unit_id) = (auth.id, auth.unit_id);
     let row = sqlx::query_as!(
         ActivityRow,
         r#"SELECT a.id, a.kind AS "kind: ActivityKind", a.title, a.starts_at, a.ends_at, a.place,
@@ -440,7 +443,7 @@ async fn load(state: &AppState, auth: &Authorized<GroupActivityId>) -> AppResult
                   a.version, a.cancelled_at, (SELECT u.name FROM users u WHERE u.id = a.cancelled_by) AS "cancelled_by?",
                   a.cancel_reason
            FROM group_activities a WHERE a.id = $1"#,
-        id
+        id as _
     )
     .fetch_one(&state.db)
     .await?;
@@ -460,7 +463,7 @@ async fn render_show(
         r#"SELECT t.participant_id, p.first_name || ' ' || p.last_name AS "name!"
            FROM group_activity_attendance t JOIN participants p ON p.id = t.participant_id
            WHERE t.activity_id = $1 ORDER BY p.first_name, p.last_name"#,
-        a.id
+        a.id as _
     )
     .fetch_all(&state.db)
     .await?;
@@ -489,14 +492,14 @@ async fn add_attendance(
     FormData(form): FormData<ActivityForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let (a, unit_id) = load(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     if a.cancelled_at.is_some() {
         errors.add("q", store::CALLED_OFF);
         return render_show(&state, current, a, form, None, errors).await;
     }
-    let Ok(participant_id) = form.participant_id.parse::<i64>() else {
+    let Ok(participant_id) = form.participant_id.parse::<ParticipantId>() else {
         // A search: list the unit's people whose first or last name starts so.
         let q = form.q.trim().to_lowercase().replace(['\\', '%', '_'], "");
         if q.chars().count() < 2 {
@@ -509,7 +512,7 @@ async fn add_attendance(
             r#"SELECT id, first_name || ' ' || last_name AS "name!", birth_date FROM participants
                WHERE unit_id = $1 AND status <> 'ended' AND (lower(first_name) LIKE $2 OR lower(last_name) LIKE $2)
                ORDER BY first_name, last_name LIMIT 12"#,
-            unit_id,
+            unit_id as _,
             pattern
         )
         .fetch_all(&state.db)
@@ -517,7 +520,7 @@ async fn add_attendance(
         access::log(
             &state.db,
             &current.user,
-            &candidates.iter().map(|c| ParticipantId(c.id)).collect::<Vec<_>>(),
+            &candidates.iter().map(|c| c.id).collect::<Vec<_>>(),
             Action::Search,
             now,
         )
@@ -527,16 +530,13 @@ async fn add_attendance(
         }
         return render_show(&state, current, a, form, Some(candidates), errors).await;
     };
-    let participant_unit = Authorized::<ParticipantId>::check(&state, current, ParticipantId(participant_id))
-        .await?
-        .unit_id
-        .get();
+    let participant_unit = Authorized::<ParticipantId>::check(&state, current, participant_id).await?.unit_id;
     if participant_unit != unit_id {
         return Err(AppError::Forbidden);
     }
     let person = sqlx::query!(
         r#"SELECT first_name || ' ' || last_name AS "name!", birth_date FROM participants WHERE id = $1"#,
-        participant_id
+        participant_id as _
     )
     .fetch_one(&state.db)
     .await?;
@@ -545,9 +545,7 @@ async fn add_attendance(
         errors.add("q", format!("Yngre Lotsen är för personer 18–35 år. {} är {age} år.", person.name));
         return render_show(&state, current, a, form, None, errors).await;
     }
-    if let Err(Refused { field, message }) =
-        store::add_attendance(&state.db, auth.id, ParticipantId(participant_id), current.stamp(now)).await?
-    {
+    if let Err(Refused { field, message }) = store::add_attendance(&state.db, auth.id, participant_id, current.stamp(now)).await? {
         // Called off after the page was shown.
         errors.add(field, message);
         let (a, _) = load(&state, &auth).await?;
@@ -563,13 +561,13 @@ async fn remove_attendance(
     FormData(form): FormData<ActivityForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     load(&state, &auth).await?;
     let participant_id = form
         .participant_id
-        .parse::<i64>()
+        .parse::<ParticipantId>()
         .map_err(|_| AppError::BadRequest("no participant"))?;
-    store::remove_attendance(&state.db, auth.id, ParticipantId(participant_id), current.stamp(now)).await?;
+    store::remove_attendance(&state.db, auth.id, participant_id, current.stamp(now)).await?;
     current.flash(&state.db, "Deltagaren är borttagen från närvaron.").await?;
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }

@@ -10,7 +10,7 @@ use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
-use crate::ids::PlanId;
+use crate::ids::{PlanId, UnitId, UserId};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData};
 use crate::web::routes::Routes;
@@ -57,8 +57,8 @@ fn hours_text(hundredths: i64) -> String {
 /// this one) was far under plan: for "Att göra". Returns the week's Monday too.
 pub async fn far_under_last_week(
     db: &sqlx::PgPool,
-    key_worker: i64,
-    unit_ids: &[i64],
+    key_worker: UserId,
+    unit_ids: &[UnitId],
     today: NaiveDate,
 ) -> Result<(NaiveDate, Vec<WeekRow>), sqlx::Error> {
     let monday = week_start("", today) - Duration::days(7);
@@ -68,14 +68,14 @@ pub async fn far_under_last_week(
         r#"SELECT p.id AS plan_id, pa.first_name || ' ' || pa.last_name AS "participant_name!", p.programme,
                   (p.weekly_hours * 100)::int AS "planned!",
                   coalesce((SELECT sum(h.hours * 100) FROM training_hours h WHERE h.plan_id = p.id AND h.worked_on BETWEEN $3 AND $4), 0)::bigint AS "worked!",
-                  k.user_id AS "key_worker_id?"
+                  k.user_id AS "key_worker_id?: UserId"
            FROM key_worker_assignments k
            JOIN plans p ON p.participant_id = k.participant_id AND p.status = 'active' AND p.start_on <= $4
            JOIN participants pa ON pa.id = p.participant_id
            WHERE k.user_id = $1 AND k.to_on IS NULL AND p.unit_id = ANY($2)
            ORDER BY pa.first_name, pa.last_name, p.id"#,
-        key_worker,
-        unit_ids,
+        key_worker as _,
+        unit_ids as _,
         monday,
         sunday
     )
@@ -86,12 +86,12 @@ pub async fn far_under_last_week(
 }
 
 pub struct WeekRow {
-    pub plan_id: i64,
+    pub plan_id: PlanId,
     pub participant_name: String,
     pub programme: String,
     pub planned: i32,
     pub worked: i64,
-    pub key_worker_id: Option<i64>,
+    pub key_worker_id: Option<UserId>,
 }
 
 impl WeekRow {
@@ -110,12 +110,12 @@ impl WeekRow {
 #[template(path = "attendance/hours_unit.html")]
 struct UnitWeekPage {
     layout: Layout,
-    unit_id: i64,
+    unit_id: UnitId,
     week: String,
     monday: NaiveDate,
     finished: bool,
     rows: Vec<WeekRow>,
-    me: i64,
+    me: UserId,
 }
 
 impl UnitWeekPage {
@@ -150,12 +150,12 @@ async fn unit_week(State(state): State<AppState>, current: CurrentUser, Query(qu
         r#"SELECT p.id AS plan_id, pa.first_name || ' ' || pa.last_name AS "participant_name!", p.programme,
                   (p.weekly_hours * 100)::int AS "planned!",
                   coalesce((SELECT sum(h.hours * 100) FROM training_hours h WHERE h.plan_id = p.id AND h.worked_on BETWEEN $2 AND $3), 0)::bigint AS "worked!",
-                  k.user_id AS "key_worker_id?"
+                  k.user_id AS "key_worker_id?: UserId"
            FROM plans p JOIN participants pa ON pa.id = p.participant_id
            LEFT JOIN key_worker_assignments k ON k.participant_id = p.participant_id AND k.to_on IS NULL
            WHERE p.unit_id = $1 AND p.status = 'active' AND p.start_on <= $3
            ORDER BY pa.first_name, pa.last_name, p.id"#,
-        unit_id,
+        unit_id as _,
         monday,
         sunday
     )
@@ -183,7 +183,7 @@ pub struct DayInput {
 #[template(path = "attendance/hours_plan.html")]
 struct PlanWeekPage {
     layout: Layout,
-    plan_id: i64,
+    plan_id: PlanId,
     participant_name: String,
     planned: i32,
     week: String,
@@ -223,7 +223,7 @@ async fn render_plan_week(
     let today = state.clock.today();
     let saved = sqlx::query!(
         r#"SELECT worked_on, (hours * 100)::int AS "hundredths!" FROM training_hours WHERE plan_id = $1 AND worked_on BETWEEN $2 AND $3"#,
-        plan.id,
+        plan.id as _,
         monday,
         monday + Duration::days(6)
     )
@@ -249,7 +249,7 @@ async fn render_plan_week(
     let weekly = sqlx::query!(
         r#"SELECT date_trunc('week', worked_on)::date AS "monday!", sum(hours * 100)::bigint AS "worked!"
            FROM training_hours WHERE plan_id = $1 AND worked_on >= $2 AND worked_on < $3 GROUP BY 1"#,
-        plan.id,
+        plan.id as _,
         from,
         monday
     )
@@ -301,7 +301,7 @@ pub fn day_hours(value: &str) -> Result<Option<i32>, &'static str> {
 async fn save_week(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(form): FormData<HoursForm>) -> AppResult<Response> {
     let now = state.clock.now();
     let today = state.clock.today();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let plan = crate::plans::plan_of(&state, &auth).await?;
     if !plan.is_active() {
         return Err(AppError::Conflict("Timmar registreras bara för en aktiv plan."));

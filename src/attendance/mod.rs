@@ -13,6 +13,7 @@ pub mod store;
 pub mod visits;
 
 use crate::domain::calendar;
+use crate::ids::UnitId;
 use crate::web::routes::{Routes, get};
 use chrono::NaiveDate;
 
@@ -28,9 +29,9 @@ pub fn routes() -> Routes {
 
 /// The unit a page works for: the one asked for if the user belongs to it,
 /// else their first; another unit is refused.
-pub fn chosen_unit(current: &crate::auth::CurrentUser, asked: &str) -> crate::error::AppResult<i64> {
+pub fn chosen_unit(current: &crate::auth::CurrentUser, asked: &str) -> crate::error::AppResult<UnitId> {
     let units = &current.user.unit_ids;
-    match asked.parse::<i64>() {
+    match asked.parse::<UnitId>() {
         Ok(id) if units.contains(&id) => Ok(id),
         Ok(_) => Err(crate::error::AppError::Forbidden),
         Err(_) => units.first().copied().ok_or(crate::error::AppError::Forbidden),
@@ -39,11 +40,11 @@ pub fn chosen_unit(current: &crate::auth::CurrentUser, asked: &str) -> crate::er
 
 /// The units a report covers: one of the user's, or all of them ("all" or
 /// nothing asked); `None` for a unit that is not theirs.
-pub fn chosen_units(current: &crate::auth::CurrentUser, asked: &str) -> Option<Vec<i64>> {
+pub fn chosen_units(current: &crate::auth::CurrentUser, asked: &str) -> Option<Vec<UnitId>> {
     if asked.is_empty() || asked == "all" {
         return Some(current.user.unit_ids.clone());
     }
-    match asked.parse::<i64>() {
+    match asked.parse::<UnitId>() {
         Ok(id) if current.user.unit_ids.contains(&id) => Some(vec![id]),
         _ => None,
     }
@@ -67,10 +68,18 @@ pub fn stockholm(day: NaiveDate, time: chrono::NaiveTime) -> Option<chrono::Date
 }
 
 /// The unit's exception for `day`, as the calendar rules take it.
-pub async fn exception_on(db: impl sqlx::PgExecutor<'_>, unit_id: i64, day: NaiveDate) -> Result<Option<calendar::Exception>, sqlx::Error> {
-    let kind = sqlx::query_scalar!("SELECT kind FROM opening_exceptions WHERE unit_id = $1 AND day = $2", unit_id, day)
-        .fetch_optional(db)
-        .await?;
+pub async fn exception_on(
+    db: impl sqlx::PgExecutor<'_>,
+    unit_id: UnitId,
+    day: NaiveDate,
+) -> Result<Option<calendar::Exception>, sqlx::Error> {
+    let kind = sqlx::query_scalar!(
+        "SELECT kind FROM opening_exceptions WHERE unit_id = $1 AND day = $2",
+        unit_id as _,
+        day
+    )
+    .fetch_optional(db)
+    .await?;
     Ok(kind.as_deref().map(exception_of))
 }
 

@@ -9,6 +9,7 @@ use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::domain::calendar::{self, Exception, TARGET_OPEN_DAYS};
 use crate::error::{AppError, AppResult};
+use crate::ids::{UnitId, YoungAdultPeriodId};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date};
 use crate::web::routes::Routes;
@@ -47,7 +48,7 @@ impl ExceptionRow {
 }
 
 pub struct PeriodRow {
-    pub id: i64,
+    pub id: YoungAdultPeriodId,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub note: String,
@@ -79,7 +80,7 @@ pub struct CalendarForm {
 struct CalendarPage {
     layout: Layout,
     units: Vec<crate::participants::UnitChoice>,
-    unit_id: i64,
+    unit_id: UnitId,
     year: i32,
     open_days: u32,
     target: u32,
@@ -104,7 +105,7 @@ impl CalendarPage {
 async fn render(
     state: &AppState,
     current: &CurrentUser,
-    unit_id: i64,
+    unit_id: UnitId,
     year: i32,
     form: CalendarForm,
     form_in_error: &'static str,
@@ -113,7 +114,7 @@ async fn render(
     let exceptions = sqlx::query_as!(
         ExceptionRow,
         "SELECT day, kind, note FROM opening_exceptions WHERE unit_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
-        unit_id,
+        unit_id as _,
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year, 12, 31)
     )
@@ -123,7 +124,7 @@ async fn render(
     let periods = sqlx::query_as!(
         PeriodRow,
         "SELECT id, starts_at, ends_at, note FROM young_adult_periods WHERE unit_id = $1 AND ends_at >= $2 ORDER BY starts_at LIMIT 100",
-        unit_id,
+        unit_id as _,
         state.clock.now() - chrono::Duration::days(7)
     )
     .fetch_all(&state.db)
@@ -172,7 +173,7 @@ async fn page(State(state): State<AppState>, current: CurrentUser, Query(query):
     render(&state, &current, unit_id, year, form, "", FieldErrors::default()).await
 }
 
-fn back(unit_id: i64, year: i32) -> Response {
+fn back(unit_id: UnitId, year: i32) -> Response {
     Redirect::to(&format!("/calendar?unit={unit_id}&year={year}")).into_response()
 }
 
@@ -258,7 +259,10 @@ async fn remove_young_adult_period(
     current.require(EDITORS)?;
     let now = state.clock.now();
     let unit_id = chosen_unit(&current, &form.unit_id)?;
-    let id = form.period_id.parse::<i64>().map_err(|_| AppError::BadRequest("no period"))?;
+    let id = form
+        .period_id
+        .parse::<YoungAdultPeriodId>()
+        .map_err(|_| AppError::BadRequest("no period"))?;
     store::remove_young_adult_period(&state.db, unit_id, id, current.stamp(now)).await?;
     current.flash(&state.db, "Tiden för Yngre Lotsen är borttagen.").await?;
     Ok(back(unit_id, state.clock.today().year()))

@@ -9,6 +9,7 @@
 //! visit in the period. Drop-in visitors have no age and are not unique
 //! visitors (nobody knows who they were).
 
+use crate::ids::UnitId;
 use crate::participants::model::Gender;
 use chrono::{Datelike, NaiveDate};
 
@@ -304,7 +305,7 @@ impl StatisticsQuery {
 
 /// The checked query: units, period and granularity, or the message for the field.
 struct Period {
-    units: Vec<i64>,
+    units: Vec<UnitId>,
     from: NaiveDate,
     to: NaiveDate,
     granularity: Granularity,
@@ -346,13 +347,13 @@ pub fn date_range(from: &str, to: &str, default: (NaiveDate, NaiveDate)) -> Resu
 }
 
 /// The day cells of the period: registered visits by gender and age group, and drop-ins.
-pub async fn cells(db: &sqlx::PgPool, units: &[i64], from: NaiveDate, to: NaiveDate) -> Result<Vec<Cell>, sqlx::Error> {
+pub async fn cells(db: &sqlx::PgPool, units: &[UnitId], from: NaiveDate, to: NaiveDate) -> Result<Vec<Cell>, sqlx::Error> {
     let registered = sqlx::query!(
         r#"SELECT v.visit_on, p.gender, extract(year FROM age(v.visit_on, p.birth_date)) <= 35 AS "young!", count(*) AS "visits!"
            FROM visits v JOIN participants p ON p.id = v.participant_id
            WHERE v.unit_id = ANY($1) AND v.visit_on BETWEEN $2 AND $3 AND v.cancelled_at IS NULL
            GROUP BY 1, 2, 3"#,
-        units,
+        units as _,
         from,
         to
     )
@@ -362,7 +363,7 @@ pub async fn cells(db: &sqlx::PgPool, units: &[i64], from: NaiveDate, to: NaiveD
         r#"SELECT visit_on, gender, sum(visitors)::bigint AS "visits!" FROM drop_in_visits
            WHERE unit_id = ANY($1) AND visit_on BETWEEN $2 AND $3 AND visitors > 0
            GROUP BY 1, 2"#,
-        units,
+        units as _,
         from,
         to
     )
@@ -396,7 +397,7 @@ async fn unique_visitors(db: &sqlx::PgPool, p: &Period) -> Result<(Split, Split)
                  GROUP BY participant_id) f
            JOIN participants p ON p.id = f.participant_id
            GROUP BY 1, 2"#,
-        &p.units,
+        &p.units as _,
         p.from,
         p.to
     )
@@ -490,7 +491,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
             page.outside_young_adults_time = sqlx::query_scalar!(
                 r#"SELECT count(*) AS "n!" FROM visits
                    WHERE unit_id = ANY($1) AND visit_on BETWEEN $2 AND $3 AND cancelled_at IS NULL AND outside_young_adults_time"#,
-                &p.units,
+                &p.units as _,
                 p.from,
                 p.to
             )

@@ -15,7 +15,7 @@ use crate::domain::ages::is_young_adult;
 use crate::domain::calendar::Exception;
 use crate::error::AppResult;
 use crate::error::violated_check;
-use crate::ids::{GroupActivityId, ParticipantId, PlanId, VisitId};
+use crate::ids::{GroupActivityId, ParticipantId, PlanId, UnitId, UserId, VisitId, YoungAdultPeriodId};
 use crate::participants::model::{Gender, ParticipantStatus};
 use crate::web::format::clock_time;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -24,7 +24,7 @@ use sqlx::{PgConnection, PgPool};
 /// A name search at the desk: the first word starts the first or the last
 /// name, a second word the other (prefix ranges, `…_end` their upper bounds).
 pub struct Search<'a> {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub first: &'a str,
     pub first_end: &'a str,
     pub second: Option<&'a str>,
@@ -42,14 +42,14 @@ pub struct Search<'a> {
 
 /// A match of the search, with the day's facts and the visit it logged.
 pub struct SearchRow {
-    pub id: i64,
+    pub id: ParticipantId,
     pub name: String,
     pub birth_date: NaiveDate,
     pub status: ParticipantStatus,
-    pub earlier_visit_id: Option<i64>,
+    pub earlier_visit_id: Option<VisitId>,
     pub exception: Option<String>,
     pub young_time: bool,
-    pub visit_id: Option<i64>,
+    pub visit_id: Option<VisitId>,
 }
 
 /// One statement, one round trip and one commit: the matches, the access-log
@@ -86,10 +86,10 @@ pub async fn search_and_check_in(db: &PgPool, s: &Search<'_>) -> Result<Vec<Sear
                SELECT id, $1, $6, $8, $13, $9 FROM chosen
                ON CONFLICT (participant_id, visit_on) WHERE cancelled_at IS NULL DO NOTHING
                RETURNING id)
-           SELECT h.id AS "id!", h.name AS "name!", h.birth_date AS "birth_date!", h.status AS "status!: ParticipantStatus", h.visit_id AS "earlier_visit_id?",
-                  f.exception AS "exception?", f.young_time AS "young_time!", (SELECT id FROM inserted) AS "visit_id?"
+           SELECT h.id AS "id!: ParticipantId", h.name AS "name!", h.birth_date AS "birth_date!", h.status AS "status!: ParticipantStatus", h.visit_id AS "earlier_visit_id?: VisitId",
+                  f.exception AS "exception?", f.young_time AS "young_time!", (SELECT id FROM inserted) AS "visit_id?: VisitId"
            FROM hits h, facts f ORDER BY h.name, h.id"#,
-        s.unit_id,
+        s.unit_id as _,
         s.first,
         s.first_end,
         s.second,
@@ -97,7 +97,7 @@ pub async fn search_and_check_in(db: &PgPool, s: &Search<'_>) -> Result<Vec<Sear
         s.day,
         s.limit,
         s.at,
-        s.by.id,
+        s.by.id as _,
         s.by.role.code(),
         s.may_check_in,
         s.open_by_default,
@@ -109,24 +109,29 @@ pub async fn search_and_check_in(db: &PgPool, s: &Search<'_>) -> Result<Vec<Sear
 
 /// What the check-in rules need about the person and the day.
 pub struct Person {
-    pub id: i64,
+    pub id: ParticipantId,
     pub name: String,
     pub birth_date: NaiveDate,
     pub status: ParticipantStatus,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub exception: Option<String>,
     pub young_time: bool,
 }
 
 /// The person and the facts of `day` at their unit, for a check-in by choice.
-pub async fn person_on(db: &PgPool, participant_id: i64, day: NaiveDate, at: DateTime<Utc>) -> Result<Option<Person>, sqlx::Error> {
+pub async fn person_on(
+    db: &PgPool,
+    participant_id: ParticipantId,
+    day: NaiveDate,
+    at: DateTime<Utc>,
+) -> Result<Option<Person>, sqlx::Error> {
     sqlx::query_as!(
         Person,
         r#"SELECT p.id, p.first_name || ' ' || p.last_name AS "name!", p.birth_date, p.status AS "status: ParticipantStatus", p.unit_id,
                   (SELECT kind FROM opening_exceptions e WHERE e.unit_id = p.unit_id AND e.day = $2) AS "exception?",
                   EXISTS (SELECT 1 FROM young_adult_periods y WHERE y.unit_id = p.unit_id AND y.starts_at <= $3 AND y.ends_at > $3) AS "young_time!"
            FROM participants p WHERE p.id = $1"#,
-        participant_id,
+        participant_id as _,
         day,
         at
     )
@@ -176,13 +181,13 @@ pub async fn check_in(db: &PgPool, person: Person, day: NaiveDate, today: NaiveD
              VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (participant_id, visit_on) WHERE cancelled_at IS NULL DO NOTHING
              RETURNING id",
-            person.id,
-            person.unit_id,
+            person.id as _,
+            person.unit_id as _,
             day,
             stamp.at,
             backfilled,
             outside,
-            stamp.by
+            stamp.by as _
         )
         .fetch_optional(&mut *tx)
         .await?;
@@ -192,7 +197,7 @@ pub async fn check_in(db: &PgPool, person: Person, day: NaiveDate, today: NaiveD
             None => {
                 let at = sqlx::query_scalar!(
                     "SELECT checked_in_at FROM visits WHERE participant_id = $1 AND visit_on = $2 AND cancelled_at IS NULL",
-                    person.id,
+                    person.id as _,
                     day
                 )
                 .fetch_optional(&mut *tx)
@@ -218,7 +223,7 @@ pub async fn cancel_visit(db: &PgPool, visit: VisitId, stamp: Stamp) -> AppResul
                RETURNING p.first_name || ' ' || p.last_name AS "name!""#,
             visit as _,
             stamp.at,
-            stamp.by
+            stamp.by as _
         )
         .fetch_optional(&mut *tx)
         .await?;
@@ -248,11 +253,11 @@ pub async fn check_out(db: &PgPool, visit: VisitId, at: DateTime<Utc>) -> Result
 }
 
 /// Counts a drop-in visitor up or down (`change` ±1) for the day; never below zero.
-pub async fn count_drop_in(db: &PgPool, unit_id: i64, day: NaiveDate, gender: Gender, change: i32) -> Result<(), sqlx::Error> {
+pub async fn count_drop_in(db: &PgPool, unit_id: UnitId, day: NaiveDate, gender: Gender, change: i32) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO drop_in_visits (unit_id, visit_on, gender, visitors) VALUES ($1, $2, $3, greatest($4, 0))
          ON CONFLICT (unit_id, visit_on, gender) DO UPDATE SET visitors = greatest(drop_in_visits.visitors + $4, 0)",
-        unit_id,
+        unit_id as _,
         day,
         gender.code(),
         change
@@ -263,18 +268,18 @@ pub async fn count_drop_in(db: &PgPool, unit_id: i64, day: NaiveDate, gender: Ge
 }
 
 /// An activity scheduled: the row, its leaders and the audit entry.
-pub async fn schedule_activity(db: &PgPool, unit_id: i64, s: &Schedule, stamp: Stamp) -> AppResult<i64> {
+pub async fn schedule_activity(db: &PgPool, unit_id: UnitId, s: &Schedule, stamp: Stamp) -> AppResult<GroupActivityId> {
     in_transaction(db, async |tx| {
         let id = sqlx::query_scalar!(
             "INSERT INTO group_activities (unit_id, kind, title, starts_at, ends_at, place, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            unit_id,
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id AS \"id: GroupActivityId\"",
+            unit_id as _,
             s.kind.code(),
             s.title,
             s.starts_at,
             s.ends_at,
             s.place,
-            stamp.by,
+            stamp.by as _,
             stamp.at
         )
         .fetch_one(&mut *tx)
@@ -291,18 +296,18 @@ pub async fn schedule_activity(db: &PgPool, unit_id: i64, s: &Schedule, stamp: S
 }
 
 /// The activity's leaders become exactly `leaders`.
-async fn set_leaders(tx: &mut PgConnection, id: i64, leaders: &[i64]) -> Result<(), sqlx::Error> {
+async fn set_leaders(tx: &mut PgConnection, id: GroupActivityId, leaders: &[UserId]) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "DELETE FROM group_activity_leaders WHERE activity_id = $1 AND NOT user_id = ANY($2)",
-        id,
-        leaders
+        id as _,
+        leaders as _
     )
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
         "INSERT INTO group_activity_leaders (activity_id, user_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
-        id,
-        leaders
+        id as _,
+        leaders as _
     )
     .execute(&mut *tx)
     .await?;
@@ -312,12 +317,12 @@ async fn set_leaders(tx: &mut PgConnection, id: i64, leaders: &[i64]) -> Result<
 const YOUNG_ADULTS_CHANGED: &str = "Yngre Lotsen är för personer 18–35 år, och någon som deltog är inte det den dagen.";
 
 /// Who took part and is outside 18–35 on `day`: what keeps an activity from becoming Yngre Lotsen.
-async fn too_old_or_young(db: &sqlx::PgPool, id: i64, day: NaiveDate) -> Result<Option<String>, sqlx::Error> {
+async fn too_old_or_young(db: &sqlx::PgPool, id: GroupActivityId, day: NaiveDate) -> Result<Option<String>, sqlx::Error> {
     let attendees = sqlx::query!(
         r#"SELECT p.first_name || ' ' || p.last_name AS "name!", p.birth_date
            FROM group_activity_attendance t JOIN participants p ON p.id = t.participant_id
            WHERE t.activity_id = $1 ORDER BY p.first_name, p.last_name"#,
-        id
+        id as _
     )
     .fetch_all(db)
     .await?;
@@ -342,7 +347,7 @@ pub async fn change_activity(
 ) -> AppResult<Result<Updated, Refused>> {
     let day = s.starts_at.with_timezone(&chrono_tz::Europe::Stockholm).date_naive();
     if s.kind == ActivityKind::YoungAdults
-        && let Some(message) = too_old_or_young(db, activity.get(), day).await?
+        && let Some(message) = too_old_or_young(db, activity, day).await?
     {
         return refuse("kind", message);
     }
@@ -359,7 +364,7 @@ pub async fn change_activity(
             s.starts_at,
             s.ends_at,
             s.place,
-            stamp.by,
+            stamp.by as _,
             stamp.at
         )
         .fetch_optional(&mut *tx)
@@ -374,7 +379,7 @@ pub async fn change_activity(
         if updated.is_none() {
             return Ok(Ok(Updated::Conflict));
         }
-        set_leaders(tx, activity.get(), &s.leaders).await?;
+        set_leaders(tx, activity, &s.leaders).await?;
         audit::Entry::new(Some(stamp.by), "group_activity_changed")
             .record("group_activity", activity)
             .write(&mut *tx, stamp.at)
@@ -395,7 +400,7 @@ pub async fn call_off(db: &PgPool, activity: GroupActivityId, version: i32, reas
             activity as _,
             version,
             stamp.at,
-            stamp.by,
+            stamp.by as _,
             reason
         )
         .fetch_optional(&mut *tx)
@@ -428,7 +433,7 @@ pub async fn add_attendance(
          ON CONFLICT DO NOTHING",
         activity as _,
         participant as _,
-        stamp.by,
+        stamp.by as _,
         stamp.at
     )
     .execute(db)
@@ -465,17 +470,17 @@ pub async fn remove_attendance(db: &PgPool, activity: GroupActivityId, participa
 }
 
 /// A unit's own change to a day of its calendar (closed, open, evening), replacing any earlier one.
-pub async fn set_exception(db: &PgPool, unit_id: i64, day: NaiveDate, kind: Exception, note: &str, stamp: Stamp) -> AppResult<()> {
+pub async fn set_exception(db: &PgPool, unit_id: UnitId, day: NaiveDate, kind: Exception, note: &str, stamp: Stamp) -> AppResult<()> {
     in_transaction(db, async |tx| {
         sqlx::query!(
             "INSERT INTO opening_exceptions (unit_id, day, kind, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (unit_id, day) DO UPDATE SET kind = EXCLUDED.kind, note = EXCLUDED.note, created_by = EXCLUDED.created_by,
                                                       created_at = EXCLUDED.created_at",
-            unit_id,
+            unit_id as _,
             day,
             kind.code(),
             note,
-            stamp.by,
+            stamp.by as _,
             stamp.at
         )
         .execute(&mut *tx)
@@ -491,9 +496,9 @@ pub async fn set_exception(db: &PgPool, unit_id: i64, day: NaiveDate, kind: Exce
 }
 
 /// The day follows the ordinary calendar again.
-pub async fn remove_exception(db: &PgPool, unit_id: i64, day: NaiveDate, stamp: Stamp) -> AppResult<()> {
+pub async fn remove_exception(db: &PgPool, unit_id: UnitId, day: NaiveDate, stamp: Stamp) -> AppResult<()> {
     in_transaction(db, async |tx| {
-        let removed = sqlx::query!("DELETE FROM opening_exceptions WHERE unit_id = $1 AND day = $2", unit_id, day)
+        let removed = sqlx::query!("DELETE FROM opening_exceptions WHERE unit_id = $1 AND day = $2", unit_id as _, day)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -512,7 +517,7 @@ pub async fn remove_exception(db: &PgPool, unit_id: i64, day: NaiveDate, stamp: 
 /// Time the unit keeps for Yngre Lotsen.
 pub async fn add_young_adult_period(
     db: &PgPool,
-    unit_id: i64,
+    unit_id: UnitId,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     note: &str,
@@ -521,11 +526,11 @@ pub async fn add_young_adult_period(
     in_transaction(db, async |tx| {
         let id = sqlx::query_scalar!(
             "INSERT INTO young_adult_periods (unit_id, starts_at, ends_at, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            unit_id,
+            unit_id as _,
             starts_at,
             ends_at,
             note,
-            stamp.by,
+            stamp.by as _,
             stamp.at
         )
         .fetch_one(&mut *tx)
@@ -539,12 +544,16 @@ pub async fn add_young_adult_period(
     .await
 }
 
-pub async fn remove_young_adult_period(db: &PgPool, unit_id: i64, period: i64, stamp: Stamp) -> AppResult<()> {
+pub async fn remove_young_adult_period(db: &PgPool, unit_id: UnitId, period: YoungAdultPeriodId, stamp: Stamp) -> AppResult<()> {
     in_transaction(db, async |tx| {
-        let removed = sqlx::query!("DELETE FROM young_adult_periods WHERE id = $1 AND unit_id = $2", period, unit_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let removed = sqlx::query!(
+            "DELETE FROM young_adult_periods WHERE id = $1 AND unit_id = $2",
+            period as _,
+            unit_id as _
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if removed > 0 {
             audit::Entry::new(Some(stamp.by), "young_adult_period_removed")
                 .record("young_adult_period", period)
@@ -569,7 +578,7 @@ pub async fn save_worked_hours(db: &PgPool, plan: PlanId, days: &[(NaiveDate, Op
                         plan as _,
                         date,
                         h,
-                        stamp.by,
+                        stamp.by as _,
                         stamp.at
                     )
                     .execute(&mut *tx)

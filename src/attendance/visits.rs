@@ -10,7 +10,7 @@ use crate::access::{self, Action, Authorized};
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
 use crate::error::{AppError, AppResult};
-use crate::ids::{ParticipantId, VisitId};
+use crate::ids::{ParticipantId, UnitId, VisitId};
 use crate::participants::model::{Gender, ParticipantStatus};
 use crate::state::AppState;
 use crate::web::form::{FormData, optional_date};
@@ -39,8 +39,8 @@ const MAX_HITS: i64 = 12;
 const VISITS_SHOWN: i64 = 50;
 
 pub struct VisitRow {
-    pub id: i64,
-    pub participant_id: i64,
+    pub id: VisitId,
+    pub participant_id: ParticipantId,
     pub name: String,
     pub checked_in_at: DateTime<Utc>,
     pub checked_out_at: Option<DateTime<Utc>>,
@@ -58,7 +58,7 @@ impl VisitRow {
 }
 
 pub struct Hit {
-    pub id: i64,
+    pub id: ParticipantId,
     pub name: String,
     pub birth_date: NaiveDate,
     pub status: ParticipantStatus,
@@ -90,7 +90,7 @@ pub struct VisitForm {
 struct VisitsPage {
     layout: Layout,
     units: Vec<crate::participants::UnitChoice>,
-    unit_id: i64,
+    unit_id: UnitId,
     unit_name: String,
     today: NaiveDate,
     weekday: &'static str,
@@ -117,7 +117,7 @@ struct VisitsPage {
 struct HitsFragment {
     hits: Option<Vec<Hit>>,
     csrf_token: String,
-    unit_id: i64,
+    unit_id: UnitId,
     visit_on: String,
     today: NaiveDate,
 }
@@ -142,7 +142,7 @@ const WEEKDAYS: [&str; 7] = ["måndag", "tisdag", "onsdag", "torsdag", "fredag",
 async fn render(
     state: &AppState,
     current: &CurrentUser,
-    unit_id: i64,
+    unit_id: UnitId,
     form: VisitForm,
     hits: Option<Vec<Hit>>,
     error: String,
@@ -161,7 +161,7 @@ async fn render(
            WHERE v.unit_id = $1 AND v.visit_on = $2 AND v.cancelled_at IS NULL
            ORDER BY v.checked_in_at DESC, v.id DESC
            LIMIT $3"#,
-        unit_id,
+        unit_id as _,
         today,
         if form.all { i64::MAX } else { VISITS_SHOWN }
     )
@@ -169,14 +169,14 @@ async fn render(
     .await?;
     let visits_today = sqlx::query_scalar!(
         r#"SELECT coalesce(sum(visits), 0)::bigint AS "n!" FROM visit_day_counts WHERE unit_id = $1 AND visit_on = $2"#,
-        unit_id,
+        unit_id as _,
         today
     )
     .fetch_one(&state.db)
     .await?;
     let counts = sqlx::query!(
         "SELECT gender, visitors FROM drop_in_visits WHERE unit_id = $1 AND visit_on = $2",
-        unit_id,
+        unit_id as _,
         today
     )
     .fetch_all(&state.db)
@@ -190,7 +190,7 @@ async fn render(
         .collect();
     let young_adults_until = sqlx::query_scalar!(
         "SELECT max(ends_at) FROM young_adult_periods WHERE unit_id = $1 AND starts_at <= $2 AND ends_at > $2",
-        unit_id,
+        unit_id as _,
         now
     )
     .fetch_one(&state.db)
@@ -246,7 +246,7 @@ async fn page(State(state): State<AppState>, current: CurrentUser, Query(query):
                FROM visits v JOIN participants p ON p.id = v.participant_id
                WHERE v.id = $1 AND v.unit_id = $2 AND v.cancelled_at IS NULL"#,
             visit_id,
-            unit_id
+            unit_id as _
         )
         .fetch_optional(&state.db)
         .await?;
@@ -400,7 +400,7 @@ async fn check_in(State(state): State<AppState>, current: CurrentUser, FormData(
     let now = state.clock.now();
     let participant_id = form
         .participant_id
-        .parse::<i64>()
+        .parse::<ParticipantId>()
         .map_err(|_| AppError::BadRequest("no participant"))?;
     let day = match visit_day(&form, state.clock.today()) {
         Ok(day) => day,
@@ -411,7 +411,7 @@ async fn check_in(State(state): State<AppState>, current: CurrentUser, FormData(
         .ok_or(AppError::NotFound)?;
     // The session holds the user's units: someone else's participant is refused and logged.
     if !current.user.unit_ids.contains(&person.unit_id) {
-        access::log(&state.db, &current.user, &[ParticipantId(participant_id)], Action::Denied, now).await?;
+        access::log(&state.db, &current.user, &[participant_id], Action::Denied, now).await?;
         return Err(AppError::Forbidden);
     }
     if person.unit_id != unit_id {
@@ -446,7 +446,7 @@ async fn decide(state: &AppState, current: &CurrentUser, person: Person, day: Na
 
 async fn cancel(State(state): State<AppState>, visit: Authorized<VisitId>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, unit_id) = (&visit.current, visit.unit_id.get());
+    let (current, unit_id) = (&visit.current, visit.unit_id);
     let message = match store::cancel_visit(&state.db, visit.id, current.stamp(now)).await? {
         Some(name) => format!("Incheckningen av {name} är ångrad."),
         None => "Incheckningen var redan ångrad.".to_string(),
@@ -457,7 +457,7 @@ async fn cancel(State(state): State<AppState>, visit: Authorized<VisitId>) -> Ap
 
 async fn check_out(State(state): State<AppState>, visit: Authorized<VisitId>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, unit_id) = (&visit.current, visit.unit_id.get());
+    let (current, unit_id) = (&visit.current, visit.unit_id);
     if store::check_out(&state.db, visit.id, now).await? {
         current.flash(&state.db, &format!("Utcheckad kl. {}.", clock_time(now))).await?;
     }

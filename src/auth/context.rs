@@ -3,19 +3,20 @@
 
 use crate::auth::Role;
 use crate::error::AppError;
+use crate::ids::{UnitId, UserId};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 /// The signed-in user, as loaded with the session.
 #[derive(Clone, Debug)]
 pub struct SessionUser {
-    pub id: i64,
+    pub id: UserId,
     pub name: String,
     pub email: String,
     pub job_title: String,
     pub role: Role,
     /// The active units the user belongs to: whose participants they may see.
-    pub unit_ids: Vec<i64>,
+    pub unit_ids: Vec<UnitId>,
 }
 
 /// Per-request facts set by `web::middleware::session`.

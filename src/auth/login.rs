@@ -5,6 +5,7 @@ use crate::auth::context::{Layout, RequestContext};
 use crate::auth::middleware::{ClientAddr, build_cookie, removal_cookie, session_cookie_name};
 use crate::auth::{password, safe_next, session, throttle};
 use crate::error::AppResult;
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::web::form::FormData;
 use crate::web::routes::Routes;
@@ -100,9 +101,12 @@ async fn submit(
         return refuse(LOCKED, StatusCode::TOO_MANY_REQUESTS);
     }
 
-    let user = sqlx::query!("SELECT id, password_hash, active FROM users WHERE email = $1", email)
-        .fetch_optional(&state.db)
-        .await?;
+    let user = sqlx::query!(
+        r#"SELECT id AS "id: UserId", password_hash, active FROM users WHERE email = $1"#,
+        email
+    )
+    .fetch_optional(&state.db)
+    .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password_ok = password::verify_blocking(form.password.clone(), stored).await;
     let user = match user {

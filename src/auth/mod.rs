@@ -1,6 +1,5 @@
 //! Sign-in, sessions, roles, passwords and sign-in throttling.
 
-pub mod account;
 pub mod context;
 pub mod login;
 pub mod middleware;

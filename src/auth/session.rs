@@ -4,6 +4,7 @@
 
 use crate::auth::Role;
 use crate::auth::context::SessionUser;
+use crate::ids::{UnitId, UserId};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -61,9 +62,9 @@ pub async fn load(
 ) -> Result<SessionState, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT s.csrf_token, s.created_at, s.last_seen_at, s.flash,
-                  u.id, u.name, u.email, u.job_title, u.role AS "role: Role", u.active,
+                  u.id AS "id: UserId", u.name, u.email, u.job_title, u.role AS "role: Role", u.active,
                   array(SELECT m.unit_id FROM unit_memberships m JOIN units un ON un.id = m.unit_id
-                        WHERE m.user_id = u.id AND un.active ORDER BY un.name) AS "unit_ids!"
+                        WHERE m.user_id = u.id AND un.active ORDER BY un.name) AS "unit_ids!: Vec<UnitId>"
            FROM sessions s JOIN users u ON u.id = s.user_id
            WHERE s.token_hash = $1"#,
         &hash[..]
@@ -105,13 +106,13 @@ pub async fn load(
 
 /// Starts a new session for `user_id`; returns the cookie token. The caller
 /// removes any earlier session of the same browser (id rotation at sign-in).
-pub async fn create<'e>(db: impl sqlx::PgExecutor<'e>, user_id: i64, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
+pub async fn create<'e>(db: impl sqlx::PgExecutor<'e>, user_id: UserId, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
     let token = new_token();
     let hash = token_hash(&token);
     sqlx::query!(
         "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
         &hash[..],
-        user_id,
+        user_id as _,
         new_token(),
         now
     )
@@ -136,9 +137,9 @@ pub async fn destroy<'e>(db: impl sqlx::PgExecutor<'e>, hash: &[u8; 32]) -> Resu
 }
 
 /// Ends every session of a user except, optionally, the one in use.
-pub async fn destroy_all_for_user<'e>(db: impl sqlx::PgExecutor<'e>, user_id: i64, keep: Option<&[u8; 32]>) -> Result<u64, sqlx::Error> {
+pub async fn destroy_all_for_user<'e>(db: impl sqlx::PgExecutor<'e>, user_id: UserId, keep: Option<&[u8; 32]>) -> Result<u64, sqlx::Error> {
     let keep: Vec<u8> = keep.map(|h| h.to_vec()).unwrap_or_default();
-    let done = sqlx::query!("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", user_id, keep)
+    let done = sqlx::query!("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", user_id as _, keep)
         .execute(db)
         .await?;
     Ok(done.rows_affected())

@@ -10,7 +10,7 @@ use super::store::{self, HomeSupport, NewRelative, StatusChange};
 use crate::access::Authorized;
 use crate::db::Refused;
 use crate::error::AppResult;
-use crate::ids::{ConsentId, ParticipantId};
+use crate::ids::{ConsentId, ParticipantId, UserId};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_date, optional_text, required_date, required_text};
 use crate::web::routes::{Routes, post};
@@ -93,8 +93,12 @@ async fn assign_key_worker(
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::default();
-    let staff = crate::users::queries::staff_of_units(&state.db, &[auth.unit_id.get()]).await?;
-    let user = typed.key_worker_id.parse::<i64>().ok().filter(|u| staff.iter().any(|s| s.id == *u));
+    let staff = crate::users::queries::staff_of_units(&state.db, &[auth.unit_id]).await?;
+    let user = typed
+        .key_worker_id
+        .parse::<UserId>()
+        .ok()
+        .filter(|u| staff.iter().any(|s| s.id == *u));
     if user.is_none() {
         errors.add("key_worker_id", "Välj en medarbetare på deltagarens enhet.");
     }

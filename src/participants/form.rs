@@ -4,6 +4,7 @@
 
 use super::identity::{self, IdentityKind};
 use super::model::{Gender, ReferralSource};
+use crate::ids::UnitId;
 use crate::web::form::{FieldErrors, optional_date, optional_text, required_text};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -75,7 +76,7 @@ fn date_text(d: Option<NaiveDate>) -> String {
 
 impl ParticipantForm {
     /// The form filled from a saved participant, for editing.
-    pub fn from_fields(f: &ParticipantFields, unit_id: i64, version: i32) -> Self {
+    pub fn from_fields(f: &ParticipantFields, unit_id: UnitId, version: i32) -> Self {
         let identity_number = match IdentityKind::parse(&f.identity_kind) {
             Some(k) if k.is_validated() => identity::formatted(&f.identity_kind, f.identity_number.as_deref()),
             _ => f.identity_number.clone().unwrap_or_default(),

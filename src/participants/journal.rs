@@ -28,16 +28,16 @@ pub fn routes() -> Routes {
 }
 
 pub struct JournalEntry {
-    pub id: i64,
+    pub id: JournalNoteId,
     pub event_on: NaiveDate,
     pub note_type: String,
     pub body: String,
     pub author_name: String,
     pub author_title: String,
     pub created_at: DateTime<Utc>,
-    pub corrects_id: Option<i64>,
+    pub corrects_id: Option<JournalNoteId>,
     pub correction_reason: Option<String>,
-    pub disputes_id: Option<i64>,
+    pub disputes_id: Option<JournalNoteId>,
     /// Set when a later note corrects this one.
     pub corrected_by: Option<String>,
     pub corrected_at: Option<DateTime<Utc>>,
@@ -59,23 +59,23 @@ impl JournalEntry {
 }
 
 /// All notes, newest event first, each with the correction that replaced it (if any).
-pub async fn entries(db: &PgPool, participant_id: i64) -> Result<Vec<JournalEntry>, sqlx::Error> {
+pub async fn entries(db: &PgPool, participant_id: ParticipantId) -> Result<Vec<JournalEntry>, sqlx::Error> {
     sqlx::query_as!(
         JournalEntry,
-        r#"SELECT n.id, n.event_on, n.note_type, n.body, n.author_name, n.author_title, n.created_at, n.corrects_id,
-                  n.correction_reason, n.disputes_id,
+        r#"SELECT n.id, n.event_on, n.note_type, n.body, n.author_name, n.author_title, n.created_at, n.corrects_id AS "corrects_id: JournalNoteId",
+                  n.correction_reason, n.disputes_id AS "disputes_id: JournalNoteId",
                   c.author_name AS "corrected_by?", c.created_at AS "corrected_at?", c.correction_reason AS "corrected_reason?"
            FROM journal_notes n LEFT JOIN journal_notes c ON c.corrects_id = n.id
            WHERE n.participant_id = $1
            ORDER BY n.event_on DESC, n.id DESC"#,
-        participant_id
+        participant_id as _
     )
     .fetch_all(db)
     .await
 }
 
 async fn add(State(state): State<AppState>, auth: Authorized<ParticipantId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let mut errors = FieldErrors::default();
     let event_on = required_date(&typed.note_event_on).map_err(|m| errors.add("note_event_on", m)).ok();
     if event_on.is_some_and(|d| d > state.clock.today()) {
@@ -117,11 +117,11 @@ pub struct CorrectionForm {
 }
 
 /// The note being corrected or disputed must belong to this participant.
-async fn note_of(db: &PgPool, participant_id: i64, note_id: i64) -> AppResult<(NaiveDate, String)> {
+async fn note_of(db: &PgPool, participant_id: ParticipantId, note_id: JournalNoteId) -> AppResult<(NaiveDate, String)> {
     let row = sqlx::query!(
         "SELECT event_on, note_type FROM journal_notes WHERE id = $1 AND participant_id = $2",
-        note_id,
-        participant_id
+        note_id as _,
+        participant_id as _
     )
     .fetch_optional(db)
     .await?
@@ -135,7 +135,7 @@ async fn note_of(db: &PgPool, participant_id: i64, note_id: i64) -> AppResult<(N
 async fn refuse(
     state: &AppState,
     auth: &Authorized<ParticipantId>,
-    note_id: i64,
+    note_id: JournalNoteId,
     field: &'static str,
     message: &str,
     form: CorrectionForm,
@@ -158,7 +158,7 @@ async fn correct(
     FormData(form): FormData<CorrectionForm>,
 ) -> AppResult<Response> {
     let auth = note.as_participant()?;
-    let (current, id, note_id) = (&auth.current, auth.id.get(), note.id.get());
+    let (current, id, note_id) = (&auth.current, auth.id, note.id);
     let (event_on, note_type) = note_of(&state.db, id, note_id).await?;
     let body = form.body.trim().to_string();
     let reason = form.reason.trim().to_string();
@@ -178,9 +178,12 @@ async fn correct(
     }
     let note_type = NoteType::parse(&note_type).unwrap_or(NoteType::Other);
     let disputes = if note_type == NoteType::Disputed {
-        sqlx::query_scalar!("SELECT disputes_id FROM journal_notes WHERE id = $1", note_id)
-            .fetch_one(&state.db)
-            .await?
+        sqlx::query_scalar!(
+            r#"SELECT disputes_id AS "disputes_id: JournalNoteId" FROM journal_notes WHERE id = $1"#,
+            note_id as _
+        )
+        .fetch_one(&state.db)
+        .await?
     } else {
         None
     };
@@ -207,7 +210,7 @@ async fn dispute(
     FormData(form): FormData<CorrectionForm>,
 ) -> AppResult<Response> {
     let auth = note.as_participant()?;
-    let (current, id, note_id) = (&auth.current, auth.id.get(), note.id.get());
+    let (current, id, note_id) = (&auth.current, auth.id, note.id);
     note_of(&state.db, id, note_id).await?;
     let body = form.body.trim().to_string();
     if body.is_empty() || body.chars().count() > 20_000 {

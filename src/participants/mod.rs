@@ -17,7 +17,7 @@ use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::db::Refused;
 use crate::error::{AppError, AppResult};
-use crate::ids::{ParticipantId, UnitId};
+use crate::ids::{ParticipantId, UnitId, UserId};
 use crate::state::AppState;
 use crate::users::queries::StaffChoice;
 use crate::web::form::{FieldErrors, FormData};
@@ -47,15 +47,15 @@ pub fn routes() -> Routes {
 
 /// The units a participant may be registered in: the user's own.
 pub struct UnitChoice {
-    pub id: i64,
+    pub id: UnitId,
     pub name: String,
 }
 
-pub(crate) async fn unit_choices(db: &sqlx::PgPool, user_id: i64) -> Result<Vec<UnitChoice>, sqlx::Error> {
+pub(crate) async fn unit_choices(db: &sqlx::PgPool, user_id: UserId) -> Result<Vec<UnitChoice>, sqlx::Error> {
     sqlx::query_as!(
         UnitChoice,
         "SELECT u.id, u.name FROM units u JOIN unit_memberships m ON m.unit_id = u.id WHERE m.user_id = $1 AND u.active ORDER BY u.name",
-        user_id
+        user_id as _
     )
     .fetch_all(db)
     .await
@@ -121,7 +121,7 @@ pub struct FilterForm {
 }
 
 impl FilterForm {
-    fn to_filter(&self, units: Vec<i64>) -> Result<ListFilter, &'static str> {
+    fn to_filter(&self, units: Vec<UnitId>) -> Result<ListFilter, &'static str> {
         let mut filter = ListFilter {
             units,
             status: ParticipantStatus::parse(&self.status).map(|s| s.code().to_string()),
@@ -204,7 +204,7 @@ async fn render_list(
             let (rows, has_next) = queries::list(&state.db, &filter, page).await?;
             // A list narrowed by a term or a filter is a search: the people it shows are logged.
             if filter.is_search() && !rows.is_empty() {
-                let ids: Vec<ParticipantId> = rows.iter().map(|r| ParticipantId(r.id)).collect();
+                let ids: Vec<ParticipantId> = rows.iter().map(|r| r.id).collect();
                 access::log(&state.db, &current.user, &ids, Action::Search, state.clock.now()).await?;
             }
             (rows, total, has_next, "")
@@ -315,7 +315,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
     let now = state.clock.now();
     let units = unit_choices(&state.db, current.user.id).await?;
     let mut errors = FieldErrors::default();
-    let unit_id = form.unit_id.parse::<i64>().ok().filter(|id| units.iter().any(|u| u.id == *id));
+    let unit_id = form.unit_id.parse::<UnitId>().ok().filter(|id| units.iter().any(|u| u.id == *id));
     if unit_id.is_none() {
         errors.add("unit_id", "Välj en av dina enheter.");
     }
@@ -339,7 +339,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         return refuse(form, errors, units);
     };
 
-    let id = match store::register(&state.db, UnitId(unit_id), &fields, state.clock.today(), current.stamp(now)).await? {
+    let id = match store::register(&state.db, unit_id, &fields, state.clock.today(), current.stamp(now)).await? {
         Ok(id) => id,
         Err(Refused { field, message }) => {
             errors.add(field, message);
@@ -354,7 +354,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
 
 /// The edit form shows the whole record: it is a view like the personakt (logged by `Authorized`).
 async fn edit_form(State(state): State<AppState>, auth: Authorized<ParticipantId>) -> AppResult<Response> {
-    let (current, id, unit_id) = (auth.current, auth.id, auth.unit_id.get());
+    let (current, id, unit_id) = (auth.current, auth.id, auth.unit_id);
     let summary = queries::summary(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let saved = queries::version(&state.db, id, summary.version).await?.ok_or(AppError::NotFound)?;
     let page = FormPage {
@@ -401,7 +401,7 @@ async fn update(
         return page(form, errors, None, units).refused();
     };
     let base_version = base_version.unwrap_or(0);
-    let saved = match store::update(&state.db, id, UnitId(summary.unit_id), base_version, &fields, current.stamp(now)).await? {
+    let saved = match store::update(&state.db, id, summary.unit_id, base_version, &fields, current.stamp(now)).await? {
         Ok(saved) => saved,
         Err(Refused { field, message }) => {
             errors.add(field, message);

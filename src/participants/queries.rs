@@ -2,7 +2,7 @@
 
 use super::form::ParticipantFields;
 use super::model::ParticipantStatus;
-use crate::ids::ParticipantId;
+use crate::ids::{ParticipantId, UnitId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
@@ -11,9 +11,9 @@ pub type Tx<'a> = Transaction<'a, Postgres>;
 /// Inserts a participant and its first saved version.
 pub async fn insert(
     tx: &mut sqlx::PgConnection,
-    unit_id: i64,
+    unit_id: UnitId,
     f: &ParticipantFields,
-    by: i64,
+    by: UserId,
     now: DateTime<Utc>,
 ) -> Result<ParticipantId, sqlx::Error> {
     let id = sqlx::query_scalar!(
@@ -22,7 +22,7 @@ pub async fn insert(
              coordinated_plan_on, coordinated_plan_lead, coordinated_plan_next_follow_up, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
          RETURNING id AS \"id: ParticipantId\"",
-        unit_id,
+        unit_id as _,
         f.first_name,
         f.last_name,
         f.identity_kind,
@@ -50,11 +50,11 @@ pub async fn insert(
 }
 
 /// Whether another participant of the unit already has this number.
-pub async fn number_taken(db: &PgPool, unit_id: i64, number: Option<&str>, except: Option<ParticipantId>) -> Result<bool, sqlx::Error> {
+pub async fn number_taken(db: &PgPool, unit_id: UnitId, number: Option<&str>, except: Option<ParticipantId>) -> Result<bool, sqlx::Error> {
     let Some(number) = number else { return Ok(false) };
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM participants WHERE unit_id = $1 AND identity_number = $2 AND id <> coalesce($3::bigint, 0)) AS "taken!""#,
-        unit_id,
+        unit_id as _,
         number,
         except as _
     )
@@ -69,7 +69,7 @@ pub async fn update(
     id: ParticipantId,
     version: i32,
     f: &ParticipantFields,
-    by: i64,
+    by: UserId,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
@@ -109,7 +109,7 @@ pub async fn update(
     Ok(true)
 }
 
-async fn save_version(tx: &mut sqlx::PgConnection, id: ParticipantId, by: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+async fn save_version(tx: &mut sqlx::PgConnection, id: ParticipantId, by: UserId, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO participant_versions (participant_id, version, changed_by, changed_at, first_name, last_name, identity_kind,
              identity_number, birth_date, gender, phone, email, address, resident, non_resident_reason, referral_source,
@@ -120,7 +120,7 @@ async fn save_version(tx: &mut sqlx::PgConnection, id: ParticipantId, by: i64, n
              coordinated_plan_on, coordinated_plan_lead, coordinated_plan_next_follow_up
          FROM participants WHERE id = $1",
         id as _,
-        by,
+        by as _,
         now
     )
     .execute(&mut *tx)
@@ -176,7 +176,7 @@ pub async fn version(db: &PgPool, id: ParticipantId, version: i32) -> Result<Opt
 
 /// The participant's header facts for the personakt.
 pub struct Summary {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub version: i32,
     pub status: ParticipantStatus,
@@ -206,7 +206,7 @@ pub async fn summary(db: &PgPool, id: ParticipantId) -> Result<Option<Summary>, 
 /// A row of the participant list: the number only masked.
 #[derive(sqlx::FromRow)]
 pub struct ListRow {
-    pub id: i64,
+    pub id: ParticipantId,
     pub first_name: String,
     pub last_name: String,
     pub identity_kind: String,
@@ -221,9 +221,9 @@ pub struct ListRow {
 /// Filters for the list; `None` means "any".
 #[derive(Default, Debug, Clone)]
 pub struct ListFilter {
-    pub units: Vec<i64>,
+    pub units: Vec<UnitId>,
     pub status: Option<String>,
-    pub key_worker: Option<i64>,
+    pub key_worker: Option<UserId>,
     pub home_support: Option<bool>,
     /// Lower-cased words that must each occur in "first last" (any order).
     pub name_words: Vec<String>,

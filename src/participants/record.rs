@@ -10,7 +10,7 @@ use crate::access::{self, Action, Authorized, Print};
 use crate::auth::context::Layout;
 use crate::domain::plans::{PlanStatus, Programme};
 use crate::error::{AppError, AppResult};
-use crate::ids::ParticipantId;
+use crate::ids::{ConsentId, JournalNoteId, ParticipantId, PlanId, UserId};
 use crate::state::AppState;
 use crate::users::queries::StaffChoice;
 use crate::web::form::FieldErrors;
@@ -23,7 +23,7 @@ use sqlx::PgPool;
 
 /// Everything on the personakt, loaded with one query per section.
 pub struct Record {
-    pub id: i64,
+    pub id: ParticipantId,
     pub summary: Summary,
     pub fields: ParticipantFields,
     pub age: i32,
@@ -45,7 +45,7 @@ pub struct StatusEvent {
 }
 
 pub struct KeyWorkerPeriod {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub job_title: String,
     pub from_on: NaiveDate,
@@ -70,7 +70,7 @@ pub struct RelativeRow {
 }
 
 pub struct ConsentRow {
-    pub id: i64,
+    pub id: ConsentId,
     pub scope: String,
     pub scope_note: String,
     pub given_on: NaiveDate,
@@ -83,13 +83,13 @@ pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> 
         .await?
         .ok_or(AppError::NotFound)?
         .fields;
-    let id = participant.get();
+    let id = participant;
     let status_events = sqlx::query_as!(
         StatusEvent,
         "SELECT e.status, e.effective_on, e.end_reason, e.note, u.name AS changed_by
          FROM participant_status_events e JOIN users u ON u.id = e.changed_by
          WHERE e.participant_id = $1 ORDER BY e.effective_on DESC, e.id DESC",
-        id
+        id as _
     )
     .fetch_all(db)
     .await?;
@@ -98,7 +98,7 @@ pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> 
         "SELECT k.user_id, u.name, u.job_title, k.from_on, k.to_on
          FROM key_worker_assignments k JOIN users u ON u.id = k.user_id
          WHERE k.participant_id = $1 ORDER BY k.from_on DESC, k.id DESC",
-        id
+        id as _
     )
     .fetch_all(db)
     .await?;
@@ -111,21 +111,21 @@ pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> 
         r#"SELECT h.valid_from, h.has_support, h.provider, h.hours_per_week::float8 AS hours_per_week, u.name AS recorded_by
            FROM home_support_entries h JOIN users u ON u.id = h.recorded_by
            WHERE h.participant_id = $1 ORDER BY h.valid_from DESC, h.id DESC"#,
-        id
+        id as _
     )
     .fetch_all(db)
     .await?;
     let relatives = sqlx::query_as!(
         RelativeRow,
         "SELECT kind, name, relation, phone, email, note FROM relatives WHERE participant_id = $1 ORDER BY kind DESC, name",
-        id
+        id as _
     )
     .fetch_all(db)
     .await?;
     let consents = sqlx::query_as!(
         ConsentRow,
         "SELECT id, scope, scope_note, given_on, withdrawn_on FROM consents WHERE participant_id = $1 ORDER BY withdrawn_on NULLS FIRST, given_on DESC",
-        id
+        id as _
     )
     .fetch_all(db)
     .await?;
@@ -147,7 +147,7 @@ pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> 
 
 /// A plan in a list (the personakt's "Planer").
 pub struct PlanListRow {
-    pub id: i64,
+    pub id: PlanId,
     pub programme: Programme,
     pub status: PlanStatus,
     pub start_on: NaiveDate,
@@ -174,14 +174,14 @@ impl PlanListRow {
 }
 
 /// The person's plans, newest first, read for the personakt (plans write them).
-async fn plans_of(db: &PgPool, participant_id: i64) -> Result<Vec<PlanListRow>, sqlx::Error> {
+async fn plans_of(db: &PgPool, participant_id: ParticipantId) -> Result<Vec<PlanListRow>, sqlx::Error> {
     sqlx::query_as!(
         PlanListRow,
         r#"SELECT p.id, p.programme AS "programme: Programme", p.status AS "status: PlanStatus", p.start_on, p.planned_end_on, p.ended_on,
                   (p.weekly_hours * 100)::int AS "weekly_hours!", p.next_follow_up_on, q.queued_on AS "queued_on?"
            FROM plans p LEFT JOIN queue_entries q ON q.plan_id = p.id AND q.closed_on IS NULL
            WHERE p.participant_id = $1 ORDER BY p.start_on DESC, p.id DESC"#,
-        participant_id
+        participant_id as _
     )
     .fetch_all(db)
     .await
@@ -270,7 +270,7 @@ impl ShowPage {
         if self.form_in_error == form { self.errors.get(field) } else { "" }
     }
     /// Whether the refused correction or dispute form (`which`) belongs to note `id`.
-    fn note_in_error(&self, which: &str, id: &i64) -> bool {
+    fn note_in_error(&self, which: &str, id: &JournalNoteId) -> bool {
         self.form_in_error == which && self.typed.note_id == id.to_string()
     }
     fn statuses(&self) -> &'static [ParticipantStatus] {
@@ -297,7 +297,7 @@ pub(super) async fn render_show(
     errors: FieldErrors,
     typed: Typed,
 ) -> AppResult<Response> {
-    let (current, id, unit_id) = (&auth.current, auth.id.get(), auth.unit_id.get());
+    let (current, id, unit_id) = (&auth.current, auth.id, auth.unit_id);
     let today = state.clock.today();
     let record = load(&state.db, auth.id, today).await?;
     let staff = crate::users::queries::staff_of_units(&state.db, &[unit_id]).await?;
@@ -306,10 +306,10 @@ pub(super) async fn render_show(
             sqlx::query_as!(
                 access::review::LogRow,
                 r#"SELECT a.occurred_at, u.name AS user_name, a.user_role, coalesce(un.name, '') AS "unit_name!",
-                          a.participant_id, NULL::text AS participant_name, a.action
+                          a.participant_id AS "participant_id: ParticipantId", NULL::text AS participant_name, a.action
                    FROM access_log a JOIN users u ON u.id = a.user_id LEFT JOIN units un ON un.id = a.unit_id
                    WHERE a.participant_id = $1 ORDER BY a.occurred_at DESC, a.id DESC LIMIT 50"#,
-                id
+                id as _
             )
             .fetch_all(&state.db)
             .await?,

@@ -12,7 +12,7 @@ use crate::audit::{self, Stamp};
 use crate::auth::context::SessionUser;
 use crate::db::{Refused, Updated, in_transaction, refuse};
 use crate::error::{AppError, AppResult, violated_constraint};
-use crate::ids::{ConsentId, ParticipantId, UnitId};
+use crate::ids::{ConsentId, JournalNoteId, ParticipantId, UnitId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -39,7 +39,7 @@ pub async fn add_status_event(
         change.on,
         change.end_reason.map(EndReason::code),
         change.note,
-        stamp.by,
+        stamp.by as _,
         stamp.at
     )
     .execute(conn)
@@ -117,7 +117,7 @@ pub async fn change_status(
 pub async fn assign_key_worker(
     db: &PgPool,
     participant: ParticipantId,
-    user: i64,
+    user: UserId,
     from: NaiveDate,
     today: NaiveDate,
     stamp: Stamp,
@@ -136,7 +136,7 @@ pub async fn assign_key_worker(
             return refuse("key_worker_id", "Deltagaren är avslutad. Registrera återkomsten först.");
         }
         let current = sqlx::query!(
-            "SELECT user_id, from_on FROM key_worker_assignments WHERE participant_id = $1 AND to_on IS NULL",
+            r#"SELECT user_id AS "user_id: UserId", from_on FROM key_worker_assignments WHERE participant_id = $1 AND to_on IS NULL"#,
             participant as _
         )
         .fetch_optional(&mut *tx)
@@ -159,9 +159,9 @@ pub async fn assign_key_worker(
         let inserted = sqlx::query!(
             "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5)",
             participant as _,
-            user,
+            user as _,
             from,
-            stamp.by,
+            stamp.by as _,
             stamp.at
         )
         .execute(&mut *tx)
@@ -219,7 +219,7 @@ pub async fn record_home_support(
             entry.has_support,
             entry.provider,
             entry.hours,
-            stamp.by,
+            stamp.by as _,
             stamp.at
         )
         .execute(&mut *tx)
@@ -262,7 +262,7 @@ pub async fn add_relative(db: &PgPool, participant: ParticipantId, relative: New
             relative.phone,
             relative.email,
             relative.note,
-            stamp.by,
+            stamp.by as _,
             stamp.at
         )
         .execute(&mut *tx)
@@ -299,7 +299,7 @@ pub async fn give_consent(
             scope.code(),
             note,
             given,
-            stamp.by,
+            stamp.by as _,
             stamp.at
         )
         .execute(&mut *tx)
@@ -350,11 +350,11 @@ pub async fn register(
 ) -> AppResult<Result<ParticipantId, Refused>> {
     // Checked first so the common case never reaches the database's unique
     // index, whose error message (in the server log) would spell out the number.
-    if queries::number_taken(db, unit.get(), fields.identity_number.as_deref(), None).await? {
+    if queries::number_taken(db, unit, fields.identity_number.as_deref(), None).await? {
         return refuse("identity_number", NUMBER_TAKEN);
     }
     in_transaction(db, async |tx| {
-        let id = match queries::insert(tx, unit.get(), fields, stamp.by, stamp.at).await {
+        let id = match queries::insert(tx, unit, fields, stamp.by, stamp.at).await {
             Ok(id) => id,
             Err(err) if violated_constraint(&err) == Some("participants_identity_key") => {
                 return refuse("identity_number", NUMBER_TAKEN);
@@ -386,7 +386,7 @@ pub async fn update(
     fields: &ParticipantFields,
     stamp: Stamp,
 ) -> AppResult<Result<Updated, Refused>> {
-    if queries::number_taken(db, unit.get(), fields.identity_number.as_deref(), Some(participant)).await? {
+    if queries::number_taken(db, unit, fields.identity_number.as_deref(), Some(participant)).await? {
         return refuse("identity_number", NUMBER_TAKEN);
     }
     in_transaction(db, async |tx| {
@@ -414,8 +414,8 @@ pub struct NewNote<'a> {
     pub event_on: NaiveDate,
     pub note_type: NoteType,
     pub body: &'a str,
-    pub corrects: Option<(i64, &'a str)>,
-    pub disputes: Option<i64>,
+    pub corrects: Option<(JournalNoteId, &'a str)>,
+    pub disputes: Option<JournalNoteId>,
 }
 
 /// Writes a journal note, signed with the author's name and title as they
@@ -430,13 +430,13 @@ pub async fn write_note(db: &PgPool, note: NewNote<'_>, author: &SessionUser, at
             note.event_on,
             note.note_type.code(),
             note.body,
-            author.id,
+            author.id as _,
             author.name,
             author.job_title,
             at,
-            note.corrects.map(|(id, _)| id),
+            note.corrects.map(|(id, _)| id) as _,
             note.corrects.map(|(_, reason)| reason),
-            note.disputes
+            note.disputes as _
         )
         .fetch_one(&mut *tx)
         .await;

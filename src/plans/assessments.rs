@@ -32,7 +32,7 @@ pub fn routes() -> Routes {
 }
 
 pub struct AssessmentRow {
-    pub id: i64,
+    pub id: AssessmentId,
     pub assessed_on: NaiveDate,
     pub method: String,
     pub assessment: String,
@@ -47,13 +47,13 @@ impl AssessmentRow {
     }
 }
 
-pub async fn of_plan(db: &PgPool, plan_id: i64) -> Result<Vec<AssessmentRow>, sqlx::Error> {
+pub async fn of_plan(db: &PgPool, plan_id: PlanId) -> Result<Vec<AssessmentRow>, sqlx::Error> {
     sqlx::query_as!(
         AssessmentRow,
         r#"SELECT a.id, a.assessed_on, a.method, a.assessment, w.name AS written_by, s.name AS "signed_by?", a.signed_at
            FROM capacity_assessments a JOIN users w ON w.id = a.written_by LEFT JOIN users s ON s.id = a.signed_by
            WHERE a.plan_id = $1 ORDER BY a.assessed_on DESC, a.id DESC"#,
-        plan_id
+        plan_id as _
     )
     .fetch_all(db)
     .await
@@ -71,7 +71,7 @@ pub struct AssessmentForm {
 
 async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(form): FormData<AssessmentForm>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let plan = crate::plans::plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let assessed_on = required_date(&form.assessed_on).map_err(|m| errors.add("assessed_on", m)).ok();
@@ -110,11 +110,11 @@ async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
 
 async fn sign(State(state): State<AppState>, assessment: Authorized<AssessmentId>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id, assessment_id) = (&assessment.current, assessment.as_parent::<PlanId>()?.id.get(), assessment.id.get());
+    let (current, id, assessment_id) = (&assessment.current, assessment.as_parent::<PlanId>()?.id, assessment.id);
     if !may_sign(&current.user.job_title) {
         return Err(AppError::Forbidden);
     }
-    store::sign_assessment(&state.db, PlanId(id), assessment_id, current.stamp(now)).await?;
+    store::sign_assessment(&state.db, id, assessment_id, current.stamp(now)).await?;
     current.flash(&state.db, "Bedömningen är signerad.").await?;
     Ok(Redirect::to(&format!("/plans/{id}#assessments")).into_response())
 }

@@ -7,6 +7,7 @@
 //! sees it taken.
 
 use crate::domain::plans::{Capacity, InUse, Programme, WeeklyHours};
+use crate::ids::{PlanId, UnitId};
 use sqlx::PgConnection;
 
 /// The unit's capacity for `programme` and what active plans use of it
@@ -38,7 +39,7 @@ impl Usage {
 /// One unit's capacity and use, both programmes: a row of the overview.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnitUsage {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub name: String,
     pub first_step: Usage,
     pub team_isa: Usage,
@@ -54,24 +55,24 @@ impl UnitUsage {
 }
 
 /// Capacity and use of `units` (in name order), leaving out `except_plan`.
-async fn measure(conn: &mut PgConnection, units: &[i64], except_plan: Option<i64>) -> Result<Vec<UnitUsage>, sqlx::Error> {
+async fn measure(conn: &mut PgConnection, units: &[UnitId], except_plan: Option<PlanId>) -> Result<Vec<UnitUsage>, sqlx::Error> {
     let settings = sqlx::query!(
-        r#"SELECT id, name, (first_step_hours * 100)::int AS "hours!", team_isa_places FROM units WHERE id = ANY($1) ORDER BY name, id"#,
-        units
+        r#"SELECT id AS "id: UnitId", name, (first_step_hours * 100)::int AS "hours!", team_isa_places FROM units WHERE id = ANY($1) ORDER BY name, id"#,
+        units as _
     )
     .fetch_all(&mut *conn)
     .await?;
     let used = sqlx::query!(
-        r#"SELECT unit_id, programme AS "programme: Programme", coalesce(sum(weekly_hours * 100), 0)::int AS "hours!",
+        r#"SELECT unit_id AS "unit_id: UnitId", programme AS "programme: Programme", coalesce(sum(weekly_hours * 100), 0)::int AS "hours!",
                   count(*)::int AS "places!"
            FROM plans WHERE unit_id = ANY($1) AND status = 'active' AND id <> coalesce($2::bigint, 0)
            GROUP BY unit_id, programme"#,
-        units,
-        except_plan
+        units as _,
+        except_plan as _
     )
     .fetch_all(&mut *conn)
     .await?;
-    let in_use = |unit: i64, programme: Programme| {
+    let in_use = |unit: UnitId, programme: Programme| {
         used.iter()
             .find(|u| u.unit_id == unit && u.programme == programme)
             .map(|u| InUse {
@@ -100,7 +101,7 @@ async fn measure(conn: &mut PgConnection, units: &[i64], except_plan: Option<i64
         .collect())
 }
 
-async fn one(conn: &mut PgConnection, unit_id: i64, programme: Programme, except_plan: Option<i64>) -> Result<Usage, sqlx::Error> {
+async fn one(conn: &mut PgConnection, unit_id: UnitId, programme: Programme, except_plan: Option<PlanId>) -> Result<Usage, sqlx::Error> {
     measure(conn, &[unit_id], except_plan)
         .await?
         .first()
@@ -109,19 +110,24 @@ async fn one(conn: &mut PgConnection, unit_id: i64, programme: Programme, except
 }
 
 /// Locks the unit's capacity until the transaction ends, then measures it.
-pub async fn lock(conn: &mut PgConnection, unit_id: i64, programme: Programme, except_plan: Option<i64>) -> Result<Usage, sqlx::Error> {
-    sqlx::query!("SELECT id FROM units WHERE id = $1 FOR UPDATE", unit_id)
+pub async fn lock(
+    conn: &mut PgConnection,
+    unit_id: UnitId,
+    programme: Programme,
+    except_plan: Option<PlanId>,
+) -> Result<Usage, sqlx::Error> {
+    sqlx::query!("SELECT id FROM units WHERE id = $1 FOR UPDATE", unit_id as _)
         .fetch_one(&mut *conn)
         .await?;
     one(conn, unit_id, programme, except_plan).await
 }
 
 /// Measures without locking, for showing.
-pub async fn usage(conn: &mut PgConnection, unit_id: i64, programme: Programme) -> Result<Usage, sqlx::Error> {
+pub async fn usage(conn: &mut PgConnection, unit_id: UnitId, programme: Programme) -> Result<Usage, sqlx::Error> {
     one(conn, unit_id, programme, None).await
 }
 
 /// Every one of `units`, both programmes, for the overview.
-pub async fn of_units(conn: &mut PgConnection, units: &[i64]) -> Result<Vec<UnitUsage>, sqlx::Error> {
+pub async fn of_units(conn: &mut PgConnection, units: &[UnitId]) -> Result<Vec<UnitUsage>, sqlx::Error> {
     measure(conn, units, None).await
 }

@@ -2,22 +2,23 @@
 //! the placements each has, and a form to add one. The plan form can also add
 //! an employer inline (`resolve`).
 
-use super::form::{EmployerChoice, NewEmployer, organisation_number};
-use crate::audit;
+use super::form::{NewEmployer, organisation_number};
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
-use crate::error::{AppResult, violated_constraint};
+use crate::db::Refused;
+use crate::error::AppResult;
+use crate::ids::EmployerId;
+use crate::plans::store::{self, employers::Contact};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_text};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 
 pub struct EmployerChoiceRow {
-    pub id: i64,
+    pub id: EmployerId,
     pub name: String,
 }
 
@@ -27,85 +28,8 @@ pub async fn choices(db: &PgPool) -> Result<Vec<EmployerChoiceRow>, sqlx::Error>
         .await
 }
 
-const NAME_TAKEN: &str = "Arbetsgivaren finns redan i registret. Välj den i listan.";
-const NUMBER_TAKEN: &str = "Det finns redan en arbetsgivare med det organisationsnumret.";
-
-/// Inserts an employer; `Ok(Err((field, message)))` when the name or number is taken.
-pub async fn insert(
-    conn: &mut PgConnection,
-    new: &NewEmployer,
-    phone: &str,
-    email: &str,
-    by: i64,
-    now: DateTime<Utc>,
-) -> Result<Result<i64, (&'static str, &'static str)>, sqlx::Error> {
-    let taken = sqlx::query!(
-        r#"SELECT EXISTS (SELECT 1 FROM employers WHERE lower(btrim(name)) = lower(btrim($1))) AS "name!",
-                  EXISTS (SELECT 1 FROM employers WHERE organisation_number = $2) AS "number!""#,
-        new.name,
-        new.organisation_number
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if taken.name {
-        return Ok(Err(("new_employer_name", NAME_TAKEN)));
-    }
-    if taken.number {
-        return Ok(Err(("new_employer_org", NUMBER_TAKEN)));
-    }
-    let id = sqlx::query_scalar!(
-        "INSERT INTO employers (name, organisation_number, contact_name, contact_phone, contact_email, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        new.name,
-        new.organisation_number,
-        new.contact_name,
-        phone,
-        email,
-        by,
-        now
-    )
-    .fetch_one(&mut *conn)
-    .await;
-    match id {
-        Ok(id) => {
-            audit::Entry::new(Some(by), "employer_created")
-                .record("employer", id)
-                .write(&mut *conn, now)
-                .await?;
-            Ok(Ok(id))
-        }
-        // Someone added the same employer a moment ago.
-        Err(err) if violated_constraint(&err) == Some("employers_name_key") => Ok(Err(("new_employer_name", NAME_TAKEN))),
-        Err(err) if violated_constraint(&err) == Some("employers_organisation_number_key") => Ok(Err(("new_employer_org", NUMBER_TAKEN))),
-        Err(err) => Err(err),
-    }
-}
-
-/// The employer id for a plan: none, one from the register, or a new one added now.
-pub async fn resolve(
-    conn: &mut PgConnection,
-    choice: &EmployerChoice,
-    by: i64,
-    now: DateTime<Utc>,
-) -> Result<Result<Option<i64>, (&'static str, &'static str)>, sqlx::Error> {
-    match choice {
-        EmployerChoice::None => Ok(Ok(None)),
-        EmployerChoice::Existing(id) => {
-            let exists = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM employers WHERE id = $1) AS "exists!""#, id)
-                .fetch_one(&mut *conn)
-                .await?;
-            Ok(if exists {
-                Ok(Some(*id))
-            } else {
-                Err(("employer_id", "Välj en arbetsgivare i listan."))
-            })
-        }
-        EmployerChoice::New(new) => Ok(insert(conn, new, "", "", by, now).await?.map(Some)),
-    }
-}
-
 pub struct EmployerRow {
-    pub id: i64,
+    pub id: EmployerId,
     pub name: String,
     pub organisation_number: Option<String>,
     pub contact_name: String,
@@ -191,21 +115,20 @@ pub async fn create(State(state): State<AppState>, current: CurrentUser, FormDat
         organisation_number: org,
         contact_name: contact,
     };
-    let mut tx = state.db.begin().await?;
-    match insert(&mut tx, &new, &phone, &email, current.user.id, now).await? {
-        Ok(_) => {}
-        Err((field, message)) => {
-            drop(tx);
-            let field = if field == "new_employer_org" {
-                "organisation_number"
-            } else {
-                "name"
-            };
-            errors.add(field, message);
-            return render(&state, &current, form, errors).await;
-        }
+    let contact = Contact {
+        phone: &phone,
+        email: &email,
+    };
+    if let Err(Refused { field, message }) = store::employers::register(&state.db, &new, contact, current.stamp(now)).await? {
+        // The plan form's inline fields are named for it; here they are the register's own.
+        let field = if field == "new_employer_org" {
+            "organisation_number"
+        } else {
+            "name"
+        };
+        errors.add(field, message);
+        return render(&state, &current, form, errors).await;
     }
-    tx.commit().await?;
     current
         .flash(&state.db, &format!("{} är tillagd i arbetsgivarregistret.", new.name))
         .await?;

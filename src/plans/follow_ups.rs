@@ -12,7 +12,7 @@ use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
 use crate::domain::plans::{self as rules, WeeklyHours};
 use crate::error::{AppError, AppResult};
-use crate::ids::PlanId;
+use crate::ids::{GoalId, ParticipantId, PlanId};
 use crate::participants::model::ConsentScope;
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date};
@@ -65,7 +65,7 @@ impl FollowUpRow {
     }
 }
 
-pub async fn of_plan(db: &PgPool, plan_id: i64) -> Result<Vec<FollowUpRow>, sqlx::Error> {
+pub async fn of_plan(db: &PgPool, plan_id: PlanId) -> Result<Vec<FollowUpRow>, sqlx::Error> {
     sqlx::query_as!(
         FollowUpRow,
         r#"SELECT f.due_on, f.held_on, f.on_time AS "on_time!", f.participant_took_part, f.staff_present, f.partners,
@@ -78,7 +78,7 @@ pub async fn of_plan(db: &PgPool, plan_id: i64) -> Result<Vec<FollowUpRow>, sqlx
                            '{}') AS "progress!"
            FROM follow_ups f JOIN users u ON u.id = f.recorded_by
            WHERE f.plan_id = $1 ORDER BY f.held_on DESC, f.id DESC"#,
-        plan_id
+        plan_id as _
     )
     .fetch_all(db)
     .await
@@ -103,7 +103,7 @@ impl FollowUpForm {
     pub fn partner_checked(&self, code: &str) -> bool {
         self.partners.iter().any(|p| p == code)
     }
-    pub fn progress_of(&self, goal: &i64) -> String {
+    pub fn progress_of(&self, goal: &GoalId) -> String {
         let prefix = format!("{goal}:");
         self.progress.iter().find_map(|p| p.strip_prefix(&prefix)).unwrap_or("").to_string()
     }
@@ -145,10 +145,10 @@ impl FormPage {
 }
 
 /// The consent scopes valid for the person on `on`.
-async fn consented_scopes(db: &PgPool, participant_id: i64, on: NaiveDate) -> Result<Vec<String>, sqlx::Error> {
+async fn consented_scopes(db: &PgPool, participant_id: ParticipantId, on: NaiveDate) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
         "SELECT DISTINCT scope FROM consents WHERE participant_id = $1 AND given_on <= $2 AND (withdrawn_on IS NULL OR withdrawn_on > $2)",
-        participant_id,
+        participant_id as _,
         on
     )
     .fetch_all(db)
@@ -204,7 +204,7 @@ pub struct Checked {
     pub partners: Vec<String>,
     pub without_consent: Vec<String>,
     pub notes: String,
-    pub progress: Vec<(i64, &'static str)>,
+    pub progress: Vec<(GoalId, &'static str)>,
     pub hours: WeeklyHours,
 }
 
@@ -231,7 +231,7 @@ async fn check(
         if plan.set_on.is_some_and(|s| held < s) {
             errors.add("held_on", "Uppföljningen kan inte vara före att planen fastställdes.");
         }
-        let last_held = sqlx::query_scalar!("SELECT max(held_on) FROM follow_ups WHERE plan_id = $1", plan.id)
+        let last_held = sqlx::query_scalar!("SELECT max(held_on) FROM follow_ups WHERE plan_id = $1", plan.id as _)
             .fetch_one(&state.db)
             .await?;
         if last_held.is_some_and(|l| held < l) {
@@ -283,7 +283,7 @@ async fn check(
             continue;
         }
         match (
-            goal.parse::<i64>().ok().filter(|g| goals.iter().any(|x| x.id == *g)),
+            goal.parse::<GoalId>().ok().filter(|g| goals.iter().any(|x| x.id == *g)),
             Progress::parse(code),
         ) {
             (Some(goal), Some(p)) if !progress.iter().any(|(g, _)| *g == goal) => progress.push((goal, p.code())),
@@ -312,7 +312,7 @@ async fn check(
 
 async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(form): FormData<FollowUpForm>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let plan = crate::plans::plan_of(&state, &auth).await?;
     let goals = queries::goals(&state.db, id).await?;
     let mut errors = FieldErrors::default();

@@ -3,6 +3,7 @@
 
 use super::model::{Method, WEEKDAYS, weekday_bit};
 use crate::domain::plans::{self as rules, Programme, WeeklyHours};
+use crate::ids::EmployerId;
 use crate::web::form::{FieldErrors, optional_text, required_date};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -38,7 +39,7 @@ pub struct NewEmployer {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EmployerChoice {
     None,
-    Existing(i64),
+    Existing(EmployerId),
     New(NewEmployer),
 }
 
@@ -177,7 +178,7 @@ impl PlanForm {
         if existing.is_empty() {
             return Some(EmployerChoice::None);
         }
-        match existing.parse::<i64>() {
+        match existing.parse::<EmployerId>() {
             Ok(id) => Some(EmployerChoice::Existing(id)),
             Err(_) => {
                 errors.add("employer_id", "Välj en arbetsgivare i listan.");

@@ -21,7 +21,7 @@ use crate::auth::context::Layout;
 use crate::db::Updated;
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
-use crate::ids::{ParticipantId, PlanActivityId, PlanId, UnitId};
+use crate::ids::{GoalId, ParticipantId, PlanActivityId, PlanId, UnitId, UserId};
 use crate::participants::model::ParticipantStatus;
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
@@ -58,7 +58,7 @@ pub fn routes() -> Routes {
 
 /// Loads a plan the user may reach: proven by the `Authorized` it takes.
 pub async fn plan_of(state: &AppState, auth: &Authorized<PlanId>) -> AppResult<Plan> {
-    queries::load(&state.db, auth.id.get()).await?.ok_or(AppError::NotFound)
+    queries::load(&state.db, auth.id).await?.ok_or(AppError::NotFound)
 }
 
 /// The programme's name in running text ("plan för förstegsträning", "Team ISA-plan").
@@ -74,10 +74,10 @@ pub fn plan_name(programme: Programme) -> &'static str {
 struct FormPage {
     layout: Layout,
     heading: String,
-    participant_id: i64,
+    participant_id: ParticipantId,
     participant_name: String,
     /// None for a new plan.
-    plan_id: Option<i64>,
+    plan_id: Option<PlanId>,
     form: PlanForm,
     errors: FieldErrors,
     conflict: Option<Conflict>,
@@ -127,7 +127,7 @@ impl FormPage {
 }
 
 /// The unit's capacity in words, for the form.
-async fn usage_lines(state: &AppState, unit_id: i64) -> AppResult<Vec<String>> {
+async fn usage_lines(state: &AppState, unit_id: UnitId) -> AppResult<Vec<String>> {
     let mut conn = state.db.acquire().await?;
     let mut lines = Vec::new();
     for programme in Programme::ALL {
@@ -140,14 +140,14 @@ async fn usage_lines(state: &AppState, unit_id: i64) -> AppResult<Vec<String>> {
 struct Person {
     name: String,
     birth_date: NaiveDate,
-    unit_id: i64,
+    unit_id: UnitId,
     status: ParticipantStatus,
 }
 
-async fn person(state: &AppState, participant_id: i64) -> AppResult<Person> {
+async fn person(state: &AppState, participant_id: ParticipantId) -> AppResult<Person> {
     let row = sqlx::query!(
         r#"SELECT first_name, last_name, birth_date, unit_id, status AS "status: ParticipantStatus" FROM participants WHERE id = $1"#,
-        participant_id
+        participant_id as _
     )
     .fetch_optional(&state.db)
     .await?
@@ -155,7 +155,7 @@ async fn person(state: &AppState, participant_id: i64) -> AppResult<Person> {
     Ok(Person {
         name: format!("{} {}", row.first_name, row.last_name),
         birth_date: row.birth_date,
-        unit_id: row.unit_id,
+        unit_id: row.unit_id.into(),
         status: row.status,
     })
 }
@@ -167,7 +167,7 @@ struct NewQuery {
 }
 
 async fn new_form(State(state): State<AppState>, auth: Authorized<ParticipantId>, Query(query): Query<NewQuery>) -> AppResult<Response> {
-    let (current, participant_id) = (&auth.current, auth.id.get());
+    let (current, participant_id) = (&auth.current, auth.id);
     let person = person(&state, participant_id).await?;
     let today = state.clock.today();
     let programme = Programme::parse(&query.programme).unwrap_or(Programme::FirstStep);
@@ -200,7 +200,7 @@ async fn new_form(State(state): State<AppState>, auth: Authorized<ParticipantId>
 
 async fn create(State(state): State<AppState>, auth: Authorized<ParticipantId>, FormData(form): FormData<PlanForm>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, participant_id) = (&auth.current, auth.id.get());
+    let (current, participant_id) = (&auth.current, auth.id);
     let person = person(&state, participant_id).await?;
     let mut errors = FieldErrors::default();
     if person.status == ParticipantStatus::Ended {
@@ -226,7 +226,7 @@ async fn create(State(state): State<AppState>, auth: Authorized<ParticipantId>, 
         return page(form, errors).await;
     };
 
-    let id = match store::create(&state.db, auth.id, UnitId(person.unit_id), &fields, current.stamp(now)).await? {
+    let id = match store::create(&state.db, auth.id, person.unit_id, &fields, current.stamp(now)).await? {
         Ok(id) => id,
         Err(Refused { field, message }) => {
             errors.add(field, message);
@@ -332,10 +332,10 @@ impl ShowPage {
     fn main_goals(&self) -> Vec<&queries::Goal> {
         self.goals.iter().filter(|g| g.parent_id.is_none()).collect()
     }
-    fn sub_goals(&self, parent: &i64) -> Vec<&queries::Goal> {
+    fn sub_goals(&self, parent: &GoalId) -> Vec<&queries::Goal> {
         self.goals.iter().filter(|g| g.parent_id == Some(*parent)).collect()
     }
-    fn activities_of(&self, goal: &i64) -> Vec<&queries::Activity> {
+    fn activities_of(&self, goal: &GoalId) -> Vec<&queries::Activity> {
         self.activities.iter().filter(|a| a.goal_id == *goal).collect()
     }
     fn overdue(&self, date: &NaiveDate) -> bool {
@@ -358,27 +358,23 @@ pub(crate) async fn render_show(
     let reminders = sqlx::query_as!(
         ReminderRow,
         "SELECT kind, due_on FROM reminders WHERE plan_id = $1 AND cleared_at IS NULL ORDER BY due_on",
-        id
+        id as _
     )
     .fetch_all(&state.db)
     .await?;
-    let queued_on = sqlx::query_scalar!("SELECT queued_on FROM queue_entries WHERE plan_id = $1 AND closed_on IS NULL", id)
-        .fetch_optional(&state.db)
-        .await?;
+    let queued_on = sqlx::query_scalar!(
+        "SELECT queued_on FROM queue_entries WHERE plan_id = $1 AND closed_on IS NULL",
+        id as _
+    )
+    .fetch_optional(&state.db)
+    .await?;
     let usage = {
         let mut conn = state.db.acquire().await?;
         capacity::usage(&mut conn, plan.unit_id, plan.programme()).await?.describe()
     };
     // A GET is logged by `Authorized`; a refused form shows the plan again.
     if !errors.is_empty() {
-        access::log(
-            &state.db,
-            &current.user,
-            &[ParticipantId(plan.participant_id)],
-            Action::View,
-            state.clock.now(),
-        )
-        .await?;
+        access::log(&state.db, &current.user, &[plan.participant_id], Action::View, state.clock.now()).await?;
     }
     let page = ShowPage {
         layout: Layout::new(&current.ctx, "participants"),
@@ -425,7 +421,7 @@ async fn show(State(state): State<AppState>, auth: Authorized<PlanId>) -> AppRes
     .await
 }
 
-async fn saved(state: &AppState, current: &CurrentUser, id: i64, message: &str) -> AppResult<Response> {
+async fn saved(state: &AppState, current: &CurrentUser, id: PlanId, message: &str) -> AppResult<Response> {
     current.flash(&state.db, message).await?;
     Ok(Redirect::to(&format!("/plans/{id}")).into_response())
 }
@@ -517,7 +513,7 @@ fn part_label(key: &str) -> Option<&'static str> {
 
 async fn update(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(form): FormData<PlanForm>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let plan = plan_of(&state, &auth).await?;
     if plan.is_ended() {
         return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
@@ -564,7 +560,7 @@ async fn update(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
 async fn activate(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let now = state.clock.now();
     let today = state.clock.today();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let Ok(set_on) = required_date(&typed.set_on).map_err(|m| errors.add("set_on", m)) else {
@@ -596,7 +592,7 @@ async fn activate(State(state): State<AppState>, auth: Authorized<PlanId>, FormD
 
 async fn renew(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let (now, today) = (state.clock.now(), state.clock.today());
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let renewed_on = match required_date(&typed.renewed_on) {
@@ -617,7 +613,7 @@ async fn renew(State(state): State<AppState>, auth: Authorized<PlanId>, FormData
 
 async fn end(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let (now, today) = (state.clock.now(), state.clock.today());
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let ended_on = required_date(&typed.ended_on).map_err(|m| errors.add("ended_on", m)).ok();
@@ -642,7 +638,7 @@ async fn end(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(t
 
 async fn add_goal(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
     let description = required_text(&typed.goal_description, "målet", 1000)
@@ -650,7 +646,7 @@ async fn add_goal(State(state): State<AppState>, auth: Authorized<PlanId>, FormD
         .ok();
     let parent = match typed.goal_parent.trim() {
         "" => Some(None),
-        value => value.parse::<i64>().ok().map(Some),
+        value => value.parse::<GoalId>().ok().map(Some),
     };
     if parent.is_none() {
         errors.add("goal_parent", "Välj ett mål i listan.");
@@ -672,17 +668,17 @@ async fn add_goal(State(state): State<AppState>, auth: Authorized<PlanId>, FormD
 
 async fn add_activity(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id) = (&auth.current, auth.id.get());
+    let (current, id) = (&auth.current, auth.id);
     let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
-    let goal = typed.activity_goal.parse::<i64>().ok();
+    let goal = typed.activity_goal.parse::<GoalId>().ok();
     let description = required_text(&typed.activity_description, "planaktiviteten", 1000)
         .map_err(|m| errors.add("activity_description", m))
         .ok();
     let staff = crate::users::queries::staff_of_units(&state.db, &[plan.unit_id]).await?;
     let responsible = typed
         .activity_responsible
-        .parse::<i64>()
+        .parse::<UserId>()
         .ok()
         .filter(|r| staff.iter().any(|s| s.id == *r));
     if responsible.is_none() {
@@ -710,7 +706,7 @@ async fn set_activity_status(
 ) -> AppResult<Response> {
     let now = state.clock.now();
     let auth = activity.as_parent::<PlanId>()?;
-    let (current, id, activity_id) = (&auth.current, auth.id.get(), activity.id.get());
+    let (current, id, activity_id) = (&auth.current, auth.id, activity.id);
     let plan = plan_of(&state, &auth).await?;
     let Some(status) = ActivityStatus::parse(&typed.activity_status) else {
         return Err(AppError::BadRequest("unknown activity status"));

@@ -35,6 +35,8 @@ coded!(
     }
 );
 
+stored_as_code!(ActivityStatus);
+
 coded!(
     /// How far the person has come towards a goal, noted at a follow-up.
     Progress {

@@ -1,15 +1,17 @@
 //! SQL for plans: loading, saving with a version check, the version history,
 //! and what the two-year limit and the schedule need.
 
+use super::model::ActivityStatus;
 use crate::domain::plans::{self as rules, LimitDates, Period, PlanStatus, Programme};
+use crate::ids::{EmployerId, GoalId, ParticipantId, PlanActivityId, PlanId, UnitId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
 /// A plan with what its page shows about the person, unit and kontaktman.
 pub struct Plan {
-    pub id: i64,
-    pub participant_id: i64,
-    pub unit_id: i64,
+    pub id: PlanId,
+    pub participant_id: ParticipantId,
+    pub unit_id: UnitId,
     pub programme: Programme,
     pub status: PlanStatus,
     pub start_on: NaiveDate,
@@ -20,7 +22,7 @@ pub struct Plan {
     pub methods: Vec<String>,
     pub participation: String,
     pub summary: String,
-    pub employer_id: Option<i64>,
+    pub employer_id: Option<EmployerId>,
     pub employer_name: Option<String>,
     pub supervisor: String,
     pub tasks: String,
@@ -41,7 +43,7 @@ pub struct Plan {
     pub birth_date: NaiveDate,
     pub participant_status: String,
     pub unit_name: String,
-    pub key_worker_id: Option<i64>,
+    pub key_worker_id: Option<UserId>,
     pub key_worker_name: Option<String>,
 }
 
@@ -75,17 +77,17 @@ impl Plan {
     }
 }
 
-pub async fn load(db: impl sqlx::PgExecutor<'_>, id: i64) -> Result<Option<Plan>, sqlx::Error> {
+pub async fn load(db: impl sqlx::PgExecutor<'_>, id: PlanId) -> Result<Option<Plan>, sqlx::Error> {
     sqlx::query_as!(
         Plan,
         r#"SELECT p.id, p.participant_id, p.unit_id, p.programme AS "programme: Programme", p.status AS "status: PlanStatus",
                   p.start_on, p.planned_end_on,
                   (p.weekly_hours * 100)::int AS "weekly_hours!", p.weekdays, p.methods, p.participation, p.summary,
-                  p.employer_id, e.name AS "employer_name?", p.supervisor, p.tasks, p.set_on, p.renewed_on,
+                  p.employer_id AS "employer_id: EmployerId", e.name AS "employer_name?", p.supervisor, p.tasks, p.set_on, p.renewed_on,
                   p.next_follow_up_on, p.renewal_due_on, p.limit_warning_on, p.limit_last_day, p.ended_on, p.outcome,
                   p.outcome_note, p.version, p.updated_at, uu.name AS updated_by_name,
                   pa.first_name, pa.last_name, pa.birth_date, pa.status AS participant_status, un.name AS unit_name,
-                  kw.id AS "key_worker_id?", kw.name AS "key_worker_name?"
+                  kw.id AS "key_worker_id?: UserId", kw.name AS "key_worker_name?"
            FROM plans p
            JOIN participants pa ON pa.id = p.participant_id
            JOIN units un ON un.id = p.unit_id
@@ -94,7 +96,7 @@ pub async fn load(db: impl sqlx::PgExecutor<'_>, id: i64) -> Result<Option<Plan>
            LEFT JOIN key_worker_assignments k ON k.participant_id = p.participant_id AND k.to_on IS NULL
            LEFT JOIN users kw ON kw.id = k.user_id
            WHERE p.id = $1"#,
-        id
+        id as _
     )
     .fetch_optional(db)
     .await
@@ -102,12 +104,16 @@ pub async fn load(db: impl sqlx::PgExecutor<'_>, id: i64) -> Result<Option<Plan>
 
 /// The periods of the person's other plans that count towards the two-year
 /// limit: active ones to their planned end, ended ones to their end.
-pub async fn counted_periods(conn: &mut PgConnection, participant_id: i64, except_plan: Option<i64>) -> Result<Vec<Period>, sqlx::Error> {
+pub async fn counted_periods(
+    conn: &mut PgConnection,
+    participant_id: ParticipantId,
+    except_plan: Option<PlanId>,
+) -> Result<Vec<Period>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT start_on, coalesce(ended_on, planned_end_on) AS "end_on!" FROM plans
            WHERE participant_id = $1 AND status IN ('active', 'ended') AND id <> coalesce($2::bigint, 0)"#,
-        participant_id,
-        except_plan
+        participant_id as _,
+        except_plan as _
     )
     .fetch_all(conn)
     .await?;
@@ -134,7 +140,7 @@ pub async fn schedule(
     set_on: Option<NaiveDate>,
     renewed_on: Option<NaiveDate>,
 ) -> Result<Schedule, sqlx::Error> {
-    let last_held = sqlx::query_scalar!("SELECT max(held_on) FROM follow_ups WHERE plan_id = $1", plan.id)
+    let last_held = sqlx::query_scalar!("SELECT max(held_on) FROM follow_ups WHERE plan_id = $1", plan.id as _)
         .fetch_one(&mut *conn)
         .await?;
     let earlier = counted_periods(conn, plan.participant_id, Some(plan.id)).await?;
@@ -159,25 +165,25 @@ impl VersionRow {
     }
 }
 
-pub async fn versions(db: &PgPool, plan_id: i64) -> Result<Vec<VersionRow>, sqlx::Error> {
+pub async fn versions(db: &PgPool, plan_id: PlanId) -> Result<Vec<VersionRow>, sqlx::Error> {
     sqlx::query_as!(
         VersionRow,
         "SELECT v.version, u.name AS changed_by, v.changed_at, v.change FROM plan_versions v JOIN users u ON u.id = v.changed_by
          WHERE v.plan_id = $1 ORDER BY v.version DESC",
-        plan_id
+        plan_id as _
     )
     .fetch_all(db)
     .await
 }
 
 /// The parts of the plan that differ between two versions (snapshot keys).
-pub async fn changed_keys(db: &PgPool, plan_id: i64, from: i32, to: i32) -> Result<Vec<String>, sqlx::Error> {
+pub async fn changed_keys(db: &PgPool, plan_id: PlanId, from: i32, to: i32) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT a.key AS "key!" FROM plan_versions va JOIN plan_versions vb ON vb.plan_id = va.plan_id,
                   jsonb_each(va.snapshot) a JOIN jsonb_each(vb.snapshot) b ON b.key = a.key
            WHERE va.plan_id = $1 AND va.version = $2 AND vb.version = $3 AND a.value IS DISTINCT FROM b.value
            ORDER BY a.key"#,
-        plan_id,
+        plan_id as _,
         from,
         to
     )
@@ -187,41 +193,35 @@ pub async fn changed_keys(db: &PgPool, plan_id: i64, from: i32, to: i32) -> Resu
 
 /// Goals with their sub-goals and activities, for the plan page.
 pub struct Goal {
-    pub id: i64,
-    pub parent_id: Option<i64>,
+    pub id: GoalId,
+    pub parent_id: Option<GoalId>,
     pub description: String,
 }
 
 pub struct Activity {
-    pub id: i64,
-    pub goal_id: i64,
+    pub id: PlanActivityId,
+    pub goal_id: GoalId,
     pub description: String,
     pub responsible_name: String,
-    pub status: String,
+    pub status: ActivityStatus,
 }
 
-impl Activity {
-    pub fn status_label(&self) -> &'static str {
-        super::model::ActivityStatus::label_of(&self.status)
-    }
-}
-
-pub async fn goals(db: &PgPool, plan_id: i64) -> Result<Vec<Goal>, sqlx::Error> {
+pub async fn goals(db: &PgPool, plan_id: PlanId) -> Result<Vec<Goal>, sqlx::Error> {
     sqlx::query_as!(
         Goal,
-        "SELECT id, parent_id, description FROM plan_goals WHERE plan_id = $1 ORDER BY coalesce(parent_id, id), parent_id NULLS FIRST, id",
-        plan_id
+        r#"SELECT id, parent_id AS "parent_id: GoalId", description FROM plan_goals WHERE plan_id = $1 ORDER BY coalesce(parent_id, id), parent_id NULLS FIRST, id"#,
+        plan_id as _
     )
     .fetch_all(db)
     .await
 }
 
-pub async fn activities(db: &PgPool, plan_id: i64) -> Result<Vec<Activity>, sqlx::Error> {
+pub async fn activities(db: &PgPool, plan_id: PlanId) -> Result<Vec<Activity>, sqlx::Error> {
     sqlx::query_as!(
         Activity,
-        "SELECT a.id, a.goal_id, a.description, u.name AS responsible_name, a.status
-         FROM plan_activities a JOIN users u ON u.id = a.responsible_id WHERE a.plan_id = $1 ORDER BY a.goal_id, a.id",
-        plan_id
+        r#"SELECT a.id, a.goal_id, a.description, u.name AS responsible_name, a.status AS "status: ActivityStatus"
+         FROM plan_activities a JOIN users u ON u.id = a.responsible_id WHERE a.plan_id = $1 ORDER BY a.goal_id, a.id"#,
+        plan_id as _
     )
     .fetch_all(db)
     .await

@@ -10,7 +10,7 @@ use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
-use crate::ids::{PlanId, QueueEntryId};
+use crate::ids::{PlanId, QueueEntryId, UnitId};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, required_date, required_text};
 use crate::web::routes::Routes;
@@ -32,9 +32,9 @@ pub fn routes() -> Routes {
 const MANAGERS: &[Role] = &[Role::Manager, Role::Admin];
 
 pub struct QueueRow {
-    pub entry_id: i64,
-    pub plan_id: i64,
-    pub unit_id: i64,
+    pub entry_id: QueueEntryId,
+    pub plan_id: PlanId,
+    pub unit_id: UnitId,
     pub programme: Programme,
     pub participant_name: String,
     pub key_worker: Option<String>,
@@ -69,7 +69,7 @@ struct QueuePage {
     sections: Vec<Section>,
     today: NaiveDate,
     /// The entry whose form was refused, with the message and what was typed.
-    entry_in_error: i64,
+    entry_in_error: Option<QueueEntryId>,
     errors: FieldErrors,
     typed: QueueForm,
 }
@@ -78,18 +78,22 @@ impl QueuePage {
     fn waited(&self, since: &NaiveDate) -> i64 {
         (self.today - *since).num_days()
     }
-    fn error(&self, entry: &i64, field: &str) -> &str {
-        if self.entry_in_error == *entry {
+    fn error(&self, entry: &QueueEntryId, field: &str) -> &str {
+        if self.entry_in_error == Some(*entry) {
             self.errors.get(field)
         } else {
             ""
         }
     }
-    fn typed_reason(&self, entry: &i64) -> &str {
-        if self.entry_in_error == *entry { &self.typed.reason } else { "" }
+    fn typed_reason(&self, entry: &QueueEntryId) -> &str {
+        if self.entry_in_error == Some(*entry) {
+            &self.typed.reason
+        } else {
+            ""
+        }
     }
-    fn typed_set_on(&self, entry: &i64) -> String {
-        if self.entry_in_error == *entry {
+    fn typed_set_on(&self, entry: &QueueEntryId) -> String {
+        if self.entry_in_error == Some(*entry) {
             self.typed.set_on.clone()
         } else {
             self.today.to_string()
@@ -100,7 +104,7 @@ impl QueuePage {
 async fn render(
     state: &AppState,
     current: &CurrentUser,
-    entry_in_error: i64,
+    entry_in_error: Option<QueueEntryId>,
     errors: FieldErrors,
     typed: QueueForm,
 ) -> AppResult<Response> {
@@ -116,7 +120,7 @@ async fn render(
            LEFT JOIN users kw ON kw.id = k.user_id
            WHERE q.closed_on IS NULL AND q.unit_id = ANY($1)
            ORDER BY q.queued_at, q.id"#,
-        &current.user.unit_ids
+        &current.user.unit_ids as _
     )
     .fetch_all(&state.db)
     .await?;
@@ -158,14 +162,14 @@ async fn render(
 }
 
 async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
-    render(&state, &current, 0, FieldErrors::default(), QueueForm::default()).await
+    render(&state, &current, None, FieldErrors::default(), QueueForm::default()).await
 }
 
 /// The entry's plan, while the entry is open; only managers handle the kö.
-async fn open_entry(state: &AppState, entry: &Authorized<QueueEntryId>) -> AppResult<i64> {
+async fn open_entry(state: &AppState, entry: &Authorized<QueueEntryId>) -> AppResult<PlanId> {
     entry.current.require(MANAGERS)?;
     sqlx::query_scalar!(
-        "SELECT plan_id FROM queue_entries WHERE id = $1 AND closed_on IS NULL",
+        r#"SELECT plan_id AS "plan_id: PlanId" FROM queue_entries WHERE id = $1 AND closed_on IS NULL"#,
         entry.id as _
     )
     .fetch_optional(&state.db)
@@ -179,13 +183,13 @@ async fn activate(
     FormData(form): FormData<QueueForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, entry_id) = (&entry.current, entry.id.get());
+    let (current, entry_id) = (&entry.current, entry.id);
     let plan_id = open_entry(&state, &entry).await?;
     let mut errors = FieldErrors::default();
     let Ok(set_on) = required_date(&form.set_on).map_err(|m| errors.add("set_on", m)) else {
-        return render(&state, current, entry_id, errors, form).await;
+        return render(&state, current, Some(entry_id), errors, form).await;
     };
-    match store::activate(&state.db, PlanId(plan_id), set_on, state.clock.today(), current.stamp(now), false).await? {
+    match store::activate(&state.db, plan_id, set_on, state.clock.today(), current.stamp(now), false).await? {
         Activation::Activated { warning } => {
             let message = match warning {
                 Some(w) => format!("Planen är aktiverad. {w}"),
@@ -196,7 +200,7 @@ async fn activate(
         }
         Activation::Refused { message, .. } => {
             errors.add("set_on", message);
-            render(&state, current, entry_id, errors, form).await
+            render(&state, current, Some(entry_id), errors, form).await
         }
         Activation::Queued { .. } => Err(AppError::Internal(anyhow::anyhow!("activation from the queue queued again"))),
     }
@@ -208,11 +212,11 @@ async fn remove(
     FormData(form): FormData<QueueForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, entry_id) = (&entry.current, entry.id.get());
+    let (current, entry_id) = (&entry.current, entry.id);
     let plan_id = open_entry(&state, &entry).await?;
     let mut errors = FieldErrors::default();
     let Ok(reason) = required_text(&form.reason, "ett skäl", 1000).map_err(|m| errors.add("reason", m)) else {
-        return render(&state, current, entry_id, errors, form).await;
+        return render(&state, current, Some(entry_id), errors, form).await;
     };
     store::remove_from_queue(&state.db, entry_id, plan_id, &reason, state.clock.today(), current.stamp(now)).await?;
     current.flash(&state.db, "Personen är borttagen ur kön.").await?;

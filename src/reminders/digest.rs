@@ -9,6 +9,7 @@
 //! tries again.
 
 use crate::config::Config;
+use crate::ids::UserId;
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -17,7 +18,7 @@ use sqlx::PgPool;
 /// One kontaktman's counts for today.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
     pub open: i64,
     pub overdue: i64,
@@ -77,7 +78,7 @@ pub async fn send_due(db: &PgPool, config: &Config, today: NaiveDate, now: DateT
     for digest in due(db, today).await? {
         let claimed = sqlx::query_scalar!(
             "INSERT INTO reminder_digests (user_id, sent_on, sent_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING user_id",
-            digest.user_id,
+            digest.user_id as _,
             today,
             now
         )
@@ -103,10 +104,10 @@ pub async fn send_due(db: &PgPool, config: &Config, today: NaiveDate, now: DateT
             Ok(()) => sent += 1,
             Err(err) => {
                 // Logged by user id only; the claim is given back for the next round.
-                tracing::warn!(user_id = digest.user_id, error = %err, "could not send the reminder digest");
+                tracing::warn!(user_id = %digest.user_id, error = %err, "could not send the reminder digest");
                 sqlx::query!(
                     "DELETE FROM reminder_digests WHERE user_id = $1 AND sent_on = $2",
-                    digest.user_id,
+                    digest.user_id as _,
                     today
                 )
                 .execute(db)
@@ -124,7 +125,7 @@ mod tests {
     #[test]
     fn the_digest_holds_counts_and_a_link_only() {
         let digest = Digest {
-            user_id: 7,
+            user_id: UserId(7),
             email: "sami@lotsen.example".into(),
             open: 5,
             overdue: 2,

@@ -11,6 +11,7 @@ use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::domain::plans::Programme;
 use crate::error::AppResult;
+use crate::ids::PlanId;
 use crate::plans::model::ReminderKind;
 use crate::state::AppState;
 use crate::web::routes::Routes;
@@ -25,7 +26,7 @@ pub fn routes() -> Routes {
 }
 
 pub struct TodoRow {
-    pub plan_id: i64,
+    pub plan_id: PlanId,
     pub kind: String,
     pub due_on: NaiveDate,
     pub programme: String,
@@ -87,8 +88,8 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
            JOIN participants pa ON pa.id = r.participant_id
            WHERE k.user_id = $1 AND k.to_on IS NULL AND r.unit_id = ANY($2)
            ORDER BY r.due_on, r.id"#,
-        current.user.id,
-        &current.user.unit_ids
+        current.user.id as _,
+        &current.user.unit_ids as _
     )
     .fetch_all(&state.db)
     .await?;
@@ -105,13 +106,13 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
                LEFT JOIN users kw ON kw.id = k.user_id
                WHERE r.unit_id = ANY($1) AND r.cleared_at IS NULL
                ORDER BY kw.name NULLS FIRST, r.due_on, r.id"#,
-            &current.user.unit_ids
+            &current.user.unit_ids as _
         )
         .fetch_all(&state.db)
         .await?;
         let queue = sqlx::query_scalar!(
             r#"SELECT count(*) AS "n!" FROM queue_entries WHERE closed_on IS NULL AND unit_id = ANY($1)"#,
-            &current.user.unit_ids
+            &current.user.unit_ids as _
         )
         .fetch_one(&state.db)
         .await?;

@@ -11,6 +11,7 @@ use crate::auth::context::Layout;
 use crate::domain::calendar::{self, TARGET_OPEN_DAYS};
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
+use crate::ids::UnitId;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -49,7 +50,7 @@ fn number(n: f64) -> CellValue {
 pub async fn build(
     db: &sqlx::PgPool,
     facts: &indicators::FactCache,
-    units: Vec<i64>,
+    units: Vec<UnitId>,
     year: i32,
     today: NaiveDate,
 ) -> Result<AnnualReport, sqlx::Error> {
@@ -57,7 +58,7 @@ pub async fn build(
     let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today).min(today).max(from);
     let names = sqlx::query!(
         "SELECT id, name, (first_step_hours * 100)::int AS \"hours!\", team_isa_places FROM units WHERE id = ANY($1) ORDER BY name",
-        &units
+        &units as _
     )
     .fetch_all(db)
     .await?;
@@ -115,7 +116,7 @@ pub async fn build(
     // Open days per unit against the target.
     let exceptions = sqlx::query!(
         "SELECT unit_id, day, kind FROM opening_exceptions WHERE unit_id = ANY($1) AND day BETWEEN $2 AND $3",
-        &units,
+        &units as _,
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year, 12, 31)
     )
@@ -148,7 +149,7 @@ pub async fn build(
     let plans = sqlx::query!(
         r#"SELECT programme AS "programme: Programme", set_on AS "set_on!", ended_on, (weekly_hours * 100)::int AS "hundredths!"
            FROM plans WHERE unit_id = ANY($1) AND status <> 'draft' AND set_on <= $3 AND (ended_on IS NULL OR ended_on >= $2)"#,
-        &units,
+        &units as _,
         from,
         to
     )

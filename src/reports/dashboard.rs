@@ -9,6 +9,7 @@ use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
 use crate::domain::plans::{Capacity, Programme, WeeklyHours};
 use crate::error::{AppError, AppResult};
+use crate::ids::{ParticipantId, UnitId};
 use crate::plans::capacity::UnitUsage;
 use crate::state::AppState;
 use crate::web::format::hours;
@@ -27,7 +28,7 @@ pub const CHART_WEEKS: i64 = 12;
 /// plan gets a place, in hundredths of an hour.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnitCapacity {
-    pub id: i64,
+    pub id: UnitId,
     pub name: String,
     pub hours_capacity: WeeklyHours,
     pub hours_in_use: WeeklyHours,
@@ -139,7 +140,7 @@ pub struct KeyWorkerDue {
 
 #[derive(Clone, Debug)]
 pub struct NearLimit {
-    pub participant_id: i64,
+    pub participant_id: ParticipantId,
     pub name: String,
     pub programme: String,
     pub last_day: NaiveDate,
@@ -190,7 +191,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
     let ends = sqlx::query!(
         r#"SELECT planned_end_on, programme, (weekly_hours * 100)::int AS "hundredths!"
            FROM plans WHERE unit_id = ANY($1) AND status = 'active' AND planned_end_on BETWEEN $2 AND $3"#,
-        &units,
+        &units as _,
         today,
         today + Duration::weeks(FREEING_WEEKS)
     )
@@ -201,18 +202,18 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
     .collect::<Vec<_>>();
 
     let waiting = sqlx::query!(
-        r#"SELECT u.name, q.programme, count(*) AS "people!", min(q.queued_on) AS "since!"
+        r#"SELECT u.name, q.programme AS "programme: Programme", count(*) AS "people!", min(q.queued_on) AS "since!"
            FROM queue_entries q JOIN units u ON u.id = q.unit_id
            WHERE q.unit_id = ANY($1) AND q.closed_on IS NULL
            GROUP BY u.name, q.programme ORDER BY u.name, q.programme"#,
-        &units
+        &units as _
     )
     .fetch_all(db)
     .await?
     .into_iter()
     .map(|r| Waiting {
         unit: r.name,
-        programme: Programme::parse(&r.programme).map(|p| p.label()).unwrap_or("–").to_string(),
+        programme: r.programme.label().to_string(),
         people: r.people,
         longest_days: (today - r.since).num_days(),
     })
@@ -229,7 +230,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
            LEFT JOIN users u ON u.id = k.user_id
            WHERE pl.unit_id = ANY($1) AND pl.status = 'active' AND (pl.next_follow_up_on <= $3 OR pl.renewal_due_on <= $3)
            GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1"#,
-        &units,
+        &units as _,
         today,
         today + Duration::days(crate::domain::plans::DUE_SOON_DAYS)
     )
@@ -246,11 +247,11 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
     .collect();
 
     let near_limit = sqlx::query!(
-        r#"SELECT p.id, p.first_name || ' ' || p.last_name AS "name!", pl.programme, pl.limit_last_day AS "last_day!"
+        r#"SELECT p.id AS "id: ParticipantId", p.first_name || ' ' || p.last_name AS "name!", pl.programme AS "programme: Programme", pl.limit_last_day AS "last_day!"
            FROM plans pl JOIN participants p ON p.id = pl.participant_id
            WHERE pl.unit_id = ANY($1) AND pl.status = 'active' AND pl.limit_last_day <= $2
            ORDER BY pl.limit_last_day, p.id LIMIT 100"#,
-        &units,
+        &units as _,
         today.checked_add_months(Months::new(2)).unwrap_or(today)
     )
     .fetch_all(db)
@@ -259,7 +260,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
     .map(|r| NearLimit {
         participant_id: r.id,
         name: r.name,
-        programme: Programme::parse(&r.programme).map(|p| p.label()).unwrap_or("–").to_string(),
+        programme: r.programme.label().to_string(),
         last_day: r.last_day,
     })
     .collect();
@@ -274,7 +275,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
                   coalesce(sum(visits) FILTER (WHERE visit_on BETWEEN $4 AND $5), 0)::bigint AS "last_year!"
            FROM visit_day_counts
            WHERE unit_id = ANY($1) AND (visit_on BETWEEN $3 AND $2 OR visit_on BETWEEN $4 AND $5)"#,
-        &units,
+        &units as _,
         today,
         month_start,
         last_year(month_start),
@@ -284,7 +285,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
     .await?;
     let drop_ins_today = sqlx::query_scalar!(
         r#"SELECT coalesce(sum(visitors), 0)::bigint AS "n!" FROM drop_in_visits WHERE unit_id = ANY($1) AND visit_on = $2"#,
-        &units,
+        &units as _,
         today
     )
     .fetch_one(db)
@@ -296,7 +297,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
         r#"SELECT date_trunc('week', visit_on)::date AS "week!", sum(visits)::bigint AS "visits!"
            FROM visit_day_counts WHERE unit_id = ANY($1) AND visit_on BETWEEN $2 AND $3
            GROUP BY 1"#,
-        &units,
+        &units as _,
         first_monday,
         today
     )
@@ -306,7 +307,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
         r#"SELECT set_on AS "set_on!", ended_on, (weekly_hours * 100)::int AS "hundredths!"
            FROM plans WHERE unit_id = ANY($1) AND programme = 'first_step' AND status <> 'draft'
              AND set_on <= $3 AND (ended_on IS NULL OR ended_on >= $2)"#,
-        &units,
+        &units as _,
         first_monday,
         today
     )
@@ -403,7 +404,7 @@ mod tests {
     fn capacity_figures_at_the_boundaries() {
         let h = |hours: u32| WeeklyHours::from_hundredths(hours * 100);
         let unit = |capacity: u32, used: u32, places: u32, in_use: u32| UnitCapacity {
-            id: 1,
+            id: UnitId(1),
             name: "Centrum".into(),
             hours_capacity: h(capacity),
             hours_in_use: h(used),

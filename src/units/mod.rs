@@ -61,11 +61,11 @@ pub struct Settings<'a> {
 /// Changes a unit's settings. DOMAIN.md: capacity is a setting per unit;
 /// lowering it below what is in use ends nobody's plan, new plans queue
 /// until there is room.
-pub async fn change(db: &sqlx::PgPool, id: i64, s: Settings<'_>, stamp: Stamp) -> AppResult<Result<(), Refused>> {
+pub async fn change(db: &sqlx::PgPool, id: UnitId, s: Settings<'_>, stamp: Stamp) -> AppResult<Result<(), Refused>> {
     in_transaction(db, async |tx| {
         let done = sqlx::query!(
             "UPDATE units SET name = $2, active = $3, first_step_hours = $4::float8::numeric, team_isa_places = $5 WHERE id = $1",
-            id,
+            id as _,
             s.name,
             s.active,
             s.hours,
@@ -102,7 +102,7 @@ pub fn routes() -> Routes {
 }
 
 pub struct UnitRow {
-    pub id: i64,
+    pub id: UnitId,
     pub name: String,
     pub active: bool,
     pub members: i64,
@@ -205,7 +205,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
 #[template(path = "units/edit.html")]
 struct EditPage {
     layout: Layout,
-    id: i64,
+    id: UnitId,
     name: String,
     active: bool,
     first_step_hours: String,
@@ -213,11 +213,11 @@ struct EditPage {
     errors: FieldErrors,
 }
 
-async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(UnitId(id)): Path<UnitId>) -> AppResult<Response> {
+async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<UnitId>) -> AppResult<Response> {
     current.require(&[Role::Admin])?;
     let unit = sqlx::query!(
         r#"SELECT name, active, first_step_hours::float8 AS "first_step_hours!", team_isa_places FROM units WHERE id = $1"#,
-        id
+        id as _
     )
     .fetch_optional(&state.db)
     .await?
@@ -237,7 +237,7 @@ async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(Uni
 async fn update(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(UnitId(id)): Path<UnitId>,
+    Path(id): Path<UnitId>,
     FormData(form): FormData<UnitForm>,
 ) -> AppResult<Response> {
     current.require(&[Role::Admin])?;

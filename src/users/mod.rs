@@ -1,6 +1,7 @@
 //! User accounts, administered by admins: create, edit role, job title and
 //! units, deactivate, reset password.
 
+pub mod account;
 pub mod queries;
 pub mod store;
 
@@ -8,7 +9,7 @@ use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role, password};
 use crate::db::Refused;
 use crate::error::{AppError, AppResult};
-use crate::ids::UserId;
+use crate::ids::{UnitId, UserId};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, email, required_text};
 use crate::web::routes::Routes;
@@ -67,7 +68,7 @@ pub struct UserForm {
 struct FormPage {
     layout: Layout,
     /// None when creating a new user.
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     /// The name as saved, for the heading (the form may hold an edit).
     stored_name: String,
     form: UserForm,
@@ -78,7 +79,7 @@ struct FormPage {
 }
 
 impl FormPage {
-    fn new(current: &CurrentUser, user_id: Option<i64>, form: UserForm, units: Vec<UnitChoice>) -> Self {
+    fn new(current: &CurrentUser, user_id: Option<UserId>, form: UserForm, units: Vec<UnitChoice>) -> Self {
         FormPage {
             layout: Layout::new(&current.ctx, "users"),
             user_id,
@@ -97,7 +98,7 @@ impl FormPage {
         Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(self.render()?)).into_response())
     }
 
-    fn unit_checked(&self, id: &i64) -> bool {
+    fn unit_checked(&self, id: &UnitId) -> bool {
         self.form.unit_ids.iter().any(|u| u == &id.to_string())
     }
 }
@@ -109,7 +110,7 @@ impl From<queries::UserDetail> for UserForm {
             name: user.name,
             job_title: user.job_title,
             role: user.role.code().into(),
-            unit_ids: user.unit_ids.iter().map(i64::to_string).collect(),
+            unit_ids: user.unit_ids.iter().map(UnitId::to_string).collect(),
             password: String::new(),
             active: user.active.then(|| "on".into()),
         }
@@ -130,7 +131,7 @@ fn validate(form: &UserForm, units: &[UnitChoice], errors: &mut FieldErrors) -> 
     }
     let mut unit_ids = Vec::new();
     for raw in &form.unit_ids {
-        match raw.parse::<i64>().ok().filter(|id| units.iter().any(|u| u.id == *id)) {
+        match raw.parse::<UnitId>().ok().filter(|id| units.iter().any(|u| u.id == *id)) {
             Some(id) => unit_ids.push(id),
             None => errors.add("unit_ids", "Välj bland enheterna i listan."),
         }
@@ -189,7 +190,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
     Ok(Redirect::to("/admin/users").into_response())
 }
 
-async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(UserId(id)): Path<UserId>) -> AppResult<Response> {
+async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<UserId>) -> AppResult<Response> {
     current.require(&[Role::Admin])?;
     let user = queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let page = FormPage::new(&current, Some(id), user.into(), queries::unit_choices(&state.db).await?);
@@ -199,7 +200,7 @@ async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(Use
 async fn update(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(UserId(id)): Path<UserId>,
+    Path(id): Path<UserId>,
     FormData(form): FormData<UserForm>,
 ) -> AppResult<Response> {
     current.require(&[Role::Admin])?;
@@ -249,7 +250,7 @@ pub struct ResetForm {
 async fn reset_password(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(UserId(id)): Path<UserId>,
+    Path(id): Path<UserId>,
     FormData(reset): FormData<ResetForm>,
 ) -> AppResult<Response> {
     current.require(&[Role::Admin])?;

@@ -1,9 +1,10 @@
 use crate::auth::Role;
+use crate::ids::{UnitId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub name: String,
     pub email: String,
     pub job_title: String,
@@ -34,16 +35,16 @@ pub struct UserDetail {
     pub job_title: String,
     pub role: Role,
     pub active: bool,
-    pub unit_ids: Vec<i64>,
+    pub unit_ids: Vec<UnitId>,
 }
 
-pub async fn find(db: &PgPool, id: i64) -> Result<Option<UserDetail>, sqlx::Error> {
+pub async fn find(db: &PgPool, id: UserId) -> Result<Option<UserDetail>, sqlx::Error> {
     sqlx::query_as!(
         UserDetail,
         r#"SELECT u.email, u.name, u.job_title, u.role AS "role: Role", u.active,
-                  array(SELECT unit_id FROM unit_memberships WHERE user_id = u.id ORDER BY unit_id) AS "unit_ids!"
+                  array(SELECT unit_id FROM unit_memberships WHERE user_id = u.id ORDER BY unit_id) AS "unit_ids!: Vec<UnitId>"
            FROM users u WHERE u.id = $1"#,
-        id
+        id as _
     )
     .fetch_optional(db)
     .await
@@ -51,7 +52,7 @@ pub async fn find(db: &PgPool, id: i64) -> Result<Option<UserDetail>, sqlx::Erro
 
 #[derive(Clone)]
 pub struct UnitChoice {
-    pub id: i64,
+    pub id: UnitId,
     pub name: String,
 }
 
@@ -71,10 +72,10 @@ pub async fn insert(
     active: bool,
     password_hash: &str,
     now: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
+) -> Result<UserId, sqlx::Error> {
     sqlx::query_scalar!(
         "INSERT INTO users (email, name, job_title, role, active, password_hash, created_at, password_changed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id AS \"id: UserId\"",
         email,
         name,
         job_title,
@@ -89,7 +90,7 @@ pub async fn insert(
 
 pub async fn update(
     tx: &mut sqlx::PgConnection,
-    id: i64,
+    id: UserId,
     email: &str,
     name: &str,
     job_title: &str,
@@ -98,7 +99,7 @@ pub async fn update(
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE users SET email = $2, name = $3, job_title = $4, role = $5, active = $6 WHERE id = $1",
-        id,
+        id as _,
         email,
         name,
         job_title,
@@ -110,20 +111,20 @@ pub async fn update(
     Ok(())
 }
 
-pub async fn set_units(tx: &mut sqlx::PgConnection, user_id: i64, unit_ids: &[i64]) -> Result<(), sqlx::Error> {
+pub async fn set_units(tx: &mut sqlx::PgConnection, user_id: UserId, unit_ids: &[UnitId]) -> Result<(), sqlx::Error> {
     // Memberships of inactive units are not on the form, so they are left alone.
     sqlx::query!(
         "DELETE FROM unit_memberships m USING units u
          WHERE m.unit_id = u.id AND u.active AND m.user_id = $1 AND NOT (m.unit_id = ANY($2))",
-        user_id,
-        unit_ids
+        user_id as _,
+        unit_ids as _
     )
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
         "INSERT INTO unit_memberships (user_id, unit_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
-        user_id,
-        unit_ids
+        user_id as _,
+        unit_ids as _
     )
     .execute(&mut *tx)
     .await?;
@@ -132,17 +133,17 @@ pub async fn set_units(tx: &mut sqlx::PgConnection, user_id: i64, unit_ids: &[i6
 
 /// Staff of the given units, for choosing a kontaktman and filtering by one.
 pub struct StaffChoice {
-    pub id: i64,
+    pub id: UserId,
     pub name: String,
     pub job_title: String,
 }
 
-pub async fn staff_of_units(db: &PgPool, units: &[i64]) -> Result<Vec<StaffChoice>, sqlx::Error> {
+pub async fn staff_of_units(db: &PgPool, units: &[UnitId]) -> Result<Vec<StaffChoice>, sqlx::Error> {
     sqlx::query_as!(
         StaffChoice,
         "SELECT DISTINCT u.id, u.name, u.job_title FROM users u JOIN unit_memberships m ON m.user_id = u.id
          WHERE m.unit_id = ANY($1) AND u.active ORDER BY u.name, u.id",
-        units
+        units as _
     )
     .fetch_all(db)
     .await

@@ -6,8 +6,9 @@ use super::queries;
 use crate::audit::{self, Stamp};
 use crate::auth::Role;
 use crate::auth::session;
-use crate::db::{Refused, in_transaction, refuse};
+use crate::db::{Kept, Refused, in_transaction, refuse};
 use crate::error::{AppResult, violated_constraint};
+use crate::ids::{UnitId, UserId};
 use sqlx::PgPool;
 
 /// An account as the admin's form gives it, checked.
@@ -16,14 +17,27 @@ pub struct Account {
     pub name: String,
     pub job_title: String,
     pub role: Role,
-    pub unit_ids: Vec<i64>,
+    pub unit_ids: Vec<UnitId>,
     pub active: bool,
 }
 
 const EMAIL_TAKEN: &str = "Det finns redan en användare med den e-postadressen.";
 
 /// Creates an account with the (already hashed) first password.
-pub async fn create(db: &PgPool, account: &Account, password_hash: &str, stamp: Stamp) -> AppResult<Result<i64, Refused>> {
+pub async fn create(db: &PgPool, account: &Account, password_hash: &str, stamp: Stamp) -> AppResult<Result<UserId, Refused>> {
+    create_as(db, account, password_hash, Some(stamp.by), stamp.at, account.role.code()).await
+}
+
+/// Creates an account where no user signs for it (`actor` none): the
+/// command line's first admin, the demo data. `details` goes to the audit log.
+pub async fn create_as(
+    db: &PgPool,
+    account: &Account,
+    password_hash: &str,
+    actor: Option<UserId>,
+    at: chrono::DateTime<chrono::Utc>,
+    details: &str,
+) -> AppResult<Result<UserId, Refused>> {
     in_transaction(db, async |tx| {
         let id = match queries::insert(
             tx,
@@ -33,7 +47,7 @@ pub async fn create(db: &PgPool, account: &Account, password_hash: &str, stamp: 
             account.role,
             account.active,
             password_hash,
-            stamp.at,
+            at,
         )
         .await
         {
@@ -42,10 +56,10 @@ pub async fn create(db: &PgPool, account: &Account, password_hash: &str, stamp: 
             Err(err) => return Err(err.into()),
         };
         queries::set_units(tx, id, &account.unit_ids).await?;
-        audit::Entry::new(Some(stamp.by), "user_created")
+        audit::Entry::new(actor, "user_created")
             .record("user", id)
-            .details(account.role.code())
-            .write(&mut *tx, stamp.at)
+            .details(details)
+            .write(&mut *tx, at)
             .await?;
         Ok(Ok(id))
     })
@@ -53,7 +67,7 @@ pub async fn create(db: &PgPool, account: &Account, password_hash: &str, stamp: 
 }
 
 /// Changes an account; an account made inactive is signed out everywhere.
-pub async fn update(db: &PgPool, id: i64, account: &Account, stamp: Stamp) -> AppResult<Result<(), Refused>> {
+pub async fn update(db: &PgPool, id: UserId, account: &Account, stamp: Stamp) -> AppResult<Result<(), Refused>> {
     in_transaction(db, async |tx| {
         match queries::update(
             tx,
@@ -86,22 +100,37 @@ pub async fn update(db: &PgPool, id: i64, account: &Account, stamp: Stamp) -> Ap
 }
 
 /// A new password set by an admin: whoever held the old one is signed out everywhere.
-pub async fn reset_password(db: &PgPool, id: i64, password_hash: &str, stamp: Stamp) -> AppResult<()> {
+pub async fn reset_password(db: &PgPool, id: UserId, password_hash: &str, stamp: Stamp) -> AppResult<()> {
+    replace_password(db, id, password_hash, None, stamp).await.map(|_| ())
+}
+
+/// The user's own new password. ASVS 3.3.3: it ends every other session of
+/// theirs (all but `keep`, the one in use); returns how many ended.
+pub async fn change_own_password(db: &PgPool, password_hash: &str, keep: Option<&[u8; 32]>, stamp: Stamp) -> AppResult<u64> {
+    replace_password(db, stamp.by, password_hash, Some(keep), stamp).await
+}
+
+/// `own` is the session to keep when users change their own password;
+/// `None` when an admin sets it.
+async fn replace_password(db: &PgPool, id: UserId, password_hash: &str, own: Option<Option<&[u8; 32]>>, stamp: Stamp) -> AppResult<u64> {
     in_transaction(db, async |tx| {
         sqlx::query!(
             "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
-            id,
+            id as _,
             password_hash,
             stamp.at
         )
         .execute(&mut *tx)
         .await?;
-        session::destroy_all_for_user(&mut *tx, id, None).await?;
-        audit::Entry::new(Some(stamp.by), "password_reset")
-            .record("user", id)
-            .write(&mut *tx, stamp.at)
-            .await?;
-        Ok(())
+        let ended = session::destroy_all_for_user(&mut *tx, id, own.flatten()).await?;
+        let note = format!("{ended} andra sessioner avslutade");
+        let entry = match own {
+            Some(_) => audit::Entry::new(Some(stamp.by), "password_changed").details(&note),
+            None => audit::Entry::new(Some(stamp.by), "password_reset"),
+        };
+        entry.record("user", id).write(&mut *tx, stamp.at).await?;
+        Ok(Kept(ended))
     })
     .await
+    .map(|Kept(ended)| ended)
 }

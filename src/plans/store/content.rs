@@ -5,7 +5,7 @@ use super::{Refused, Stamp, bump};
 use crate::audit;
 use crate::db::{in_transaction, refuse};
 use crate::error::{AppError, AppResult};
-use crate::ids::{GoalId, PlanActivityId, PlanId};
+use crate::ids::{AssessmentId, GoalId, PlanActivityId, PlanId, UserId};
 use crate::plans::model::ActivityStatus;
 use crate::plans::queries::Plan;
 use chrono::NaiveDate;
@@ -15,7 +15,7 @@ use sqlx::PgPool;
 pub async fn add_goal(
     db: &PgPool,
     plan: &Plan,
-    parent: Option<i64>,
+    parent: Option<GoalId>,
     description: &str,
     stamp: Stamp,
 ) -> AppResult<Result<GoalId, Refused>> {
@@ -27,8 +27,8 @@ pub async fn add_goal(
         if let Some(parent) = parent {
             let parent_ok = sqlx::query_scalar!(
                 r#"SELECT EXISTS (SELECT 1 FROM plan_goals WHERE id = $1 AND plan_id = $2 AND parent_id IS NULL) AS "ok!""#,
-                parent,
-                plan.id
+                parent as _,
+                plan.id as _
             )
             .fetch_one(&mut *tx)
             .await?;
@@ -39,10 +39,10 @@ pub async fn add_goal(
         let id = sqlx::query_scalar!(
             r#"INSERT INTO plan_goals (plan_id, parent_id, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
                RETURNING id AS "id: GoalId""#,
-            plan.id,
-            parent,
+            plan.id as _,
+            parent as _,
             description,
-            stamp.by,
+            stamp.by as _,
             stamp.at
         )
         .fetch_one(&mut *tx)
@@ -59,9 +59,9 @@ pub async fn add_goal(
 pub async fn add_activity(
     db: &PgPool,
     plan: &Plan,
-    goal: i64,
+    goal: GoalId,
     description: &str,
-    responsible: i64,
+    responsible: UserId,
     stamp: Stamp,
 ) -> AppResult<Result<PlanActivityId, Refused>> {
     if plan.is_ended() {
@@ -70,8 +70,8 @@ pub async fn add_activity(
     in_transaction(db, async |tx| {
         let goal_ok = sqlx::query_scalar!(
             r#"SELECT EXISTS (SELECT 1 FROM plan_goals WHERE id = $1 AND plan_id = $2) AS "ok!""#,
-            goal,
-            plan.id
+            goal as _,
+            plan.id as _
         )
         .fetch_one(&mut *tx)
         .await?;
@@ -81,11 +81,11 @@ pub async fn add_activity(
         let id = sqlx::query_scalar!(
             r#"INSERT INTO plan_activities (plan_id, goal_id, description, responsible_id, created_by, created_at)
                VALUES ($1, $2, $3, $4, $5, $6) RETURNING id AS "id: PlanActivityId""#,
-            plan.id,
-            goal,
+            plan.id as _,
+            goal as _,
             description,
-            responsible,
-            stamp.by,
+            responsible as _,
+            stamp.by as _,
             stamp.at
         )
         .fetch_one(&mut *tx)
@@ -97,7 +97,13 @@ pub async fn add_activity(
 }
 
 /// Moves a planaktivitet to `status` (planerad, pågår, klar, avbruten).
-pub async fn set_activity_status(db: &PgPool, plan: &Plan, activity_id: i64, status: ActivityStatus, stamp: Stamp) -> AppResult<()> {
+pub async fn set_activity_status(
+    db: &PgPool,
+    plan: &Plan,
+    activity_id: PlanActivityId,
+    status: ActivityStatus,
+    stamp: Stamp,
+) -> AppResult<()> {
     let Stamp { by, at: now } = stamp;
     if plan.is_ended() {
         return Err(AppError::Conflict("Planen är avslutad och kan inte ändras."));
@@ -105,8 +111,8 @@ pub async fn set_activity_status(db: &PgPool, plan: &Plan, activity_id: i64, sta
     in_transaction(db, async |tx| {
         let updated = sqlx::query!(
             "UPDATE plan_activities SET status = $3 WHERE id = $2 AND plan_id = $1 AND status <> $3",
-            plan.id,
-            activity_id,
+            plan.id as _,
+            activity_id as _,
             status.code()
         )
         .execute(&mut *tx)
@@ -128,7 +134,7 @@ pub async fn add_assessment(
     assessed_on: NaiveDate,
     method: &str,
     text: &str,
-    signer: Option<i64>,
+    signer: Option<UserId>,
     stamp: Stamp,
 ) -> AppResult<()> {
     let Stamp { by, at: now } = stamp;
@@ -140,9 +146,9 @@ pub async fn add_assessment(
             assessed_on,
             method,
             text,
-            by,
+            by as _,
             now,
-            signer
+            signer as _
         )
         .fetch_one(&mut *tx)
         .await?;
@@ -161,14 +167,14 @@ pub async fn add_assessment(
 }
 
 /// Signs an unsigned bedömning (the caller checks that the signer is an arbetsterapeut).
-pub async fn sign_assessment(db: &PgPool, plan_id: PlanId, assessment_id: i64, stamp: Stamp) -> AppResult<()> {
+pub async fn sign_assessment(db: &PgPool, plan_id: PlanId, assessment_id: AssessmentId, stamp: Stamp) -> AppResult<()> {
     let Stamp { by, at: now } = stamp;
     in_transaction(db, async |tx| {
         let signed = sqlx::query!(
             "UPDATE capacity_assessments SET signed_by = $3, signed_at = $4 WHERE id = $2 AND plan_id = $1 AND signed_by IS NULL",
             plan_id as _,
-            assessment_id,
-            by,
+            assessment_id as _,
+            by as _,
             now
         )
         .execute(&mut *tx)

@@ -31,13 +31,13 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
         let current = sqlx::query!(
             r#"SELECT status AS "status: PlanStatus", next_follow_up_on, set_on, (weekly_hours * 100)::int AS "hours!"
                FROM plans WHERE id = $1 FOR UPDATE"#,
-            plan.id
+            plan.id as _
         )
         .fetch_one(&mut *tx)
         .await?;
         let already = sqlx::query_scalar!(
             r#"SELECT EXISTS (SELECT 1 FROM follow_ups WHERE plan_id = $1 AND held_on = $2) AS "exists!""#,
-            plan.id,
+            plan.id as _,
             c.held_on
         )
         .fetch_one(&mut *tx)
@@ -71,7 +71,7 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
                                      notes, weekly_hours_before, weekly_hours_after, next_due_on, recorded_by, recorded_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::float8::numeric, $10::float8::numeric, $11, $12, $13)
              ON CONFLICT (plan_id, held_on) DO NOTHING RETURNING id",
-            plan.id,
+            plan.id as _,
             c.due_on,
             c.held_on,
             c.took_part,
@@ -82,7 +82,7 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
             before.as_f64(),
             c.hours.as_f64(),
             next,
-            by,
+            by as _,
             now
         )
         .fetch_optional(&mut *tx)
@@ -94,7 +94,7 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
             sqlx::query!(
                 "INSERT INTO follow_up_progress (follow_up_id, goal_id, progress) VALUES ($1, $2, $3)",
                 follow_up_id,
-                goal,
+                goal as _,
                 progress
             )
             .execute(&mut *tx)
@@ -102,7 +102,7 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
         }
         sqlx::query!(
             "UPDATE plans SET next_follow_up_on = $2, weekly_hours = $3::float8::numeric WHERE id = $1",
-            plan.id,
+            plan.id as _,
             next,
             c.hours.as_f64()
         )

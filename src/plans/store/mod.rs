@@ -8,6 +8,7 @@
 //! reminders it answers. Handlers parse and authorize, then call one command.
 
 mod content;
+pub mod employers;
 mod follow_ups;
 
 pub use content::*;
@@ -16,10 +17,10 @@ pub use follow_ups::*;
 use crate::audit::{self, Stamp};
 use crate::domain::plans::{self as rules, PlanStatus, Programme, TwoYearCheck};
 use crate::error::{AppError, AppResult};
-use crate::ids::{ParticipantId, PlanId, UnitId};
+use crate::ids::{ParticipantId, PlanId, QueueEntryId, UnitId, UserId};
 use crate::participants::model::ParticipantStatus;
 use crate::plans::capacity;
-use crate::plans::employers;
+
 use crate::plans::follow_ups::Checked;
 use crate::plans::form::PlanFields;
 use crate::plans::model::{Outcome, ReminderKind};
@@ -50,8 +51,8 @@ fn refused(field: &'static str, message: impl Into<String>) -> Result<Activation
 /// The two-year rule for `plan` with the person's other plans; `Err` is the message.
 async fn check_limit(
     conn: &mut PgConnection,
-    plan_id: Option<i64>,
-    participant_id: i64,
+    plan_id: Option<PlanId>,
+    participant_id: ParticipantId,
     period: rules::Period,
 ) -> Result<Result<Option<String>, String>, sqlx::Error> {
     let mut periods = queries::counted_periods(conn, participant_id, plan_id).await?;
@@ -83,17 +84,17 @@ pub async fn activate(
 ) -> AppResult<Activation> {
     let Stamp { by, at: now } = stamp;
     in_transaction(db, async |tx| {
-        Ok(activate_in(tx, plan_id.get(), set_on, today, by, now, queue_when_full).await?)
+        Ok(activate_in(tx, plan_id, set_on, today, by, now, queue_when_full).await?)
     })
     .await
 }
 
 async fn activate_in(
     conn: &mut PgConnection,
-    plan_id: i64,
+    plan_id: PlanId,
     set_on: NaiveDate,
     today: NaiveDate,
-    by: i64,
+    by: UserId,
     now: DateTime<Utc>,
     queue_when_full: bool,
 ) -> Result<Activation, sqlx::Error> {
@@ -101,7 +102,7 @@ async fn activate_in(
     let participant = sqlx::query!(
         r#"SELECT pa.id, pa.status AS "status: ParticipantStatus" FROM participants pa JOIN plans p ON p.participant_id = pa.id
            WHERE p.id = $1 FOR UPDATE OF pa"#,
-        plan_id
+        plan_id as _
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -124,7 +125,7 @@ async fn activate_in(
     let programme = plan.programme();
     let other_active = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM plans WHERE participant_id = $1 AND programme = $2 AND status = 'active') AS "exists!""#,
-        plan.participant_id,
+        plan.participant_id as _,
         programme.code()
     )
     .fetch_one(&mut *conn)
@@ -151,12 +152,12 @@ async fn activate_in(
         let queued = sqlx::query!(
             "INSERT INTO queue_entries (plan_id, unit_id, programme, queued_on, queued_at, queued_by) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (plan_id) WHERE closed_on IS NULL DO NOTHING",
-            plan.id,
-            plan.unit_id,
+            plan.id as _,
+            plan.unit_id as _,
             programme.code(),
             today,
             now,
-            by
+            by as _
         )
         .execute(&mut *conn)
         .await?
@@ -176,7 +177,7 @@ async fn activate_in(
         "UPDATE plans SET status = 'active', set_on = $2, next_follow_up_on = $3, renewal_due_on = $4,
                           limit_warning_on = $5, limit_last_day = $6
          WHERE id = $1",
-        plan.id,
+        plan.id as _,
         set_on,
         schedule.next_follow_up_on,
         schedule.renewal_due_on,
@@ -187,9 +188,9 @@ async fn activate_in(
     .await?;
     sqlx::query!(
         "UPDATE queue_entries SET closed_on = $2, closed_reason = 'activated', closed_by = $3 WHERE plan_id = $1 AND closed_on IS NULL",
-        plan.id,
+        plan.id as _,
         today,
-        by
+        by as _
     )
     .execute(&mut *conn)
     .await?;
@@ -220,19 +221,19 @@ pub async fn create(
     let Stamp { by, at: now } = stamp;
     in_transaction(db, async |tx| {
         // The person's row, so the two-year check sees every plan saved before this one.
-        lock_person(&mut *tx, participant_id.get()).await?;
+        lock_person(&mut *tx, participant_id).await?;
         let period = rules::Period {
             start: fields.start_on,
             end: fields.planned_end_on,
         };
-        if let Err(message) = check_limit(&mut *tx, None, participant_id.get(), period).await? {
+        if let Err(message) = check_limit(&mut *tx, None, participant_id, period).await? {
             return refuse("planned_end_on", message);
         }
-        let employer_id = match employers::resolve(&mut *tx, &fields.employer, by, now).await? {
+        let employer_id = match employers::resolve(&mut *tx, &fields.employer, stamp).await? {
             Ok(id) => id,
             Err((field, message)) => return refuse(field, message),
         };
-        let earlier = queries::counted_periods(&mut *tx, participant_id.get(), None).await?;
+        let earlier = queries::counted_periods(&mut *tx, participant_id, None).await?;
         let limit = rules::limit_dates(&earlier, fields.start_on);
         let id = sqlx::query_scalar!(
             r#"INSERT INTO plans (participant_id, unit_id, programme, start_on, planned_end_on, weekly_hours, weekdays, methods,
@@ -250,16 +251,16 @@ pub async fn create(
             &fields.methods,
             fields.participation,
             fields.summary,
-            employer_id,
+            employer_id as _,
             fields.supervisor,
             fields.tasks,
             limit.last_day,
-            by,
+            by as _,
             now
         )
         .fetch_one(&mut *tx)
         .await?;
-        save_version(&mut *tx, id.get(), by, now, "Skapad som utkast").await?;
+        save_version(&mut *tx, id, by, now, "Skapad som utkast").await?;
         audit::Entry::new(Some(by), "plan_created")
             .record("plan", id)
             .details(fields.programme.code())
@@ -278,7 +279,7 @@ pub async fn update(db: &PgPool, plan: &Plan, base_version: i32, fields: &PlanFi
         lock_person(&mut *tx, plan.participant_id).await?;
         let stored = sqlx::query!(
             r#"SELECT status AS "status: PlanStatus", version FROM plans WHERE id = $1 FOR UPDATE"#,
-            plan.id
+            plan.id as _
         )
         .fetch_one(&mut *tx)
         .await?;
@@ -306,7 +307,7 @@ pub async fn update(db: &PgPool, plan: &Plan, base_version: i32, fields: &PlanFi
                 );
             }
         }
-        let employer_id = match employers::resolve(&mut *tx, &fields.employer, by, now).await? {
+        let employer_id = match employers::resolve(&mut *tx, &fields.employer, stamp).await? {
             Ok(id) => id,
             Err((field, message)) => return refuse(field, message),
         };
@@ -317,7 +318,7 @@ pub async fn update(db: &PgPool, plan: &Plan, base_version: i32, fields: &PlanFi
                               participation = $7, summary = $8, employer_id = $9, supervisor = $10, tasks = $11,
                               limit_warning_on = CASE WHEN status = 'active' THEN $12::date END, limit_last_day = $13
              WHERE id = $1",
-            plan.id,
+            plan.id as _,
             fields.start_on,
             fields.planned_end_on,
             fields.weekly_hours.as_f64(),
@@ -325,7 +326,7 @@ pub async fn update(db: &PgPool, plan: &Plan, base_version: i32, fields: &PlanFi
             &fields.methods,
             fields.participation,
             fields.summary,
-            employer_id,
+            employer_id as _,
             fields.supervisor,
             fields.tasks,
             limit.warning_on,
@@ -369,7 +370,7 @@ pub async fn renew(
         let due = rules::renewal_due(renewed_on);
         let updated = sqlx::query!(
             "UPDATE plans SET renewed_on = $2, renewal_due_on = $3 WHERE id = $1 AND status = 'active'",
-            plan.id,
+            plan.id as _,
             renewed_on,
             due
         )
@@ -416,7 +417,7 @@ pub async fn end(
             "UPDATE plans SET status = 'ended', ended_on = $2, outcome = $3, outcome_note = $4,
                               next_follow_up_on = NULL, renewal_due_on = NULL, limit_warning_on = NULL
              WHERE id = $1 AND status = 'active'",
-            plan.id,
+            plan.id as _,
             ended_on,
             outcome.code(),
             note
@@ -446,16 +447,23 @@ impl Ending for Activation {
 }
 
 /// Takes a plan out of the kö without activating it, with the reason.
-pub async fn remove_from_queue(db: &PgPool, entry_id: i64, plan_id: i64, reason: &str, today: NaiveDate, stamp: Stamp) -> AppResult<()> {
+pub async fn remove_from_queue(
+    db: &PgPool,
+    entry_id: QueueEntryId,
+    plan_id: PlanId,
+    reason: &str,
+    today: NaiveDate,
+    stamp: Stamp,
+) -> AppResult<()> {
     let Stamp { by, at: now } = stamp;
     in_transaction(db, async |tx| {
         let closed = sqlx::query!(
             "UPDATE queue_entries SET closed_on = $2, closed_reason = 'removed', closed_note = $3, closed_by = $4
              WHERE id = $1 AND closed_on IS NULL",
-            entry_id,
+            entry_id as _,
             today,
             reason,
-            by
+            by as _
         )
         .execute(&mut *tx)
         .await?
@@ -478,13 +486,13 @@ pub async fn remove_from_queue(db: &PgPool, entry_id: i64, plan_id: i64, reason:
 /// renewal), or all of them (the plan ended).
 async fn clear_reminders(
     conn: &mut sqlx::PgConnection,
-    plan_id: i64,
+    plan_id: PlanId,
     kind: Option<ReminderKind>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query!(
         "UPDATE reminders SET cleared_at = $3 WHERE plan_id = $1 AND kind = coalesce($2, kind) AND cleared_at IS NULL",
-        plan_id,
+        plan_id as _,
         kind.map(ReminderKind::code),
         now
     )
@@ -494,8 +502,8 @@ async fn clear_reminders(
 }
 
 /// The person's row: every change that counts against their two years takes turns.
-async fn lock_person(conn: &mut PgConnection, participant_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!("SELECT id FROM participants WHERE id = $1 FOR UPDATE", participant_id)
+async fn lock_person(conn: &mut PgConnection, participant_id: ParticipantId) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT id FROM participants WHERE id = $1 FOR UPDATE", participant_id as _)
         .fetch_one(&mut *conn)
         .await?;
     Ok(())
@@ -504,8 +512,8 @@ async fn lock_person(conn: &mut PgConnection, participant_id: i64) -> Result<(),
 /// Writes the plan as it now is into its history, as version `plans.version`.
 pub(crate) async fn save_version(
     conn: &mut PgConnection,
-    plan_id: i64,
-    by: i64,
+    plan_id: PlanId,
+    by: UserId,
     now: DateTime<Utc>,
     change: &str,
 ) -> Result<(), sqlx::Error> {
@@ -520,8 +528,8 @@ pub(crate) async fn save_version(
                                                                                    'responsible_id', a.responsible_id, 'status', a.status) ORDER BY a.id)
                                                FROM plan_activities a WHERE a.plan_id = p.id), '[]'::jsonb))
            FROM plans p WHERE p.id = $1"#,
-        plan_id,
-        by,
+        plan_id as _,
+        by as _,
         now,
         change
     )
@@ -532,11 +540,11 @@ pub(crate) async fn save_version(
 
 /// Marks the plan as changed (a new version, by whom and when) and records
 /// the version in its history.
-async fn bump(conn: &mut PgConnection, plan_id: i64, by: i64, now: DateTime<Utc>, change: &str) -> Result<(), sqlx::Error> {
+async fn bump(conn: &mut PgConnection, plan_id: PlanId, by: UserId, now: DateTime<Utc>, change: &str) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE plans SET version = version + 1, updated_by = $2, updated_at = $3 WHERE id = $1",
-        plan_id,
-        by,
+        plan_id as _,
+        by as _,
         now
     )
     .execute(&mut *conn)

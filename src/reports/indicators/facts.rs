@@ -3,6 +3,7 @@
 //! (`FactCache`) while `fact_versions` says they are unchanged.
 
 use super::*;
+use crate::ids::{EmployerId, ParticipantId, UnitId};
 
 /// The participants with a visit (not undone) from `from` to `to`, one
 /// statement per calendar year the period touches. A year the period covers
@@ -10,7 +11,12 @@ use super::*;
 /// exists only while a day of it is set, so every row that year is a visit
 /// in the period. Otherwise the period's days of that year are a mask,
 /// built once per statement (an InitPlan), not once per row.
-async fn visited_between(db: &sqlx::PgPool, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<HashSet<i64>, sqlx::Error> {
+async fn visited_between(
+    db: &sqlx::PgPool,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<HashSet<ParticipantId>, sqlx::Error> {
     let mut visited = HashSet::default();
     for year in from.year()..=to.year() {
         let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
@@ -18,7 +24,7 @@ async fn visited_between(db: &sqlx::PgPool, from: NaiveDate, to: NaiveDate, toda
         };
         let whole = from <= first && to >= last.min(today);
         let ids = sqlx::query_scalar!(
-            r#"SELECT coalesce(array_agg(participant_id), '{}') AS "ids!" FROM visit_days
+            r#"SELECT coalesce(array_agg(participant_id), '{}') AS "ids!: Vec<ParticipantId>" FROM visit_days
                WHERE year = $1 AND ($2 OR bit_count(days & (SELECT visit_days_mask($1, $3, $4))) > 0)"#,
             year,
             whole,
@@ -52,7 +58,7 @@ pub struct FactCache {
 }
 
 struct CachedFacts {
-    units: Vec<i64>,
+    units: Vec<UnitId>,
     version: i64,
     facts: std::sync::Arc<UnitFacts>,
 }
@@ -61,7 +67,7 @@ struct CachedFacts {
 const CACHED_UNIT_SETS: usize = 16;
 
 impl FactCache {
-    fn get(&self, units: &[i64], version: i64) -> Option<std::sync::Arc<UnitFacts>> {
+    fn get(&self, units: &[UnitId], version: i64) -> Option<std::sync::Arc<UnitFacts>> {
         let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         entries
             .iter()
@@ -69,7 +75,7 @@ impl FactCache {
             .map(|e| e.facts.clone())
     }
 
-    fn put(&self, units: Vec<i64>, version: i64, facts: std::sync::Arc<UnitFacts>) {
+    fn put(&self, units: Vec<UnitId>, version: i64, facts: std::sync::Arc<UnitFacts>) {
         let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         entries.retain(|e| e.units != units);
         if entries.len() >= CACHED_UNIT_SETS {
@@ -136,13 +142,13 @@ async fn load_with(db: &sqlx::PgPool, cache: Option<&FactCache>, scope: &Scope) 
 }
 
 /// The first visit logged, for the records whose first visit nobody typed in.
-async fn load_first_visits(db: &sqlx::PgPool, scope: &Scope) -> Result<HashMap<i64, NaiveDate>, sqlx::Error> {
+async fn load_first_visits(db: &sqlx::PgPool, scope: &Scope) -> Result<HashMap<ParticipantId, NaiveDate>, sqlx::Error> {
     let r = sqlx::query!(
-        r#"SELECT coalesce(array_agg(p.id), '{}') AS "id!", coalesce(array_agg(f.first), '{}') AS "first!: Vec<NaiveDate>"
+        r#"SELECT coalesce(array_agg(p.id), '{}') AS "id!: Vec<ParticipantId>", coalesce(array_agg(f.first), '{}') AS "first!: Vec<NaiveDate>"
            FROM participants p CROSS JOIN LATERAL (
                SELECT min(v.visit_on) AS first FROM visits v WHERE v.participant_id = p.id AND v.cancelled_at IS NULL) f
            WHERE p.unit_id = ANY($1) AND p.first_visit_on IS NULL AND f.first IS NOT NULL"#,
-        &scope.units
+        &scope.units as _
     )
     .fetch_one(db)
     .await?;
@@ -151,7 +157,7 @@ async fn load_first_visits(db: &sqlx::PgPool, scope: &Scope) -> Result<HashMap<i
 
 /// The last visit in the period on every record of the people who once left
 /// a plan for work (to see who came back): a few people, read from the visits.
-async fn load_last_visits_after_work(db: &sqlx::PgPool, scope: &Scope) -> Result<HashMap<i64, NaiveDate>, sqlx::Error> {
+async fn load_last_visits_after_work(db: &sqlx::PgPool, scope: &Scope) -> Result<HashMap<ParticipantId, NaiveDate>, sqlx::Error> {
     let r = sqlx::query!(
         // Each step is a probe by id or identity number (the same person
         // as person_key), whatever plan PostgreSQL keeps for the statement.
@@ -164,12 +170,12 @@ async fn load_last_visits_after_work(db: &sqlx::PgPool, scope: &Scope) -> Result
                      ON o.id = p.id OR (o.identity_kind = p.identity_kind AND o.identity_number = p.identity_number)
                    WHERE p.id = l.id AND p.unit_id = ANY($1) AND o.unit_id = ANY($1))) AS id
                FROM left_for_work l)
-           SELECT coalesce(array_agg(r.id), '{}') AS "id!", coalesce(array_agg(l.last), '{}') AS "last!: Vec<NaiveDate>"
+           SELECT coalesce(array_agg(r.id), '{}') AS "id!: Vec<ParticipantId>", coalesce(array_agg(l.last), '{}') AS "last!: Vec<NaiveDate>"
            FROM their_records r CROSS JOIN LATERAL (
                SELECT max(v.visit_on) AS last FROM visits v
                WHERE v.participant_id = r.id AND v.visit_on BETWEEN $2 AND $3 AND v.cancelled_at IS NULL) l
            WHERE l.last IS NOT NULL"#,
-        &scope.units,
+        &scope.units as _,
         scope.from,
         scope.to
     )
@@ -182,7 +188,7 @@ async fn load_last_visits_after_work(db: &sqlx::PgPool, scope: &Scope) -> Result
 /// rows costs more than reading them.
 async fn load_records(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<Record>, sqlx::Error> {
     let mut r = sqlx::query!(
-        r#"SELECT coalesce(array_agg(p.id), '{}') AS "id!",
+        r#"SELECT coalesce(array_agg(p.id), '{}') AS "id!: Vec<ParticipantId>",
                   coalesce(array_agg(person_key(p.identity_kind, p.identity_number, p.id)), '{}') AS "person!",
                   coalesce(array_agg(p.gender), '{}') AS "gender!",
                   coalesce(array_agg(p.updated_at), '{}') AS "changed!",
@@ -193,7 +199,7 @@ async fn load_records(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<Record>, s
                   coalesce(array_agg(p.has_coordinated_plan), '{}') AS "sip!"
            FROM participants p
            WHERE p.unit_id = ANY($1)"#,
-        &scope.units
+        &scope.units as _
     )
     .fetch_one(db)
     .await?;
@@ -223,7 +229,7 @@ async fn load_records(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<Record>, s
 
 async fn load_plans(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<PlanFact>, sqlx::Error> {
     let r = sqlx::query!(
-        r#"SELECT coalesce(array_agg(participant_id), '{}') AS "participant_id!",
+        r#"SELECT coalesce(array_agg(participant_id), '{}') AS "participant_id!: Vec<ParticipantId>",
                   coalesce(array_agg(programme = 'team_isa'), '{}') AS "team_isa!",
                   coalesce(array_agg(set_on), '{}') AS "set_on!: Vec<Option<NaiveDate>>",
                   coalesce(array_agg(renewed_on), '{}') AS "renewed_on!: Vec<Option<NaiveDate>>",
@@ -231,7 +237,7 @@ async fn load_plans(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<PlanFact>, s
                   coalesce(array_agg(coalesce(outcome, '')), '{}') AS "outcome!",
                   coalesce(array_agg(coalesce(employer_id, 0)), '{}') AS "employer_id!"
            FROM plans WHERE unit_id = ANY($1) AND status <> 'draft'"#,
-        &scope.units
+        &scope.units as _
     )
     .fetch_one(db)
     .await?;
@@ -243,18 +249,18 @@ async fn load_plans(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<PlanFact>, s
             renewed_on: r.renewed_on.get(i).copied().flatten(),
             ended_on: r.ended_on.get(i).copied().flatten(),
             outcome: r.outcome.get(i).and_then(|o| Outcome::parse(o)),
-            employer_id: r.employer_id.get(i).copied().filter(|id| *id != 0),
+            employer_id: r.employer_id.get(i).copied().filter(|id| *id != 0).map(EmployerId),
         })
         .collect())
 }
 
 async fn load_follow_ups(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<FollowUpFact>, sqlx::Error> {
     let r = sqlx::query!(
-        r#"SELECT coalesce(array_agg(pl.participant_id), '{}') AS "participant_id!",
+        r#"SELECT coalesce(array_agg(pl.participant_id), '{}') AS "participant_id!: Vec<ParticipantId>",
                   coalesce(array_agg(f.on_time), '{}') AS "on_time!: Vec<bool>"
            FROM follow_ups f JOIN plans pl ON pl.id = f.plan_id
            WHERE pl.unit_id = ANY($1) AND f.held_on BETWEEN $2 AND $3"#,
-        &scope.units,
+        &scope.units as _,
         scope.from,
         scope.to
     )
@@ -270,12 +276,12 @@ async fn load_follow_ups(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<FollowU
 /// Boendestöd history of the people who have had a plan.
 async fn load_support(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<SupportEntry>, sqlx::Error> {
     let r = sqlx::query!(
-        r#"SELECT coalesce(array_agg(e.participant_id), '{}') AS "participant_id!",
+        r#"SELECT coalesce(array_agg(e.participant_id), '{}') AS "participant_id!: Vec<ParticipantId>",
                   coalesce(array_agg(e.valid_from), '{}') AS "valid_from!: Vec<NaiveDate>",
                   coalesce(array_agg(CASE WHEN e.has_support THEN coalesce(e.hours_per_week, 0) ELSE 0 END::float8), '{}') AS "hours!: Vec<f64>"
            FROM home_support_entries e
            WHERE e.participant_id IN (SELECT participant_id FROM plans WHERE unit_id = ANY($1) AND status <> 'draft')"#,
-        &scope.units
+        &scope.units as _
     )
     .fetch_one(db)
     .await?;

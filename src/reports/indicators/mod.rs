@@ -14,6 +14,7 @@ pub use facts::{FactCache, load, load_cached};
 
 use super::suppression::{Shown, suppress};
 use crate::attendance::statistics::Split;
+use crate::ids::{EmployerId, ParticipantId, UnitId};
 use crate::participants::model::Gender;
 use crate::plans::model::Outcome;
 use chrono::{Datelike, Months, NaiveDate};
@@ -24,7 +25,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 /// What the indicators are computed for.
 #[derive(Clone, Debug)]
 pub struct Scope {
-    pub units: Vec<i64>,
+    pub units: Vec<UnitId>,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub today: NaiveDate,
@@ -44,7 +45,7 @@ fn year_before(day: NaiveDate) -> NaiveDate {
 /// One participant record, with what the indicators need of it.
 #[derive(Clone, Debug)]
 pub struct Record {
-    pub id: i64,
+    pub id: ParticipantId,
     /// Who the record is (`person_key` in SQL): the identity number, or the
     /// record's own id when there is none.
     pub person: String,
@@ -65,14 +66,14 @@ pub struct Record {
 
 #[derive(Clone, Debug)]
 pub struct PlanFact {
-    pub participant_id: i64,
+    pub participant_id: ParticipantId,
     pub team_isa: bool,
     /// Fastställd; `None` for a draft.
     pub set_on: Option<NaiveDate>,
     pub renewed_on: Option<NaiveDate>,
     pub ended_on: Option<NaiveDate>,
     pub outcome: Option<Outcome>,
-    pub employer_id: Option<i64>,
+    pub employer_id: Option<EmployerId>,
 }
 
 impl PlanFact {
@@ -84,14 +85,14 @@ impl PlanFact {
 
 #[derive(Clone, Debug)]
 pub struct FollowUpFact {
-    pub participant_id: i64,
+    pub participant_id: ParticipantId,
     pub on_time: bool,
 }
 
 /// A boendestöd entry: hours a week from `valid_from` (0 when support ended).
 #[derive(Clone, Debug)]
 pub struct SupportEntry {
-    pub participant_id: i64,
+    pub participant_id: ParticipantId,
     pub valid_from: NaiveDate,
     pub hours: f64,
 }
@@ -230,7 +231,7 @@ pub const MOVED_ON: [Outcome; 4] = [
 /// Records grouped into people.
 struct People<'a> {
     /// Record id → person index.
-    of: HashMap<i64, usize>,
+    of: HashMap<ParticipantId, usize>,
     /// Person index → gender, and their records.
     gender: Vec<Gender>,
     records: Vec<Vec<&'a Record>>,
@@ -258,7 +259,7 @@ impl<'a> People<'a> {
         people
     }
 
-    fn person(&self, participant_id: i64) -> Option<usize> {
+    fn person(&self, participant_id: ParticipantId) -> Option<usize> {
         self.of.get(&participant_id).copied()
     }
 

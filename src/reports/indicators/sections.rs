@@ -2,6 +2,7 @@
 //! `Context`: every figure defined once, with its "så räknas det".
 
 use super::*;
+use crate::ids::EmployerId;
 
 /// Personer och insatser.
 pub(super) fn people_and_efforts(ctx: &Context) -> Section {
@@ -385,7 +386,7 @@ pub(super) fn employers_and_placements(ctx: &Context) -> Section {
         .iter()
         .filter(|(_, p)| p.team_isa && p.employer_id.is_some() && p.active_during(from, to))
         .collect();
-    let employers: HashSet<i64> = placements.iter().filter_map(|(_, p)| p.employer_id).collect();
+    let employers: HashSet<EmployerId> = placements.iter().filter_map(|(_, p)| p.employer_id).collect();
     let mut placement_split = Split::default();
     for (person, _) in &placements {
         placement_split.add(people.gender[*person], 1);
