@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod attendance;
+pub mod participants;
 pub mod plans;
 
 use chrono::{TimeZone, Utc};
