@@ -118,12 +118,15 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(from_fn_with_state(security_headers, add_headers))
+                // Outside the error pages, so that a page put in place of an
+                // error is compressed like any other, never sent plain under
+                // the encoding of the body it replaced.
+                .layer(CompressionLayer::new())
                 .layer(from_fn(error_pages))
                 .layer(CatchPanicLayer::custom(|_panic| {
                     tracing::error!("a request handler panicked");
                     ErrorPage::response(StatusCode::INTERNAL_SERVER_ERROR)
                 }))
-                .layer(CompressionLayer::new())
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
                 .layer(RequestBodyLimitLayer::new(middleware::MAX_FORM_BYTES)),
         )
@@ -143,6 +146,14 @@ async fn add_headers(State(headers): State<std::sync::Arc<Vec<(HeaderName, Heade
 /// from the body limit, 408 from the timeout, 400 from a path or query that
 /// does not parse) have an empty or plain-text English body: give them the
 /// Swedish error page instead, keeping their headers (such as `Allow`).
+/// Headers of a response body, dropped with the body an error page replaces.
+const DESCRIBES_THE_BODY: [HeaderName; 4] = [
+    header::CONTENT_ENCODING,
+    header::CONTENT_LENGTH,
+    header::CONTENT_TYPE,
+    header::TRANSFER_ENCODING,
+];
+
 async fn error_pages(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
@@ -154,8 +165,12 @@ async fn error_pages(request: Request, next: Next) -> Response {
     if (status.is_client_error() || status.is_server_error()) && !is_html {
         let (parts, _) = response.into_parts();
         let mut page = ErrorPage::response(status);
+        // What the status needs (Allow, Retry-After, …) is kept; what
+        // described the body that is replaced is not.
         for (name, value) in parts.headers.iter() {
-            page.headers_mut().entry(name).or_insert(value.clone());
+            if !DESCRIBES_THE_BODY.contains(name) {
+                page.headers_mut().entry(name).or_insert(value.clone());
+            }
         }
         return page;
     }

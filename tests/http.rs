@@ -4,7 +4,7 @@ mod common;
 
 use common::{DbRelay, Page, TestApp};
 use lotsen::auth::Role;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
@@ -212,6 +212,42 @@ async fn framework_errors_get_the_swedish_page_without_internals(db: PgPool) {
     let response = app.browser().get("/login?next=a&next=b").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(!Page::from(response).await.text("body").contains("deserialize"));
+}
+
+#[sqlx::test]
+async fn every_error_status_answers_a_swedish_page_in_the_encoding_it_declares(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let (staff, _) = app.signed_in(Role::Staff).await;
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    // Asks for brotli or gzip and decompresses what it is told is compressed,
+    // as a browser does: a plain body under `content-encoding: br` fails here.
+    let big = "x".repeat(2 * 1024 * 1024);
+    for encoding in ["br", "gzip"] {
+        let cases = [
+            (staff.request(Method::GET, "/participants/abc"), StatusCode::BAD_REQUEST),
+            (staff.request(Method::GET, "/plans/11%20"), StatusCode::BAD_REQUEST),
+            (admin.request(Method::GET, "/admin/users/abc"), StatusCode::BAD_REQUEST),
+            (admin.request(Method::GET, "/admin/units/11%20"), StatusCode::BAD_REQUEST),
+            (staff.request(Method::GET, "/admin/users"), StatusCode::FORBIDDEN),
+            (staff.request(Method::GET, "/participants/999999"), StatusCode::NOT_FOUND),
+            (staff.request(Method::GET, "/finns-inte"), StatusCode::NOT_FOUND),
+            (staff.request(Method::DELETE, "/login"), StatusCode::METHOD_NOT_ALLOWED),
+            (
+                staff
+                    .request(Method::POST, "/login")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(big.clone()),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+        ];
+        for (request, status) in cases {
+            let response = request.header("accept-encoding", encoding).send().await.unwrap();
+            assert_eq!(response.status(), status, "{encoding}");
+            let body = response.text().await.expect("the body decodes as its content-encoding says");
+            assert!(body.contains("<html lang=\"sv\""), "{status} in {encoding}: a Swedish page");
+            assert!(!body.contains("Invalid") && !body.contains("parse"), "{status}: no framework text");
+        }
+    }
 }
 
 #[sqlx::test]

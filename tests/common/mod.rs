@@ -152,6 +152,11 @@ impl Browser {
         self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
     }
 
+    /// A request of any method, sent with this browser's cookies, to finish and send.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
     pub async fn get_page(&self, path: &str) -> Page {
         let response = self.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
