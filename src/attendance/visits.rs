@@ -109,6 +109,9 @@ struct VisitsPage {
     /// For the hits partial, shared with the live search.
     csrf_token: String,
     visit_on: String,
+    /// The hit whose *Checka in* takes focus when the page opens after a
+    /// search with several hits; otherwise the name field has it.
+    focus_on: Option<ParticipantId>,
 }
 
 /// Only the hits, for the search as you type (`app.js`).
@@ -120,6 +123,8 @@ struct HitsFragment {
     unit_id: UnitId,
     visit_on: String,
     today: NaiveDate,
+    /// None: typed hits never take focus from the name field.
+    focus_on: Option<ParticipantId>,
 }
 
 impl HitsFragment {
@@ -198,7 +203,10 @@ async fn render(
     .map(clock_time);
     let closed = closed_because(today, exception_on(&state.db, unit_id, today).await?);
     let refused = !(error.is_empty() && confirm.is_none());
+    let hits = hits.filter(|h| !h.is_empty());
+    let focus_on = hits.iter().flatten().find(|h| !h.visited).map(|h| h.id);
     let page = VisitsPage {
+        focus_on,
         csrf_token: current.ctx.csrf_token.clone(),
         visit_on: form.visit_on.clone(),
         layout: Layout::new(&current.ctx, "visits"),
@@ -213,7 +221,7 @@ async fn render(
         visits_today,
         drop_ins,
         form,
-        hits: hits.filter(|h| !h.is_empty()),
+        hits,
         error,
         confirm,
     };
@@ -371,6 +379,7 @@ async fn search(
             unit_id,
             visit_on: form.visit_on.clone(),
             today,
+            focus_on: None,
         };
         return Ok(Html(fragment.render()?).into_response());
     }

@@ -189,13 +189,9 @@ test("a plan: refused hours fixed, a new employer added inline, queued when Team
   await context.close();
 });
 
-test("reception: typing a name shows the matches, one press checks in, and undo takes it back", async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const problems = watch(page);
-  await signIn(page, app.baseUrl, DEMO_USERS.manager, DEMO_PASSWORD);
+/** Opens Dagens besök; on a weekend or holiday the unit first opens the day in its calendar. */
+async function openReception(page) {
   await page.goto(`${app.baseUrl}/visits`);
-  // On a weekend or holiday the unit first opens the day in its calendar.
   if ((await page.locator(".notice").count()) > 0) {
     const today = await page.evaluate(() => new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Stockholm" }));
     await page.goto(`${app.baseUrl}/calendar`);
@@ -205,6 +201,46 @@ test("reception: typing a name shows the matches, one press checks in, and undo 
     await Promise.all([page.waitForURL(/\/calendar\?/), page.getByRole("button", { name: "Spara" }).click()]);
     await page.goto(`${app.baseUrl}/visits`);
   }
+}
+
+test("reception is keyboard-first: the name field has focus, and a chosen hit among several is name + Enter + 2 keys", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = watch(page);
+  await signIn(page, app.baseUrl, DEMO_USERS.staff, DEMO_PASSWORD);
+  await openReception(page);
+  // No Tab needed: the page opens with the cursor in the name field.
+  await page.waitForFunction(() => document.activeElement?.id === "f-q");
+  let keys = 0;
+  const press = async (key) => {
+    keys += 1;
+    await page.keyboard.press(key);
+  };
+  await page.keyboard.type("ce");
+  // Enter lists the hits (several Cecilias) and focus moves to the first Checka in.
+  await Promise.all([page.waitForLoadState("load"), press("Enter")]);
+  await page.waitForFunction(() => document.activeElement?.closest("#hits") !== null);
+  const open = page.locator("#hits ul.hits li button");
+  assert.ok((await open.count()) >= 2, "the demo has several people whose names start so");
+  assert.match(await page.evaluate(() => document.activeElement?.textContent ?? ""), /^Checka in/);
+  // The second of them: one Tab, one Enter.
+  const chosen = squash(await open.nth(1).locator(".visually-hidden").innerText());
+  await press("Tab");
+  await Promise.all([page.waitForURL(/\/visits\?unit=\d+/), press("Enter")]);
+  assert.match(await page.locator(".flash").innerText(), new RegExp(`${chosen} är incheckad`));
+  assert.ok(keys <= 3, `name + Enter + at most 2 keys, was name + ${keys}`);
+  // Ready for the next visitor at once.
+  await page.waitForFunction(() => document.activeElement?.id === "f-q");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("reception: typing a name shows the matches, one press checks in, and undo takes it back", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = watch(page);
+  await signIn(page, app.baseUrl, DEMO_USERS.manager, DEMO_PASSWORD);
+  await openReception(page);
   // Type and the matches appear without pressing Enter.
   await page.locator("#f-q").focus();
   await page.keyboard.type("aina");
