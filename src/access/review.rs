@@ -56,7 +56,7 @@ const LOG_LIMIT: i64 = 500;
 pub async fn page(
     axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     current: crate::auth::CurrentUser,
-    axum::extract::Query(filter): axum::extract::Query<LogFilter>,
+    crate::web::form::Query(filter): crate::web::form::Query<LogFilter>,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
     current.require(&[crate::auth::Role::Manager])?;

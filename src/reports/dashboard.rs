@@ -12,9 +12,10 @@ use crate::error::{AppError, AppResult};
 use crate::ids::{ParticipantId, UnitId};
 use crate::plans::capacity::UnitUsage;
 use crate::state::AppState;
+use crate::web::form::Query;
 use crate::web::format::hours;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, Duration, Months, NaiveDate};
 

@@ -2,11 +2,15 @@
 //! per-field error messages for re-rendering a form with what the user typed.
 
 use crate::error::AppError;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 /// Like `axum_extra::extract::Form` (repeated keys become a `Vec`), but a body
-/// that cannot be read gives our 400 page rather than a plain-text rejection.
+/// that cannot be read gives our 400 page rather than a plain-text rejection,
+/// and what was typed is first made safe to store (`cleaned`): bytes that are
+/// not UTF-8 and control characters never reach the database, so a pasted NUL
+/// costs the user that character, not the whole form.
 pub struct FormData<T>(pub T);
 
 impl<T, S> FromRequest<S> for FormData<T>
@@ -17,14 +21,57 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum_extra::extract::Form::<T>::from_request(req, state).await {
-            Ok(axum_extra::extract::Form(value)) => Ok(FormData(value)),
-            Err(rejection) => {
-                tracing::debug!(%rejection, "unreadable form");
-                Err(AppError::BadRequest("unreadable form"))
-            }
+        let is_form = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(AppError::BadRequest("not a form"));
         }
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| AppError::BadRequest("unreadable form"))?;
+        read(&body).map(FormData)
     }
+}
+
+/// Like axum's `Query`, with the same cleaning as `FormData` and our 400 page.
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        read(parts.uri.query().unwrap_or("").as_bytes()).map(Query)
+    }
+}
+
+fn read<T: DeserializeOwned>(encoded: &[u8]) -> Result<T, AppError> {
+    let pairs = form_urlencoded::parse(encoded).map(|(key, value)| (cleaned(&key), cleaned(&value)));
+    let clean = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    serde_html_form::from_str(&clean).map_err(|err| {
+        tracing::debug!(%err, "unreadable form");
+        AppError::BadRequest("unreadable form")
+    })
+}
+
+/// Typed text without what cannot or should not be stored: control
+/// characters other than tab and line breaks (PostgreSQL refuses NUL), and
+/// the bidirectional overrides that can make a name or note read as another.
+/// Bytes that are not UTF-8 were already replaced by U+FFFD when decoded.
+pub fn cleaned(text: &str) -> String {
+    text.chars()
+        .filter(|c| matches!(c, '\t' | '\n' | '\r') || !(c.is_control() || is_bidi_override(*c)))
+        .collect()
+}
+
+fn is_bidi_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Messages keyed by field name, in the order the fields appear.
@@ -118,6 +165,27 @@ pub fn optional_text(value: &str, max_chars: usize) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cleaned_text_keeps_line_breaks_and_tabs_and_drops_what_cannot_be_stored() {
+        assert_eq!(cleaned("a\0b\u{7}c\u{1b}[31m"), "abc[31m");
+        assert_eq!(cleaned("rad ett\r\nrad två\tflik"), "rad ett\r\nrad två\tflik");
+        assert_eq!(cleaned("Anna \u{202E}nimda\u{2066}x\u{2069}"), "Anna nimdax");
+        assert_eq!(cleaned("Kaffe ☕ 👩‍👩‍👧 Åsa Ørn"), "Kaffe ☕ 👩‍👩‍👧 Åsa Ørn");
+        assert_eq!(cleaned("\u{85}\u{9f}"), "", "C1 controls too");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_become_replacement_characters_and_the_rest_is_read() {
+        #[derive(serde::Deserialize)]
+        struct F {
+            a: String,
+            b: String,
+        }
+        let f: F = read(b"a=Ber%FFit&b=Berg%00").unwrap();
+        assert_eq!(f.a, "Ber\u{FFFD}it");
+        assert_eq!(f.b, "Berg");
+    }
 
     #[test]
     fn dates_in_two_spellings() {

@@ -6,6 +6,7 @@
 pub mod attendance;
 pub mod participants;
 pub mod plans;
+pub mod routes;
 
 use chrono::{TimeZone, Utc};
 use lotsen::auth::{Role, password};

@@ -1,0 +1,165 @@
+//! Hostile text is answered, never crashed on: NUL and other control
+//! characters, 100 kB, a right-to-left override, emoji and bytes that are not
+//! UTF-8, posted to every form of the router.
+
+mod common;
+
+use common::routes::{demo, fill, member_of_every_unit};
+use common::{Page, TestApp};
+use lotsen::auth::Role;
+use reqwest::Method;
+use sqlx::PgPool;
+
+/// The free-text and choice fields the app's forms read; each form takes
+/// those it knows and leaves the rest.
+const FIELDS: [&str; 40] = [
+    "q",
+    "name",
+    "first_name",
+    "last_name",
+    "identity_number",
+    "birth_date",
+    "email",
+    "phone",
+    "title",
+    "place",
+    "summary",
+    "participation",
+    "tasks",
+    "supervisor",
+    "notes",
+    "reason",
+    "note",
+    "description",
+    "goal_description",
+    "activity_description",
+    "note_body",
+    "note_event_on",
+    "correct_body",
+    "correct_reason",
+    "status_note",
+    "relative_name",
+    "relative_relation",
+    "relative_phone",
+    "relative_email",
+    "relative_note",
+    "consent_note",
+    "support_provider",
+    "support_hours",
+    "outcome_note",
+    "assessment",
+    "assessment_method",
+    "staff_present",
+    "contact_name",
+    "weekly_hours",
+    "period_note",
+];
+
+/// A form body with every field set to `value` (percent-encoded by hand, so
+/// that bytes which are not UTF-8 can be sent as a browser may).
+fn body(token: &str, value: &str, fields: &[&str]) -> Vec<u8> {
+    let mut out = format!("csrf_token={token}").into_bytes();
+    for field in fields {
+        out.extend_from_slice(format!("&{field}={value}").as_bytes());
+    }
+    out
+}
+
+fn encoded(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[sqlx::test]
+async fn every_form_answers_hostile_text_without_a_server_error(db: PgPool) {
+    let (app, records) = demo(&db).await;
+    let (admin, _) = member_of_every_unit(&app, Role::Admin).await;
+    let token = admin.get_page("/").await.csrf_token();
+    let long = encoded(&"lång text ".repeat(10_000));
+    let cases: [(&str, String, &[&str]); 5] = [
+        (
+            "NUL and control characters",
+            encoded("före\0mellan\u{7}efter\r\nrad två\tflik"),
+            &FIELDS,
+        ),
+        ("100 kB", long, &["note_body", "q"]),
+        ("a right-to-left override", encoded("Anna \u{202E}nimda"), &FIELDS),
+        ("emoji", encoded("Kaffe ☕ och 👩‍👩‍👧"), &FIELDS),
+        ("bytes that are not UTF-8", "%FF%FEtext%C3".to_string(), &FIELDS),
+    ];
+    let routes: Vec<_> = lotsen::app::pages()
+        .table()
+        .iter()
+        .filter(|r| r.method == Method::POST && r.path != "/logout")
+        .cloned()
+        .collect();
+    assert!(routes.len() >= 40, "the route table lists {} forms", routes.len());
+    for route in &routes {
+        let path = fill(route.path, &records);
+        for (what, value, fields) in &cases {
+            let response = admin
+                .request(Method::POST, &path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body(&token, value, fields))
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                !response.status().is_server_error(),
+                "POST {path} with {what}: {}",
+                response.status()
+            );
+        }
+        // Still signed in: nothing above ended the session.
+        assert_eq!(admin.get("/").await.status(), reqwest::StatusCode::OK, "after {path}");
+    }
+}
+
+#[sqlx::test]
+async fn a_pasted_nul_costs_that_character_not_the_note(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let anna = common::participants::anna(&staff, unit).await;
+    let response = staff
+        .submit(
+            &format!("/participants/{anna}"),
+            &format!("/participants/{anna}/journal"),
+            &[
+                ("note_event_on", "2026-03-01"),
+                ("note_type", "event"),
+                ("note_body", "Samtal\0 om veckan.\nNästa steg: \u{202E}praktik."),
+            ],
+        )
+        .await;
+    assert!(
+        response.status().is_redirection(),
+        "{}: {}",
+        response.status(),
+        Page::from(response).await.text(".error-message")
+    );
+    let stored: String = sqlx::query_scalar("SELECT body FROM journal_notes WHERE participant_id = $1")
+        .bind(anna)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(stored, "Samtal om veckan.\nNästa steg: praktik.");
+
+    // A name with bytes that are not UTF-8: the rest of the form is kept.
+    let form = staff.get_page("/participants/new").await;
+    let body = format!(
+        "csrf_token={}&unit_id={unit}&first_name=Ber%FFit&last_name=Berg&identity_kind=none&birth_date=1990-05-17&gender=man&resident=yes&referral_source=self&has_coordinated_plan=no",
+        form.csrf_token()
+    );
+    let response = staff
+        .request(Method::POST, "/participants/new")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(!response.status().is_server_error());
+    if response.status().is_success() {
+        let page = Page::from(response).await;
+        assert_eq!(page.value("Efternamn"), "Berg", "what was typed is kept");
+    }
+}
