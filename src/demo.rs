@@ -530,6 +530,13 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("demo plan {id} is gone"))
         };
+        if matches!(plan.state, Draft) {
+            continue;
+        }
+        // A plan is set with its summary and a goal (migration 0012).
+        let goal = store::add_goal(db, &load().await?, None, "Arbeta regelbundet på en arbetsplats", as_staff)
+            .await?
+            .map_err(refused)?;
         match plan.state {
             Draft => continue,
             Queued => {
@@ -586,9 +593,6 @@ async fn load_plans(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         }
         if n <= 3 {
             let active = load().await?;
-            let goal = store::add_goal(db, &active, None, "Arbeta regelbundet på en arbetsplats", as_staff)
-                .await?
-                .map_err(refused)?;
             let sub = store::add_goal(db, &active, Some(goal), "Komma i tid tre dagar i veckan", as_staff)
                 .await?
                 .map_err(refused)?;

@@ -6,6 +6,7 @@ mod common;
 use common::plans::*;
 use common::{Page, Person};
 use lotsen::auth::Role;
+use lotsen::reports::indicators::{self, Measure};
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
@@ -79,6 +80,7 @@ async fn a_double_submitted_follow_up_is_recorded_once(db: PgPool) {
         ("held_on", "2026-03-02"),
         ("participant_took_part", "yes"),
         ("weekly_hours", "10"),
+        ("notes", "Gick igenom målen."),
     ];
     let path = format!("/plans/{plan}/follow-ups/new");
     let (a, b) = tokio::join!(s.staff.post_raw(&path, &fields), s.staff.post_raw(&path, &fields));
@@ -202,4 +204,156 @@ async fn only_an_arbetsterapeut_signs_a_work_capacity_assessment(db: PgPool) {
         .execute(&db)
         .await;
     assert!(changed.is_err());
+}
+
+#[sqlx::test]
+async fn a_record_is_complete_before_it_counts(db: PgPool) {
+    let s = setup(&db).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
+    // Setting a plan needs its written summary and a goal: in the app and in the schema.
+    let plan = draft(&s.staff, p, "first_step", &[("summary", "")]).await;
+    let set = |plan: i64| {
+        let staff = &s.staff;
+        async move {
+            staff
+                .submit(
+                    &format!("/plans/{plan}"),
+                    &format!("/plans/{plan}/activate"),
+                    &[("set_on", "2026-03-02")],
+                )
+                .await
+        }
+    };
+    let by_sql = |plan: i64| {
+        let db = db.clone();
+        async move {
+            sqlx::query("UPDATE plans SET status = 'active', set_on = start_on WHERE id = $1")
+                .bind(plan)
+                .execute(&db)
+                .await
+                .unwrap_err()
+                .as_database_error()
+                .and_then(|e| e.constraint().map(String::from))
+                .unwrap_or_default()
+        }
+    };
+    let refused = set(plan).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(Page::from(refused).await.error("Fastställd datum").contains("sammanfattning"));
+    assert_eq!(by_sql(plan).await, "plans_summary_when_set");
+    sqlx::query("UPDATE plans SET summary = 'Vill prova att arbeta i caféet.' WHERE id = $1")
+        .bind(plan)
+        .execute(&db)
+        .await
+        .unwrap();
+    let refused = set(plan).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(Page::from(refused).await.error("Fastställd datum").contains("minst ett mål"));
+    assert_eq!(by_sql(plan).await, "plans_goal_when_set");
+    assert_eq!(status_of(&db, plan).await, "draft");
+    add_goal(&s.staff, plan).await;
+    assert_eq!(set(plan).await.status(), StatusCode::SEE_OTHER);
+
+    // A follow-up needs its summary; the schema refuses an empty one too.
+    let refused = follow_up(&s.staff, plan, &[("held_on", "2026-03-02"), ("notes", "  ")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        !Page::from(refused)
+            .await
+            .error("Sammanfattning: vad som gjorts och vad som ändras")
+            .is_empty()
+    );
+    let empty = sqlx::query(
+        "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, weekly_hours_before, weekly_hours_after,
+                                 next_due_on, recorded_by, recorded_at)
+         SELECT $1, '2026-03-02', '2026-03-02', true, 10, 10, '2026-06-02', min(id), now() FROM users",
+    )
+    .bind(plan)
+    .execute(&db)
+    .await;
+    assert_eq!(
+        empty.unwrap_err().as_database_error().and_then(|e| e.constraint()),
+        Some("follow_ups_summarised")
+    );
+
+    // A renewal says what was reviewed.
+    let renew = |fields: &'static [(&'static str, &'static str)]| {
+        let staff = &s.staff;
+        async move {
+            staff
+                .submit(&format!("/plans/{plan}"), &format!("/plans/{plan}/renew"), fields)
+                .await
+        }
+    };
+    let refused = renew(&[("renewed_on", "2026-03-02")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        Page::from(refused)
+            .await
+            .error("Vad som gicks igenom (mål, insatser, om planen fortsätter)")
+            .contains("Fyll i")
+    );
+    assert_eq!(
+        renew(&[("renewed_on", "2026-03-02"), ("renewal_review", "Målen och timmarna; fortsätter.")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let reviewed: String = sqlx::query_scalar("SELECT reviewed FROM plan_renewals WHERE plan_id = $1")
+        .bind(plan)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(reviewed, "Målen och timmarna; fortsätter.");
+}
+
+#[sqlx::test]
+async fn records_from_before_that_are_incomplete_are_listed_for_managers_and_not_counted(db: PgPool) {
+    let s = setup(&db).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
+    let plan = draft(&s.staff, p, "first_step", &[]).await;
+    activate(&s.staff, plan, "2026-03-02").await;
+    // As a follow-up and a renewal were kept before migration 0012.
+    sqlx::query("ALTER TABLE follow_ups DROP CONSTRAINT follow_ups_summarised")
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, weekly_hours_before, weekly_hours_after,
+                                 next_due_on, recorded_by, recorded_at)
+         SELECT $1, '2026-03-02', '2026-03-02', false, 10, 10, '2026-06-02', min(id), now() FROM users",
+    )
+    .bind(plan)
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE plans SET renewed_on = '2026-03-02' WHERE id = $1")
+        .bind(plan)
+        .execute(&db)
+        .await
+        .unwrap();
+
+    let (manager, _) = s.app.signed_in_at(Role::Manager, s.unit).await;
+    let todo = manager.get_page("/todo").await;
+    let listed = todo.text("section[aria-labelledby=incomplete-h]");
+    assert!(listed.contains("Uppföljningen 2026-03-02 saknar sammanfattning"), "{listed}");
+    assert!(listed.contains("Förnyelsen 2026-03-02 säger inte vad som gicks igenom"), "{listed}");
+    // Staff do not get the managers' list.
+    assert_eq!(s.staff.get_page("/todo").await.count("#incomplete-h"), 0);
+
+    // The indicators count neither: held on its due date, yet not "i tid".
+    let scope = indicators::Scope {
+        units: vec![lotsen::ids::UnitId(s.unit)],
+        from: "2026-01-01".parse().unwrap(),
+        to: "2026-03-31".parse().unwrap(),
+        today: "2026-03-31".parse().unwrap(),
+    };
+    let facts = indicators::load(&db, &scope).await.unwrap();
+    let sections = indicators::compute(&scope, &facts);
+    let measure = &sections.iter().find_map(|s| s.get("follow_ups_on_time")).unwrap().measure;
+    let Measure::Share { part, whole } = measure else {
+        panic!("a share: {measure:?}")
+    };
+    assert_eq!(part.total(), 0, "an empty follow-up is not one held on time");
+    assert_eq!(whole.total(), 1);
 }

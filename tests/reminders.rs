@@ -70,7 +70,10 @@ async fn the_sweep_flags_what_is_due_once_however_often_it_runs(db: PgPool) {
         .submit(
             &format!("/plans/{fst}"),
             &format!("/plans/{fst}/renew"),
-            &[("renewed_on", "2027-02-20")],
+            &[
+                ("renewed_on", "2027-02-20"),
+                ("renewal_review", "Målen och timmarna; planen fortsätter."),
+            ],
         )
         .await;
     assert_eq!(renewed.status(), StatusCode::SEE_OTHER);

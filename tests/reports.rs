@@ -92,8 +92,8 @@ async fn plan(
 async fn follow_up(db: &PgPool, plan: i64, due: &str, held: &str) {
     sqlx::query(
         "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, weekly_hours_before, weekly_hours_after,
-                                 next_due_on, recorded_by, recorded_at)
-         SELECT $1, $2::date, $3::date, true, 10, 10, $3::date + 90, min(id), now() FROM users",
+                                 next_due_on, recorded_by, recorded_at, notes)
+         SELECT $1, $2::date, $3::date, true, 10, 10, $3::date + 90, min(id), now(), 'Gick igenom målen.' FROM users",
     )
     .bind(plan)
     .bind(due)

@@ -152,8 +152,8 @@ async fn on_time_in_the_schema_is_the_rust_rule(db: PgPool) {
     for held in [due - Duration::days(1), due, due + Duration::days(1)] {
         let on_time: bool = sqlx::query_scalar(
             "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, weekly_hours_before, weekly_hours_after,
-                                     next_due_on, recorded_by, recorded_at)
-             SELECT $1, $2, $3, true, 10, 10, $3 + 90, min(id), now() FROM users RETURNING on_time",
+                                     next_due_on, recorded_by, recorded_at, notes)
+             SELECT $1, $2, $3, true, 10, 10, $3 + 90, min(id), now(), 'Gick igenom målen.' FROM users RETURNING on_time",
         )
         .bind(plan)
         .bind(due)

@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::{GoalId, ParticipantId, PlanId};
 use crate::participants::model::ConsentScope;
 use crate::state::AppState;
-use crate::web::form::{FieldErrors, FormData, optional_text, required_date};
+use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
 use crate::web::routes::Routes;
 use crate::web::routes::get;
 use askama::Template;
@@ -272,7 +272,9 @@ async fn check(
             );
         }
     }
-    let notes = optional_text(&form.notes, 20000).map_err(|m| errors.add("notes", m)).ok();
+    let notes = required_text(&form.notes, "en sammanfattning av vad som gjorts och vad som ändras", 20000)
+        .map_err(|m| errors.add("notes", m))
+        .ok();
     let mut progress = Vec::new();
     for value in &form.progress {
         let Some((goal, code)) = value.split_once(':') else {

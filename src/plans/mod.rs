@@ -249,6 +249,7 @@ async fn create(State(state): State<AppState>, auth: Authorized<ParticipantId>, 
 pub struct Typed {
     pub set_on: String,
     pub renewed_on: String,
+    pub renewal_review: String,
     pub ended_on: String,
     pub outcome: String,
     pub outcome_note: String,
@@ -596,14 +597,14 @@ async fn renew(State(state): State<AppState>, auth: Authorized<PlanId>, FormData
     let (current, id) = (&auth.current, auth.id);
     let plan = plan_of(&state, &auth).await?;
     let mut errors = FieldErrors::default();
-    let renewed_on = match required_date(&typed.renewed_on) {
-        Ok(date) => date,
-        Err(message) => {
-            errors.add("renewed_on", message);
-            return render_show(&state, current, plan, "renew", errors, typed).await;
-        }
+    let renewed_on = required_date(&typed.renewed_on).map_err(|m| errors.add("renewed_on", m)).ok();
+    if let Err(message) = required_text(&typed.renewal_review, "vad som gicks igenom", 20_000) {
+        errors.add("renewal_review", message);
+    }
+    let (Some(renewed_on), true) = (renewed_on, errors.is_empty()) else {
+        return render_show(&state, current, plan, "renew", errors, typed).await;
     };
-    match store::renew(&state.db, &plan, renewed_on, today, current.stamp(now)).await? {
+    match store::renew(&state.db, &plan, renewed_on, &typed.renewal_review, today, current.stamp(now)).await? {
         Ok(due) => saved(&state, current, id, &format!("Planen är förnyad. Nästa förnyelse senast {due}.")).await,
         Err(Refused { field, message }) => {
             errors.add(field, message);

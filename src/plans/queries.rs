@@ -226,3 +226,41 @@ pub async fn activities(db: &PgPool, plan_id: PlanId) -> Result<Vec<Activity>, s
     .fetch_all(db)
     .await
 }
+
+/// A record made before plans, follow-ups and renewals had to be complete
+/// (migration 0012), which the indicators do not count until it is.
+pub struct IncompleteRow {
+    pub plan_id: PlanId,
+    pub participant_name: String,
+    pub what: String,
+}
+
+/// The units' incomplete records, for managers to complete: active or ended
+/// plans without a summary or a goal, follow-ups without a summary, and
+/// renewals that do not say what was reviewed.
+pub async fn incomplete(db: &PgPool, units: &[UnitId]) -> Result<Vec<IncompleteRow>, sqlx::Error> {
+    sqlx::query_as!(
+        IncompleteRow,
+        r#"SELECT p.id AS "plan_id!: PlanId", pa.first_name || ' ' || pa.last_name AS "participant_name!", x.what AS "what!"
+           FROM plans p
+           JOIN participants pa ON pa.id = p.participant_id
+           CROSS JOIN LATERAL (
+               SELECT 'Planen saknar skriftlig sammanfattning' AS what, 0 AS n WHERE btrim(p.summary) = ''
+               UNION ALL
+               SELECT 'Planen saknar mål', 1 WHERE NOT EXISTS (SELECT 1 FROM plan_goals g WHERE g.plan_id = p.id)
+               UNION ALL
+               SELECT 'Uppföljningen ' || f.held_on || ' saknar sammanfattning', 2 FROM follow_ups f
+               WHERE f.plan_id = p.id AND btrim(f.notes) = ''
+               UNION ALL
+               SELECT 'Förnyelsen ' || p.renewed_on || ' säger inte vad som gicks igenom', 3
+               WHERE p.renewed_on IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM plan_renewals r WHERE r.plan_id = p.id AND r.renewed_on = p.renewed_on)
+           ) x
+           WHERE p.unit_id = ANY($1) AND p.status IN ('active', 'ended')
+           ORDER BY pa.first_name, pa.last_name, p.id, x.n, x.what
+           LIMIT 200"#,
+        units as _
+    )
+    .fetch_all(db)
+    .await
+}

@@ -51,6 +51,8 @@ struct TodoPage {
     /// The units' reminders, for managers.
     unit: Option<Vec<TodoRow>>,
     queue_length: i64,
+    /// Records the indicators leave out until they are complete, for managers.
+    incomplete: Vec<crate::plans::queries::IncompleteRow>,
     today: NaiveDate,
     /// My trainees' plans far under plan last week, and that week.
     under_plan: Vec<crate::attendance::hours::WeekRow>,
@@ -94,7 +96,7 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     .fetch_all(&state.db)
     .await?;
     let manages = matches!(current.user.role, Role::Manager | Role::Admin);
-    let (unit, queue_length) = if manages {
+    let (unit, queue_length, incomplete) = if manages {
         let rows = sqlx::query_as!(
             TodoRow,
             r#"SELECT r.plan_id, r.kind, r.due_on, p.programme, pa.first_name || ' ' || pa.last_name AS "participant_name!",
@@ -116,9 +118,10 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
         )
         .fetch_one(&state.db)
         .await?;
-        (Some(rows), queue)
+        let incomplete = crate::plans::queries::incomplete(&state.db, &current.user.unit_ids).await?;
+        (Some(rows), queue, incomplete)
     } else {
-        (None, 0)
+        (None, 0, Vec::new())
     };
     let (monday, under_plan) =
         crate::attendance::hours::far_under_last_week(&state.db, current.user.id, &current.user.unit_ids, state.clock.today()).await?;
@@ -127,6 +130,7 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
         mine,
         unit,
         queue_length,
+        incomplete,
         today: state.clock.today(),
         under_plan,
         last_week: crate::attendance::hours::week_code(monday),

@@ -180,7 +180,7 @@ test("a plan: refused hours fixed, a new employer added inline, queued when Team
   const row = mine.filter({ hasText: "Uppföljning" }).first();
   await Promise.all([page.waitForURL(/\/plans\/\d+$/), row.getByRole("link").click()]);
   await Promise.all([page.waitForURL(/follow-ups\/new$/), page.getByRole("link", { name: "Registrera uppföljning" }).click()]);
-  await page.getByLabel("Anteckningar").fill("Går bra, vill öka till fler timmar efter jul.");
+  await page.getByLabel("Sammanfattning: vad som gjorts och vad som ändras").fill("Går bra, vill öka till fler timmar efter jul.");
   await Promise.all([page.waitForURL(/\/plans\/\d+#follow-ups$/), page.getByRole("button", { name: "Registrera uppföljningen" }).click()]);
   assert.match(await page.locator(".flash").innerText(), /Uppföljningen är registrerad/);
   await page.goto(`${app.baseUrl}/todo`);

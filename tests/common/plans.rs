@@ -57,10 +57,24 @@ pub async fn draft(browser: &Browser, participant: i64, programme: &str, overrid
     location(&response).trim_start_matches("/plans/").parse().unwrap()
 }
 
+/// Sets and activates a draft, first giving it a goal (a plan is set with one).
 pub async fn activate(browser: &Browser, plan: i64, set_on: &str) -> reqwest::Response {
+    add_goal(browser, plan).await;
     browser
         .submit(&format!("/plans/{plan}"), &format!("/plans/{plan}/activate"), &[("set_on", set_on)])
         .await
+}
+
+/// Adds a goal to a plan, as its page does.
+pub async fn add_goal(browser: &Browser, plan: i64) {
+    let response = browser
+        .submit(
+            &format!("/plans/{plan}"),
+            &format!("/plans/{plan}/goals"),
+            &[("goal_description", "Arbeta två dagar i veckan"), ("goal_parent", "")],
+        )
+        .await;
+    assert!(response.status().is_redirection(), "a goal for plan {plan}: {}", response.status());
 }
 
 pub async fn status_of(db: &PgPool, plan: i64) -> String {
@@ -137,6 +151,7 @@ pub async fn follow_up(browser: &Browser, plan: i64, fields: &[(&str, &str)]) ->
         ("due_on", due.as_str()),
         ("participant_took_part", "yes"),
         ("weekly_hours", "10"),
+        ("notes", "Gick igenom målen och veckans timmar."),
     ];
     for (k, v) in fields {
         all.retain(|(key, _)| key != k);

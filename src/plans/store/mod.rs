@@ -122,6 +122,20 @@ async fn activate_in(
         // DOMAIN.md: a kontaktman is required (also a trigger on plans).
         return refused("set_on", "Utse en kontaktman för deltagaren innan planen aktiveras.");
     }
+    // The plan is summarised in writing and has a goal before it counts
+    // (also a trigger on plans, migration 0012).
+    if plan.summary.trim().is_empty() {
+        return refused("set_on", SUMMARY_TO_SET);
+    }
+    let has_goal = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM plan_goals WHERE plan_id = $1) AS "exists!""#,
+        plan.id as _
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if !has_goal {
+        return refused("set_on", "Lägg till minst ett mål innan planen fastställs.");
+    }
     let programme = plan.programme();
     let other_active = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM plans WHERE participant_id = $1 AND programme = $2 AND status = 'active') AS "exists!""#,
@@ -201,6 +215,8 @@ async fn activate_in(
         .await?;
     Ok(Activation::Activated { warning })
 }
+
+const SUMMARY_TO_SET: &str = "Skriv planens sammanfattning (Ändra planen) innan den fastställs: planen ska sammanfattas skriftligt.";
 
 /// The programme's name for messages ("förstegsträning", "Team ISA").
 pub fn programme_name(programme: Programme) -> String {
@@ -298,6 +314,9 @@ pub async fn update(db: &PgPool, plan: &Plan, base_version: i32, fields: &PlanFi
         if let Err(message) = check_limit(&mut *tx, Some(plan.id), plan.participant_id, period).await? {
             return refuse("planned_end_on", message);
         }
+        if status == PlanStatus::Active && fields.summary.trim().is_empty() {
+            return refuse("summary", "En fastställd plan behöver sin skriftliga sammanfattning.");
+        }
         if status == PlanStatus::Active && fields.programme == Programme::FirstStep && fields.weekly_hours > plan.hours() {
             let usage = capacity::lock(&mut *tx, plan.unit_id, fields.programme, Some(plan.id)).await?;
             if !usage.fits(fields.weekly_hours) {
@@ -344,16 +363,20 @@ pub async fn update(db: &PgPool, plan: &Plan, base_version: i32, fields: &PlanFi
     .await
 }
 
-/// Renews an active plan (DOMAIN.md: at least once a year); returns when the
-/// next renewal is due.
+/// Renews an active plan (DOMAIN.md: at least once a year) with what was
+/// reviewed; returns when the next renewal is due.
 pub async fn renew(
     db: &PgPool,
     plan: &Plan,
     renewed_on: NaiveDate,
+    reviewed: &str,
     today: NaiveDate,
     stamp: Stamp,
 ) -> AppResult<Result<NaiveDate, Refused>> {
     let Stamp { by, at: now } = stamp;
+    if reviewed.trim().is_empty() {
+        return refuse("renewal_review", "Skriv vad som gicks igenom vid förnyelsen.");
+    }
     if !plan.is_active() {
         return refuse("renewed_on", "Bara en aktiv plan förnyas.");
     }
@@ -380,6 +403,16 @@ pub async fn renew(
         if updated == 0 {
             return Err(AppError::Conflict("Planen är inte längre aktiv."));
         }
+        sqlx::query!(
+            "INSERT INTO plan_renewals (plan_id, renewed_on, reviewed, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5)",
+            plan.id as _,
+            renewed_on,
+            reviewed.trim(),
+            by as _,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
         // The renewal answers every renewal reminder raised so far.
         clear_reminders(&mut *tx, plan.id, Some(ReminderKind::Renewal), now).await?;
         bump(&mut *tx, plan.id, by, now, "Förnyad").await?;

@@ -232,7 +232,9 @@ async fn load_plans(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<PlanFact>, s
         r#"SELECT coalesce(array_agg(participant_id), '{}') AS "participant_id!: Vec<ParticipantId>",
                   coalesce(array_agg(programme = 'team_isa'), '{}') AS "team_isa!",
                   coalesce(array_agg(set_on), '{}') AS "set_on!: Vec<Option<NaiveDate>>",
-                  coalesce(array_agg(renewed_on), '{}') AS "renewed_on!: Vec<Option<NaiveDate>>",
+                  -- Only a renewal that says what was reviewed counts (migration 0012).
+                  coalesce(array_agg((SELECT max(r.renewed_on) FROM plan_renewals r WHERE r.plan_id = plans.id)), '{}')
+                      AS "renewed_on!: Vec<Option<NaiveDate>>",
                   coalesce(array_agg(ended_on), '{}') AS "ended_on!: Vec<Option<NaiveDate>>",
                   coalesce(array_agg(coalesce(outcome, '')), '{}') AS "outcome!",
                   coalesce(array_agg(coalesce(employer_id, 0)), '{}') AS "employer_id!"
@@ -257,7 +259,8 @@ async fn load_plans(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<PlanFact>, s
 async fn load_follow_ups(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<FollowUpFact>, sqlx::Error> {
     let r = sqlx::query!(
         r#"SELECT coalesce(array_agg(pl.participant_id), '{}') AS "participant_id!: Vec<ParticipantId>",
-                  coalesce(array_agg(f.on_time), '{}') AS "on_time!: Vec<bool>"
+                  -- On time and summarised: an empty follow-up is not a follow-up held.
+                  coalesce(array_agg(f.on_time AND btrim(f.notes) <> ''), '{}') AS "on_time!: Vec<bool>"
            FROM follow_ups f JOIN plans pl ON pl.id = f.plan_id
            WHERE pl.unit_id = ANY($1) AND f.held_on BETWEEN $2 AND $3"#,
         &scope.units as _,
