@@ -282,6 +282,7 @@ async fn load_participants(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()
                     has_support: true,
                     provider: "Boendestöd Linköping",
                     hours: Some(hours),
+                    correction_reason: "",
                 };
                 let at = now - chrono::Duration::days(30 * months_ago);
                 participants::record_home_support(db, id, entry, today, by(&staff, at))

@@ -12,7 +12,7 @@ use crate::db::Refused;
 use crate::error::AppResult;
 use crate::ids::{ConsentId, ParticipantId, UserId};
 use crate::state::AppState;
-use crate::web::form::{FieldErrors, FormData, optional_date, optional_text, required_date, required_text};
+use crate::web::form::{FieldErrors, FormData, optional_date, optional_email, optional_phone, optional_text, required_date, required_text};
 use crate::web::routes::{Routes, post};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -162,6 +162,7 @@ async fn add_home_support(
         has_support,
         provider: &provider,
         hours,
+        correction_reason: &typed.support_correction_reason,
     };
     let result = store::record_home_support(
         &state.db,
@@ -198,10 +199,10 @@ async fn add_relative(
     let relation = optional_text(&typed.relative_relation, 100)
         .map_err(|m| errors.add("relative_relation", m))
         .ok();
-    let phone = optional_text(&typed.relative_phone, 40)
+    let phone = optional_phone(&typed.relative_phone)
         .map_err(|m| errors.add("relative_phone", m))
         .ok();
-    let email = optional_text(&typed.relative_email, 254)
+    let email = optional_email(&typed.relative_email)
         .map_err(|m| errors.add("relative_email", m))
         .ok();
     let note = optional_text(&typed.relative_note, 1000)
@@ -268,10 +269,23 @@ async fn withdraw_consent(
     FormData(form): FormData<WithdrawForm>,
 ) -> AppResult<Response> {
     let auth = consent.as_participant()?;
-    let on = optional_date(&form.withdrawn_on).ok().flatten().unwrap_or(state.clock.today());
-    store::withdraw_consent(&state.db, auth.id, consent.id, on, auth.current.stamp(state.clock.now())).await?;
-    let typed = Typed::default();
-    answer(&state, &auth, Ok(()), ("consent", "consents"), "Samtycket är återkallat.", typed).await
+    let typed = Typed {
+        consent_id: consent.id.to_string(),
+        withdrawn_on: form.withdrawn_on.clone(),
+        ..Typed::default()
+    };
+    let result = match optional_date(&form.withdrawn_on) {
+        Ok(on) => {
+            let (today, now) = (state.clock.today(), state.clock.now());
+            let on = on.unwrap_or(today);
+            store::withdraw_consent(&state.db, auth.id, consent.id, on, today, auth.current.stamp(now)).await?
+        }
+        Err(message) => Err(Refused {
+            field: "withdrawn_on",
+            message: message.into(),
+        }),
+    };
+    answer(&state, &auth, result, ("withdraw", "consents"), "Samtycket är återkallat.", typed).await
 }
 
 #[cfg(test)]

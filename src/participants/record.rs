@@ -58,6 +58,10 @@ pub struct HomeSupportEntry {
     pub provider: String,
     pub hours_per_week: Option<f64>,
     pub recorded_by: String,
+    /// A value corrected by a later one for the same date: by whom, when, why.
+    pub corrected_by: Option<String>,
+    pub corrected_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub correction_reason: String,
 }
 
 pub struct RelativeRow {
@@ -108,9 +112,10 @@ pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> 
         .map(|i| key_worker_history.remove(i));
     let home_support = sqlx::query_as!(
         HomeSupportEntry,
-        r#"SELECT h.valid_from, h.has_support, h.provider, h.hours_per_week::float8 AS hours_per_week, u.name AS recorded_by
-           FROM home_support_entries h JOIN users u ON u.id = h.recorded_by
-           WHERE h.participant_id = $1 ORDER BY h.valid_from DESC, h.id DESC"#,
+        r#"SELECT h.valid_from, h.has_support, h.provider, h.hours_per_week::float8 AS hours_per_week, u.name AS recorded_by,
+                  c.name AS "corrected_by?", h.corrected_at, h.correction_reason
+           FROM home_support_entries h JOIN users u ON u.id = h.recorded_by LEFT JOIN users c ON c.id = h.corrected_by
+           WHERE h.participant_id = $1 ORDER BY h.valid_from DESC, h.corrected_at DESC NULLS FIRST, h.id DESC"#,
         id as _
     )
     .fetch_all(db)
@@ -215,6 +220,7 @@ pub struct Typed {
     pub has_support: String,
     pub support_provider: String,
     pub support_hours: String,
+    pub support_correction_reason: String,
     pub relative_kind: String,
     pub relative_name: String,
     pub relative_relation: String,
@@ -231,6 +237,9 @@ pub struct Typed {
     pub note_id: String,
     pub correct_body: String,
     pub correct_reason: String,
+    /// The consent a refused withdrawal was about, and the date typed.
+    pub consent_id: String,
+    pub withdrawn_on: String,
 }
 
 impl ShowPage {
@@ -272,6 +281,14 @@ impl ShowPage {
     /// Whether the refused correction or dispute form (`which`) belongs to note `id`.
     fn note_in_error(&self, which: &str, id: &JournalNoteId) -> bool {
         self.form_in_error == which && self.typed.note_id == id.to_string()
+    }
+    /// The refusal of withdrawing consent `id`, if that was the form in error.
+    fn withdraw_error(&self, id: &ConsentId) -> &str {
+        if self.form_in_error == "withdraw" && self.typed.consent_id == id.to_string() {
+            self.errors.get("withdrawn_on")
+        } else {
+            ""
+        }
     }
     fn statuses(&self) -> &'static [ParticipantStatus] {
         ParticipantStatus::ALL

@@ -193,7 +193,12 @@ pub struct HomeSupport<'a> {
     pub has_support: bool,
     pub provider: &'a str,
     pub hours: Option<f64>,
+    /// Why the value already kept for `from` is wrong; empty for a new date.
+    pub correction_reason: &'a str,
 }
+
+const HOME_SUPPORT_DATE_TAKEN: &str =
+    "Det finns redan ett värde för det datumet. Skriv varför det rättas: det nya gäller och det gamla syns som rättat.";
 
 /// Records boendestöd from a date; the participant's flag (the priority
 /// group) follows the latest entry.
@@ -211,7 +216,29 @@ pub async fn record_home_support(
         return refuse("support_hours", "Utan boendestöd ska timmarna vara tomma eller 0.");
     }
     in_transaction(db, async |tx| {
-        sqlx::query!(
+        // One value per date: a second one corrects the first, with a reason.
+        let kept = sqlx::query_scalar!(
+            "SELECT id FROM home_support_entries WHERE participant_id = $1 AND valid_from = $2 AND corrected_at IS NULL FOR UPDATE",
+            participant as _,
+            entry.from
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(kept) = kept {
+            if entry.correction_reason.trim().is_empty() {
+                return refuse("support_correction_reason", HOME_SUPPORT_DATE_TAKEN);
+            }
+            sqlx::query!(
+                "UPDATE home_support_entries SET corrected_at = $2, corrected_by = $3, correction_reason = $4 WHERE id = $1",
+                kept,
+                stamp.at,
+                stamp.by as _,
+                entry.correction_reason.trim()
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        let inserted = sqlx::query!(
             "INSERT INTO home_support_entries (participant_id, valid_from, has_support, provider, hours_per_week, recorded_by, recorded_at)
              VALUES ($1, $2, $3, $4, $5::float8::numeric, $6, $7)",
             participant as _,
@@ -223,10 +250,17 @@ pub async fn record_home_support(
             stamp.at
         )
         .execute(&mut *tx)
-        .await?;
+        .await;
+        // Someone kept a value for the date a moment ago.
+        if let Err(err) = &inserted
+            && violated_constraint(err) == Some("home_support_entries_one_per_date")
+        {
+            return refuse("support_correction_reason", HOME_SUPPORT_DATE_TAKEN);
+        }
+        inserted?;
         sqlx::query!(
             "UPDATE participants SET has_home_support = coalesce((SELECT has_support FROM home_support_entries
-                 WHERE participant_id = $1 ORDER BY valid_from DESC, id DESC LIMIT 1), false) WHERE id = $1",
+                 WHERE participant_id = $1 AND corrected_at IS NULL ORDER BY valid_from DESC, id DESC LIMIT 1), false) WHERE id = $1",
             participant as _
         )
         .execute(&mut *tx)
@@ -314,25 +348,41 @@ pub async fn give_consent(
     .await
 }
 
-/// Withdraws a samtycke from `on` (not before it was given).
-pub async fn withdraw_consent(db: &PgPool, participant: ParticipantId, consent: ConsentId, on: NaiveDate, stamp: Stamp) -> AppResult<()> {
+/// Withdraws a samtycke from `on`: not before it was given, nor in the future.
+pub async fn withdraw_consent(
+    db: &PgPool,
+    participant: ParticipantId,
+    consent: ConsentId,
+    on: NaiveDate,
+    today: NaiveDate,
+    stamp: Stamp,
+) -> AppResult<Result<(), Refused>> {
+    if on > today {
+        return refuse("withdrawn_on", "Datumet kan inte ligga i framtiden.");
+    }
     in_transaction(db, async |tx| {
-        let done = sqlx::query!(
-            "UPDATE consents SET withdrawn_on = greatest(given_on, $3) WHERE id = $2 AND participant_id = $1 AND withdrawn_on IS NULL",
+        let given_on = sqlx::query_scalar!(
+            "SELECT given_on FROM consents WHERE id = $2 AND participant_id = $1 AND withdrawn_on IS NULL FOR UPDATE",
             participant as _,
-            consent as _,
-            on
+            consent as _
         )
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(AppError::NotFound);
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::Conflict("Samtycket är redan återkallat."))?;
+        if on < given_on {
+            return refuse(
+                "withdrawn_on",
+                format!("Samtycket lämnades {given_on}: det kan inte återkallas före det."),
+            );
         }
+        sqlx::query!("UPDATE consents SET withdrawn_on = $2 WHERE id = $1", consent as _, on)
+            .execute(&mut *tx)
+            .await?;
         audit::Entry::new(Some(stamp.by), "consent_withdrawn")
             .record("participant", participant)
             .write(&mut *tx, stamp.at)
             .await?;
-        Ok(())
+        Ok(Ok(()))
     })
     .await
 }

@@ -134,6 +134,29 @@ pub fn email(value: &str) -> Result<String, &'static str> {
     }
 }
 
+/// An optional e-mail address: empty, or a plausible one (`email`).
+pub fn optional_email(value: &str) -> Result<String, &'static str> {
+    if value.trim().is_empty() { Ok(String::new()) } else { email(value) }
+}
+
+/// An optional telephone number as people write them (070-123 45 67,
+/// +46 13 20 60 00, (013) 20 60 00): digits with spaces, dashes, brackets and
+/// a leading +; 6 to 15 digits.
+pub fn optional_phone(value: &str) -> Result<String, &'static str> {
+    let value = value.trim();
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let allowed = value
+        .char_indices()
+        .all(|(i, c)| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')') || (c == '+' && i == 0));
+    if value.is_empty() {
+        Ok(String::new())
+    } else if allowed && (6..=15).contains(&digits) {
+        Ok(value.to_string())
+    } else {
+        Err("Skriv telefonnumret med siffror, t.ex. 070-123 45 67.")
+    }
+}
+
 /// An optional date typed as 2026-03-02 (what `<input type="date">` sends)
 /// or 20260302. Empty is `None`; anything else is the Swedish message.
 pub fn optional_date(value: &str) -> Result<Option<chrono::NaiveDate>, &'static str> {
@@ -165,6 +188,18 @@ pub fn optional_text(value: &str, max_chars: usize) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers_as_people_write_them() {
+        for ok in ["070-123 45 67", "+46 13 20 60 00", "(013) 20 60 00", "0701234567", ""] {
+            assert_eq!(optional_phone(ok).map(|_| ()), Ok(()), "{ok}");
+        }
+        for bad in ["inte-ett-nummer", "12345", "070+1234567", "0701234567890123", "070 123 45 67 ank 5"] {
+            assert!(optional_phone(bad).is_err(), "{bad}");
+        }
+        assert_eq!(optional_email(""), Ok(String::new()));
+        assert!(optional_email("inte-en-epost").is_err());
+    }
 
     #[test]
     fn cleaned_text_keeps_line_breaks_and_tabs_and_drops_what_cannot_be_stored() {

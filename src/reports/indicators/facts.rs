@@ -283,7 +283,7 @@ async fn load_support(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<SupportEnt
                   coalesce(array_agg(e.valid_from), '{}') AS "valid_from!: Vec<NaiveDate>",
                   coalesce(array_agg(CASE WHEN e.has_support THEN coalesce(e.hours_per_week, 0) ELSE 0 END::float8), '{}') AS "hours!: Vec<f64>"
            FROM home_support_entries e
-           WHERE e.participant_id IN (SELECT participant_id FROM plans WHERE unit_id = ANY($1) AND status <> 'draft')"#,
+           WHERE e.corrected_at IS NULL AND e.participant_id IN (SELECT participant_id FROM plans WHERE unit_id = ANY($1) AND status <> 'draft')"#,
         &scope.units as _
     )
     .fetch_one(db)

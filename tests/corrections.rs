@@ -1,0 +1,147 @@
+//! Facts over time are corrected, not overwritten: boendestöd has one value
+//! per date and a wrong one is corrected with a reason while the old stays
+//! visible; a consent is not withdrawn before it was given; närstående are
+//! reached at numbers and addresses that can be used.
+
+mod common;
+
+use common::participants::anna;
+use common::{Page, TestApp};
+use lotsen::auth::Role;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+#[sqlx::test]
+async fn a_wrong_home_support_value_is_corrected_with_a_reason_and_the_old_one_stays_visible(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    let path = format!("/participants/{id}");
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let (staff, path) = (&staff, &path);
+        async move { staff.submit(path, &format!("{path}/home-support"), &fields).await }
+    };
+    let first = vec![("support_from", "2026-02-01"), ("has_support", "yes"), ("support_hours", "8")];
+    assert_eq!(post(first.clone()).await.status(), StatusCode::SEE_OTHER);
+    // The same date again: refused until it says why, and what was typed stays.
+    let second = vec![("support_from", "2026-02-01"), ("has_support", "yes"), ("support_hours", "4,5")];
+    let refused = Page::from(post(second.clone()).await).await;
+    assert!(
+        refused
+            .error("Skäl till rättelse (när datumet redan har ett värde)")
+            .contains("redan ett värde")
+    );
+    assert_eq!(refused.value("Timmar per vecka (t.ex. 4,5)"), "4,5");
+    let mut corrected = second.clone();
+    corrected.push(("support_correction_reason", "Fel timmar, beslutet gäller 4,5."));
+    assert_eq!(post(corrected).await.status(), StatusCode::SEE_OTHER);
+
+    let kept: Vec<(f64, bool)> = sqlx::query_as(
+        "SELECT hours_per_week::float8, corrected_at IS NOT NULL FROM home_support_entries WHERE participant_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        kept,
+        vec![(8.0, true), (4.5, false)],
+        "nothing is deleted; the old value is marked corrected"
+    );
+    let page = staff.get_page(&path).await;
+    let history = page.text("#home-support table");
+    assert!(
+        history.contains("rättat") && history.contains("Fel timmar, beslutet gäller 4,5."),
+        "{history}"
+    );
+    // The schema holds one standing value per date too.
+    let twice = sqlx::query(
+        "INSERT INTO home_support_entries (participant_id, valid_from, has_support, hours_per_week, recorded_by, recorded_at)
+         SELECT $1, '2026-02-01', true, 3, min(id), now() FROM users",
+    )
+    .bind(id)
+    .execute(&db)
+    .await;
+    assert_eq!(
+        twice.unwrap_err().as_database_error().and_then(|e| e.constraint()),
+        Some("home_support_entries_one_per_date")
+    );
+}
+
+#[sqlx::test]
+async fn a_consent_is_not_withdrawn_before_it_was_given(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    let path = format!("/participants/{id}");
+    let given = staff
+        .submit(
+            &path,
+            &format!("{path}/consents"),
+            &[("consent_scope", "psychiatry"), ("consent_given", "2026-02-01")],
+        )
+        .await;
+    assert_eq!(given.status(), StatusCode::SEE_OTHER);
+    let consent: i64 = sqlx::query_scalar("SELECT id FROM consents").fetch_one(&db).await.unwrap();
+    let withdraw = |on: &'static str| {
+        let (staff, path) = (&staff, &path);
+        async move {
+            staff
+                .submit(path, &format!("{path}/consents/{consent}/withdraw"), &[("withdrawn_on", on)])
+                .await
+        }
+    };
+    let refused = withdraw("2026-01-15").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Page::from(refused).await;
+    assert!(page.text(&format!("#withdraw-{consent}-error")).contains("lämnades 2026-02-01"));
+    assert_eq!(page.attr(&format!("#withdraw-{consent}"), "value").as_deref(), Some("2026-01-15"));
+    let stored: Option<chrono::NaiveDate> = sqlx::query_scalar("SELECT withdrawn_on FROM consents")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(stored, None, "nothing stored on a refusal");
+    assert_eq!(withdraw("2026-02-10").await.status(), StatusCode::SEE_OTHER);
+    let stored: Option<chrono::NaiveDate> = sqlx::query_scalar("SELECT withdrawn_on FROM consents")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(stored, "2026-02-10".parse().ok());
+    // The schema holds it too.
+    let early = sqlx::query("UPDATE consents SET withdrawn_on = '2026-01-01'").execute(&db).await;
+    assert_eq!(
+        early.unwrap_err().as_database_error().and_then(|e| e.constraint()),
+        Some("consents_check")
+    );
+}
+
+#[sqlx::test]
+async fn a_relative_needs_a_usable_phone_number_and_email_address(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    let path = format!("/participants/{id}");
+    let refused = staff
+        .submit(
+            &path,
+            &format!("{path}/relatives"),
+            &[
+                ("relative_kind", "relative"),
+                ("relative_name", "Bo Berg"),
+                ("relative_relation", "bror"),
+                ("relative_phone", "ring mig"),
+                ("relative_email", "inte-en-epost"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Page::from(refused).await;
+    assert!(page.text("#f-relative_phone-error").contains("siffror"));
+    assert!(page.text("#f-relative_email-error").contains("namn@exempel.se"));
+    assert_eq!(page.value("Namn"), "Bo Berg");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM relatives").fetch_one(&db).await.unwrap();
+    assert_eq!(count, 0);
+}
