@@ -653,3 +653,50 @@ async fn the_plain_list_pages_through_everyone_without_counting(db: PgPool) {
     // A plain list is not a search: nothing is logged for it.
     assert_eq!(count(&db, "SELECT count(*) FROM access_log").await, 0);
 }
+
+#[sqlx::test]
+async fn the_first_contact_is_a_real_date_or_said_to_be_unknown_and_the_first_visit_comes_from_the_desk(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    for (value, unknown, message) in [
+        ("", "", "markera att det är okänt"),
+        ("2030-01-01", "", "framtiden"),
+        ("1900-01-01", "", "före födelsedagen"),
+        ("2026-02-01", "yes", "inte båda"),
+    ] {
+        let refused = register(&staff, unit, &[("first_contact_on", value), ("first_contact_unknown", unknown)]).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{value:?} {unknown:?}");
+        let page = Page::from(refused).await;
+        assert!(
+            page.error("Datum för första kontakt").contains(message),
+            "{value:?}: {}",
+            page.error("Datum för första kontakt")
+        );
+        assert_eq!(page.value("Efternamn"), "Berg", "what was typed is kept");
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM participants").await, 0);
+    // Said to be unknown: stored empty, shown as unknown.
+    let response = register(&staff, unit, &[("first_contact_on", ""), ("first_contact_unknown", "yes")]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let id: i64 = location(&response).trim_start_matches("/participants/").parse().unwrap();
+    let page = staff.get_page(&format!("/participants/{id}")).await;
+    assert!(page.text("#details").contains("Första kontaktOkänt"), "{}", page.text("#details"));
+    assert!(page.text("#details").contains("Första besök–"));
+    // The first check-in is the first visit when none was typed.
+    sqlx::query(
+        "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, created_by)
+         SELECT $1, $2, '2026-03-02', now(), min(id) FROM users",
+    )
+    .bind(id)
+    .bind(unit)
+    .execute(&db)
+    .await
+    .unwrap();
+    let page = staff.get_page(&format!("/participants/{id}")).await;
+    assert!(
+        page.text("#details").contains("Första besök2026-03-02 (första incheckningen)"),
+        "{}",
+        page.text("#details")
+    );
+}

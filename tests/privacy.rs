@@ -87,6 +87,7 @@ async fn no_personnummer_in_urls_or_in_the_log(db: PgPool) {
         ("gender", "woman".to_string()),
         ("resident", "yes".to_string()),
         ("referral_source", "self".to_string()),
+        ("first_contact_unknown", "yes".to_string()),
     ];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let created = browser.submit("/participants/new", "/participants", &fields).await;

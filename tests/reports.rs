@@ -716,3 +716,26 @@ async fn only_managers_and_admins_reach_the_reports(db: PgPool) {
     let home = staff.get_page("/").await;
     assert_eq!(home.count("a[href='/indicators']"), 0);
 }
+
+#[sqlx::test]
+async fn people_whose_first_contact_is_unknown_are_left_out_of_the_ten_days_and_the_label_says_so(db: PgPool) {
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    common::create_user(&db, "reception@lotsen.example", Role::Staff, "lösenord-för-test-1").await;
+    someone(unit, "Anna", "woman", "2026-01-10", Some("2026-01-12")).insert(&db).await;
+    for name in ["Bo", "Cleo"] {
+        Person::at(unit).named(name, "Test").registered("2026-01-20").insert(&db).await;
+    }
+    let sections = computed(&db, vec![unit]).await;
+    let within = sections.iter().find_map(|s| s.get("within_10_days")).unwrap();
+    assert!(
+        within.label.ends_with("<5 med okänd första kontakt räknas inte"),
+        "{}",
+        within.label
+    );
+    let (part, whole) = share(&sections, "within_10_days");
+    assert_eq!(
+        (part.total(), whole.total()),
+        (1, 1),
+        "only the person with a known first contact counts"
+    );
+}

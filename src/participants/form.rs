@@ -29,6 +29,8 @@ pub struct ParticipantForm {
     pub non_resident_reason: String,
     pub referral_source: String,
     pub first_contact_on: String,
+    /// "yes": the date of the first contact is not known (and stays empty).
+    pub first_contact_unknown: String,
     pub first_visit_on: String,
     pub has_coordinated_plan: String,
     pub coordinated_plan_on: String,
@@ -96,6 +98,7 @@ impl ParticipantForm {
             non_resident_reason: f.non_resident_reason.clone(),
             referral_source: f.referral_source.clone(),
             first_contact_on: date_text(f.first_contact_on),
+            first_contact_unknown: if f.first_contact_on.is_none() { "yes" } else { "" }.into(),
             first_visit_on: date_text(f.first_visit_on),
             has_coordinated_plan: if f.has_coordinated_plan { "yes" } else { "no" }.into(),
             coordinated_plan_on: date_text(f.coordinated_plan_on),
@@ -200,10 +203,27 @@ impl ParticipantForm {
             .map_err(|m| errors.add("first_contact_on", m))
             .ok()
             .flatten();
+        // Required, or said to be unknown: never left to default to a day.
+        let unknown = self.first_contact_unknown == "yes";
+        match first_contact_on {
+            None if !unknown && !errors.has("first_contact_on") => errors.add(
+                "first_contact_on",
+                "Fyll i datum för första kontakt, eller markera att det är okänt.",
+            ),
+            Some(_) if unknown => errors.add("first_contact_on", "Fyll i ett datum eller markera okänt, inte båda."),
+            Some(d) if d > today => errors.add("first_contact_on", "Datumet kan inte ligga i framtiden."),
+            Some(d) if birth_date.is_some_and(|b| d < b) => {
+                errors.add("first_contact_on", "Första kontakten kan inte vara före födelsedagen.")
+            }
+            _ => {}
+        }
         let first_visit_on = optional_date(&self.first_visit_on)
             .map_err(|m| errors.add("first_visit_on", m))
             .ok()
             .flatten();
+        if first_visit_on.is_some_and(|d| d > today) {
+            errors.add("first_visit_on", "Datumet kan inte ligga i framtiden.");
+        }
         if let (Some(contact), Some(visit)) = (first_contact_on, first_visit_on)
             && visit < contact
         {
@@ -349,6 +369,7 @@ mod tests {
             resident: "yes".into(),
             referral_source: "psychiatry".into(),
             has_coordinated_plan: "no".into(),
+            first_contact_on: "2026-11-02".into(),
             ..ParticipantForm::default()
         }
     }

@@ -294,7 +294,6 @@ async fn new_form(State(state): State<AppState>, current: CurrentUser) -> AppRes
         identity_kind: "personnummer".into(),
         resident: "yes".into(),
         has_coordinated_plan: "no".into(),
-        first_contact_on: state.clock.today().to_string(),
         ..ParticipantForm::default()
     };
     let page = FormPage {

@@ -24,6 +24,8 @@ use sqlx::PgPool;
 /// Everything on the personakt, loaded with one query per section.
 pub struct Record {
     pub id: ParticipantId,
+    /// The first check-in, for *Första besök* when none was typed.
+    pub first_check_in: Option<NaiveDate>,
     pub summary: Summary,
     pub fields: ParticipantFields,
     pub age: i32,
@@ -135,8 +137,15 @@ pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> 
     .fetch_all(db)
     .await?;
     let journal = journal::entries(db, id).await?;
+    let first_check_in = sqlx::query_scalar!(
+        "SELECT min(visit_on) FROM visits WHERE participant_id = $1 AND cancelled_at IS NULL",
+        id as _
+    )
+    .fetch_one(db)
+    .await?;
     Ok(Record {
         id,
+        first_check_in,
         age: identity::age_on(fields.birth_date, today),
         summary,
         fields,

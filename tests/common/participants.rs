@@ -17,6 +17,7 @@ pub fn registration(unit: &str, overrides: &[(&'static str, &'static str)]) -> V
         ("resident", "yes".into()),
         ("referral_source", "psychiatry".into()),
         ("has_coordinated_plan", "no".into()),
+        ("first_contact_on", "2026-02-20".into()),
     ];
     for (key, value) in overrides {
         match fields.iter_mut().find(|(k, _)| k == key) {

@@ -274,9 +274,14 @@ pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
     let mut days_to_visit = Vec::new();
     let mut within = Vec::new();
     let mut counted = Vec::new();
+    // Registered in the period with the first contact marked unknown: left out, and said so.
+    let mut unknown_contact = 0;
     for p in people.all() {
         let records = &people.records[p];
         let Some(contact) = records.iter().filter_map(|r| r.first_contact_on).min() else {
+            if records.iter().map(|r| r.start_on).min().is_some_and(|s| between(s, from, to)) {
+                unknown_contact += 1;
+            }
             continue;
         };
         if !between(contact, from, to) {
@@ -332,7 +337,17 @@ pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
         indicators: vec![
             Indicator {
                 key: "within_10_days",
-                label: "Första besök inom 10 dagar från första kontakt, andel (%)".into(),
+                label: match unknown_contact {
+                    0 => "Första besök inom 10 dagar från första kontakt, andel (%)".into(),
+                    n => {
+                        let n = if n < crate::reports::suppression::SMALLEST_SHOWN {
+                            "<5".into()
+                        } else {
+                            n.to_string()
+                        };
+                        format!("Första besök inom 10 dagar från första kontakt, andel (%); {n} med okänd första kontakt räknas inte")
+                    }
+                },
                 how: "Personer vars första kontakt ligger i perioden: andelen vars första besök kom inom 10 dagar. Den som ännu inte kommit räknas som inte inom 10 dagar när 10 dagar har gått, annars inte alls.",
                 measure: Measure::Share {
                     part: people.count(within),
