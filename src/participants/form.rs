@@ -283,70 +283,46 @@ pub struct Change {
     pub after: String,
 }
 
-/// What changed from `before` to `after`, in the words of the form.
-pub fn changes(before: &ParticipantFields, after: &ParticipantFields) -> Vec<Change> {
+/// The fields of one version in the words of the form, in its order. The
+/// number is masked: a version page and a conflict message are no place to
+/// spell it out.
+pub fn described(f: &ParticipantFields) -> Vec<(&'static str, String)> {
     let yes = |b: bool| if b { "Ja" } else { "Nej" }.to_string();
-    let pairs: Vec<(&'static str, String, String)> = vec![
-        ("Förnamn", before.first_name.clone(), after.first_name.clone()),
-        ("Efternamn", before.last_name.clone(), after.last_name.clone()),
+    vec![
+        ("Förnamn", f.first_name.clone()),
+        ("Efternamn", f.last_name.clone()),
         (
             "Typ av nummer",
-            IdentityKind::parse(&before.identity_kind).map(|k| k.label()).unwrap_or("").into(),
-            IdentityKind::parse(&after.identity_kind).map(|k| k.label()).unwrap_or("").into(),
+            IdentityKind::parse(&f.identity_kind).map(|k| k.label()).unwrap_or("").into(),
         ),
-        // Only the masked number: the conflict message is no place to spell it out.
-        (
-            "Nummer",
-            identity::masked(&before.identity_kind, before.identity_number.as_deref()),
-            identity::masked(&after.identity_kind, after.identity_number.as_deref()),
-        ),
-        ("Födelsedatum", before.birth_date.to_string(), after.birth_date.to_string()),
-        (
-            "Kön",
-            Gender::label_of(&before.gender).into(),
-            Gender::label_of(&after.gender).into(),
-        ),
-        ("Telefon", before.phone.clone(), after.phone.clone()),
-        ("E-post", before.email.clone(), after.email.clone()),
-        ("Adress", before.address.clone(), after.address.clone()),
-        ("Folkbokförd i kommunen", yes(before.resident), yes(after.resident)),
-        (
-            "Skäl till undantag",
-            before.non_resident_reason.clone(),
-            after.non_resident_reason.clone(),
-        ),
-        (
-            "Kontaktväg",
-            ReferralSource::label_of(&before.referral_source).into(),
-            ReferralSource::label_of(&after.referral_source).into(),
-        ),
+        ("Nummer", identity::masked(&f.identity_kind, f.identity_number.as_deref())),
+        ("Födelsedatum", f.birth_date.to_string()),
+        ("Kön", Gender::label_of(&f.gender).into()),
+        ("Telefon", f.phone.clone()),
+        ("E-post", f.email.clone()),
+        ("Adress", f.address.clone()),
+        ("Folkbokförd i kommunen", yes(f.resident)),
+        ("Skäl till undantag", f.non_resident_reason.clone()),
+        ("Kontaktväg", ReferralSource::label_of(&f.referral_source).into()),
         (
             "Första kontakt",
-            date_text(before.first_contact_on),
-            date_text(after.first_contact_on),
+            f.first_contact_on.map_or_else(|| "Okänt".into(), |d| d.to_string()),
         ),
-        ("Första besök", date_text(before.first_visit_on), date_text(after.first_visit_on)),
-        ("SIP", yes(before.has_coordinated_plan), yes(after.has_coordinated_plan)),
-        (
-            "SIP upprättad",
-            date_text(before.coordinated_plan_on),
-            date_text(after.coordinated_plan_on),
-        ),
-        (
-            "Planeringsansvarig",
-            before.coordinated_plan_lead.clone(),
-            after.coordinated_plan_lead.clone(),
-        ),
-        (
-            "Nästa uppföljning av SIP",
-            date_text(before.coordinated_plan_next_follow_up),
-            date_text(after.coordinated_plan_next_follow_up),
-        ),
-    ];
-    pairs
+        ("Första besök", date_text(f.first_visit_on)),
+        ("SIP", yes(f.has_coordinated_plan)),
+        ("SIP upprättad", date_text(f.coordinated_plan_on)),
+        ("Planeringsansvarig", f.coordinated_plan_lead.clone()),
+        ("Nästa uppföljning av SIP", date_text(f.coordinated_plan_next_follow_up)),
+    ]
+}
+
+/// What changed from `before` to `after`, in the words of the form.
+pub fn changes(before: &ParticipantFields, after: &ParticipantFields) -> Vec<Change> {
+    described(before)
         .into_iter()
-        .filter(|(_, b, a)| b != a)
-        .map(|(field, before, after)| Change { field, before, after })
+        .zip(described(after))
+        .filter(|((_, b), (_, a))| b != a)
+        .map(|((field, before), (_, after))| Change { field, before, after })
         .collect()
 }
 

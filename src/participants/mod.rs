@@ -11,6 +11,7 @@ pub mod model;
 pub mod queries;
 pub mod record;
 pub mod store;
+pub mod versions;
 
 use crate::access::{self, Action, Authorized};
 use crate::auth::context::Layout;
@@ -43,6 +44,7 @@ pub fn routes() -> Routes {
         .route("/participants/{id}/print", get(record::print))
         .merge(changes::routes())
         .merge(journal::routes())
+        .merge(versions::routes())
         .route("/access-log", get(access::review::page))
 }
 

@@ -130,48 +130,58 @@ async fn save_version(tx: &mut sqlx::PgConnection, id: ParticipantId, by: UserId
 
 /// A saved version with who saved it.
 pub struct Version {
+    pub version: i32,
     pub fields: ParticipantFields,
     pub changed_by: String,
     pub changed_at: DateTime<Utc>,
 }
 
+/// One saved version of the participant's own fields.
 pub async fn version(db: &PgPool, id: ParticipantId, version: i32) -> Result<Option<Version>, sqlx::Error> {
-    let row = sqlx::query!(
+    Ok(versions(db, id).await?.into_iter().find(|v| v.version == version))
+}
+
+/// Every saved version, oldest first (a handful per person).
+pub async fn versions(db: &PgPool, id: ParticipantId) -> Result<Vec<Version>, sqlx::Error> {
+    let rows = sqlx::query!(
         r#"SELECT v.first_name, v.last_name, v.identity_kind, v.identity_number, v.birth_date, v.gender, v.phone, v.email, v.address,
                   v.resident, v.non_resident_reason, v.referral_source, v.first_contact_on, v.first_visit_on, v.has_coordinated_plan,
                   v.coordinated_plan_on, v.coordinated_plan_lead, v.coordinated_plan_next_follow_up, v.changed_at,
-                  coalesce(u.name, 'okänd') AS "changed_by!"
+                  coalesce(u.name, 'okänd') AS "changed_by!", v.version
            FROM participant_versions v LEFT JOIN users u ON u.id = v.changed_by
-           WHERE v.participant_id = $1 AND v.version = $2"#,
-        id as _,
-        version
+           WHERE v.participant_id = $1 ORDER BY v.version"#,
+        id as _
     )
-    .fetch_optional(db)
+    .fetch_all(db)
     .await?;
-    Ok(row.map(|r| Version {
-        fields: ParticipantFields {
-            first_name: r.first_name,
-            last_name: r.last_name,
-            identity_kind: r.identity_kind,
-            identity_number: r.identity_number,
-            birth_date: r.birth_date,
-            gender: r.gender,
-            phone: r.phone,
-            email: r.email,
-            address: r.address,
-            resident: r.resident,
-            non_resident_reason: r.non_resident_reason,
-            referral_source: r.referral_source,
-            first_contact_on: r.first_contact_on,
-            first_visit_on: r.first_visit_on,
-            has_coordinated_plan: r.has_coordinated_plan,
-            coordinated_plan_on: r.coordinated_plan_on,
-            coordinated_plan_lead: r.coordinated_plan_lead,
-            coordinated_plan_next_follow_up: r.coordinated_plan_next_follow_up,
-        },
-        changed_by: r.changed_by,
-        changed_at: r.changed_at,
-    }))
+    Ok(rows
+        .into_iter()
+        .map(|r| Version {
+            version: r.version,
+            fields: ParticipantFields {
+                first_name: r.first_name,
+                last_name: r.last_name,
+                identity_kind: r.identity_kind,
+                identity_number: r.identity_number,
+                birth_date: r.birth_date,
+                gender: r.gender,
+                phone: r.phone,
+                email: r.email,
+                address: r.address,
+                resident: r.resident,
+                non_resident_reason: r.non_resident_reason,
+                referral_source: r.referral_source,
+                first_contact_on: r.first_contact_on,
+                first_visit_on: r.first_visit_on,
+                has_coordinated_plan: r.has_coordinated_plan,
+                coordinated_plan_on: r.coordinated_plan_on,
+                coordinated_plan_lead: r.coordinated_plan_lead,
+                coordinated_plan_next_follow_up: r.coordinated_plan_next_follow_up,
+            },
+            changed_by: r.changed_by,
+            changed_at: r.changed_at,
+        })
+        .collect())
 }
 
 /// The participant's header facts for the personakt.

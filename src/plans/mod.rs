@@ -14,6 +14,7 @@ pub mod model;
 pub mod queries;
 pub mod queue;
 pub mod store;
+pub mod versions;
 
 use crate::access::{self, Action, Authorized};
 use crate::auth::CurrentUser;
@@ -54,6 +55,7 @@ pub fn routes() -> Routes {
         .merge(follow_ups::routes())
         .merge(assessments::routes())
         .merge(queue::routes())
+        .merge(versions::routes())
         .route("/employers", get(employers::list).post(employers::create))
 }
 

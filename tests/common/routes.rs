@@ -36,6 +36,8 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
     let sql = |table: &str, parent: &str, id: i64| format!("SELECT min(id) FROM {table} WHERE {parent} = {id}");
     HashMap::from([
         ("/participants/{id}", participant),
+        // A version number, not an id: every record has a first version.
+        ("{version}", 1),
         ("{note_id}", scalar(db, &sql("journal_notes", "participant_id", participant)).await),
         ("{consent_id}", consent),
         ("/plans/{id}", plan),
