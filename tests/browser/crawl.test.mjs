@@ -67,7 +67,14 @@ async function checkPage(page, url, role) {
   }
 
   // The skip link is the first stop for the keyboard, and moves focus to <main>.
-  await page.evaluate(() => document.activeElement?.blur());
+  // From the top of the page: a page may open with focus in a field (autofocus
+  // at the reception desk), and Tab would continue from there.
+  await page.evaluate(() => {
+    document.activeElement?.blur();
+    document.body.setAttribute("tabindex", "-1");
+    document.body.focus();
+    document.body.removeAttribute("tabindex");
+  });
   await page.keyboard.press("Tab");
   const first = await page.evaluate(() => ({ cls: document.activeElement?.className, href: document.activeElement?.getAttribute("href") }));
   if (first.cls !== "skip-link" || first.href !== "#main") problems.push(`first Tab stop is not the skip link: ${JSON.stringify(first)}`);

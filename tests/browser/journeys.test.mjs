@@ -112,7 +112,7 @@ test("registering a participant: a missing reason is explained, fixed, and the p
   await page.getByLabel(/^Kön/).selectOption("woman");
   await page.locator("#f-resident-no").check();
   await page.getByLabel(/^Kontaktväg/).selectOption("primary_care");
-  await page.getByLabel(/^Datum för första kontakt/).fill("2026-01-05");
+  await page.locator("#f-first_contact_on").fill("2026-01-05");
   await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name: "Registrera" }).click()]);
   await page.waitForFunction(() => document.activeElement?.id === "f-non_resident_reason");
   assert.match(squash(await page.locator("#f-non_resident_reason-error").textContent()), /folkbokförd i kommunen/);
@@ -143,7 +143,7 @@ test("a plan: refused hours fixed, a new employer added inline, queued when Team
   await page.getByLabel(/^Kön/).selectOption("man");
   await page.locator("#f-resident").check();
   await page.getByLabel(/^Kontaktväg/).selectOption("self");
-  await page.getByLabel(/^Datum för första kontakt/).fill("2026-01-05");
+  await page.locator("#f-first_contact_on").fill("2026-01-05");
   await Promise.all([page.waitForURL(/\/participants\/\d+$/), page.getByRole("button", { name: "Registrera" }).click()]);
   await page.locator("#key-worker summary").click();
   await page.locator("#f-key_worker_id").selectOption({ label: "Sami Stödpedagog (stödpedagog)" });
