@@ -305,6 +305,30 @@ async fn a_record_is_complete_before_it_counts(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(reviewed, "Målen och timmarna; fortsätter.");
+
+    // The next renewal posted twice at once: both answered as done, kept once.
+    s.travel_to(2026, 3, 5).await;
+    let token = s.staff.get_page(&format!("/plans/{plan}")).await.csrf_token();
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("renewed_on", "2026-03-03"),
+        ("renewal_review", "Igen."),
+    ];
+    let path = format!("/plans/{plan}/renew");
+    let (a, b) = tokio::join!(s.staff.post_raw(&path, &fields), s.staff.post_raw(&path, &fields));
+    assert!(a.status() == StatusCode::SEE_OTHER || b.status() == StatusCode::SEE_OTHER);
+    assert!(
+        !a.status().is_server_error() && !b.status().is_server_error(),
+        "{} {}",
+        a.status(),
+        b.status()
+    );
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM plan_renewals WHERE plan_id = $1 AND renewed_on = '2026-03-03'")
+        .bind(plan)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
 }
 
 #[sqlx::test]

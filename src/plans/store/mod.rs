@@ -391,6 +391,23 @@ pub async fn renew(
     }
     in_transaction(db, async |tx| {
         let due = rules::renewal_due(renewed_on);
+        // The same renewal posted twice at once is kept once; the second
+        // request answers as the first did instead of failing.
+        let recorded = sqlx::query!(
+            "INSERT INTO plan_renewals (plan_id, renewed_on, reviewed, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (plan_id, renewed_on) DO NOTHING",
+            plan.id as _,
+            renewed_on,
+            reviewed.trim(),
+            by as _,
+            now
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if recorded == 0 {
+            return Ok(Ok(due));
+        }
         let updated = sqlx::query!(
             "UPDATE plans SET renewed_on = $2, renewal_due_on = $3 WHERE id = $1 AND status = 'active'",
             plan.id as _,
@@ -403,16 +420,6 @@ pub async fn renew(
         if updated == 0 {
             return Err(AppError::Conflict("Planen är inte längre aktiv."));
         }
-        sqlx::query!(
-            "INSERT INTO plan_renewals (plan_id, renewed_on, reviewed, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5)",
-            plan.id as _,
-            renewed_on,
-            reviewed.trim(),
-            by as _,
-            now
-        )
-        .execute(&mut *tx)
-        .await?;
         // The renewal answers every renewal reminder raised so far.
         clear_reminders(&mut *tx, plan.id, Some(ReminderKind::Renewal), now).await?;
         bump(&mut *tx, plan.id, by, now, "Förnyad").await?;
