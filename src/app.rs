@@ -44,6 +44,7 @@ pub fn pages() -> routes::Routes {
         .merge(crate::reminders::routes())
         .merge(crate::attendance::routes())
         .merge(crate::reports::routes())
+        .merge(crate::drafts::routes())
 }
 
 /// The application with `extra` pages mounted behind the same middleware;
@@ -54,6 +55,8 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(extra)
         // Only for requests that match a route: a 404 needs no session.
         .route_layer(from_fn_with_state(state.clone(), middleware::session))
+        // Outside the session: sees who was signed in and whether a form was refused.
+        .route_layer(from_fn_with_state(state.clone(), crate::drafts::keep::layer))
         .fallback(not_found);
 
     // Static URLs carry a content hash (`?v=`), so they never go stale; a

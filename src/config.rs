@@ -31,6 +31,8 @@ pub struct Config {
     pub cookie_secure: bool,
     pub session_idle_timeout: Duration,
     pub session_absolute_timeout: Duration,
+    /// Days a draft (text typed but not saved) is kept after its last change.
+    pub draft_days: u32,
     pub log_filter: String,
     /// Behind a load balancer: take the client address from the last entry
     /// of `X-Forwarded-For` (only safe when the proxy always sets it).
@@ -106,6 +108,22 @@ impl Config {
             |v| v.parse::<u64>().ok().filter(|n| (1..=24 * 60).contains(n)),
             "minuter, 1–1440",
         )?;
+        // Seconds win over minutes when set: lets the browser suite reach the timeout.
+        let idle_seconds = match get("LOTSEN_SESSION_IDLE_SECONDS") {
+            Some(raw) => parse_with(
+                "LOTSEN_SESSION_IDLE_SECONDS",
+                &raw,
+                |v| v.parse::<u64>().ok().filter(|n| (5..=24 * 3600).contains(n)),
+                "sekunder, 5–86400",
+            )?,
+            None => idle_minutes * 60,
+        };
+        let draft_days = parse_with(
+            "LOTSEN_DRAFT_DAYS",
+            &parsed("LOTSEN_DRAFT_DAYS", "14"),
+            |v| v.parse::<u32>().ok().filter(|n| (1..=90).contains(n)),
+            "dagar, 1–90",
+        )?;
         let absolute_hours = parse_with(
             "LOTSEN_SESSION_ABSOLUTE_HOURS",
             &parsed("LOTSEN_SESSION_ABSOLUTE_HOURS", "12"),
@@ -169,7 +187,8 @@ impl Config {
             db_max_connections,
             db_acquire_timeout,
             cookie_secure,
-            session_idle_timeout: Duration::from_secs(idle_minutes * 60),
+            session_idle_timeout: Duration::from_secs(idle_seconds),
+            draft_days,
             session_absolute_timeout: Duration::from_secs(absolute_hours * 3600),
             log_filter,
             trust_forwarded_for,
@@ -219,6 +238,18 @@ mod tests {
         assert_eq!(config.addr.to_string(), "127.0.0.1:8080");
         assert!(!config.cookie_secure);
         assert_eq!(config.session_idle_timeout, Duration::from_secs(30 * 60));
+        assert_eq!(config.draft_days, 14);
+    }
+
+    #[test]
+    fn idle_seconds_win_over_minutes() {
+        let config = with(&[("LOTSEN_SESSION_IDLE_MINUTES", "20"), ("LOTSEN_SESSION_IDLE_SECONDS", "8")]).unwrap();
+        assert_eq!(config.session_idle_timeout, Duration::from_secs(8));
+        assert_eq!(
+            with(&[("LOTSEN_SESSION_IDLE_SECONDS", "1")]).unwrap_err().name,
+            "LOTSEN_SESSION_IDLE_SECONDS"
+        );
+        assert_eq!(with(&[("LOTSEN_DRAFT_DAYS", "0")]).unwrap_err().name, "LOTSEN_DRAFT_DAYS");
     }
 
     #[test]

@@ -82,6 +82,8 @@ decl_id! {
     ReminderId,
     /// A stretch of Yngre Lotsen time in a unit's calendar.
     YoungAdultPeriodId,
+    /// Text typed into a form and not yet saved (ej sparad text).
+    DraftId,
 }
 
 #[cfg(test)]

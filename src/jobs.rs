@@ -47,7 +47,12 @@ fn spawn_housekeeping(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             ticker.tick().await;
             match housekeeping(&state).await {
-                Ok(Some((sessions, attempts))) => tracing::debug!(sessions, attempts, "housekeeping done"),
+                Ok(Some(done)) => tracing::debug!(
+                    sessions = done.sessions,
+                    attempts = done.attempts,
+                    drafts = done.drafts,
+                    "housekeeping done"
+                ),
                 Ok(None) => tracing::debug!("housekeeping ran elsewhere"),
                 Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
             }
@@ -55,10 +60,18 @@ fn spawn_housekeeping(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Deletes expired sessions and old sign-in attempts. Returns `None` when
-/// another instance holds the lock. Both deletes use indexed columns, so the
-/// cost follows what is due, not how much history there is.
-pub async fn housekeeping(state: &AppState) -> Result<Option<(u64, u64)>, sqlx::Error> {
+/// What one housekeeping round removed.
+#[derive(Debug, Clone, Copy)]
+pub struct Housekeeping {
+    pub sessions: u64,
+    pub attempts: u64,
+    pub drafts: u64,
+}
+
+/// Deletes expired sessions, old sign-in attempts and drafts past their time.
+/// Returns `None` when another instance holds the lock. Every delete uses an
+/// indexed column, so the cost follows what is due, not how much history there is.
+pub async fn housekeeping(state: &AppState) -> Result<Option<Housekeeping>, sqlx::Error> {
     let mut tx = state.db.begin().await?;
     let locked: bool = sqlx::query_scalar!(r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#, HOUSEKEEPING_LOCK)
         .fetch_one(&mut *tx)
@@ -70,6 +83,11 @@ pub async fn housekeeping(state: &AppState) -> Result<Option<(u64, u64)>, sqlx::
     let config = &state.config;
     let sessions = session::delete_expired(&mut *tx, now, config.session_idle_timeout, config.session_absolute_timeout).await?;
     let attempts = throttle::delete_old(&mut *tx, now).await?;
+    let drafts = crate::drafts::store::delete_expired(&mut tx, now, config.draft_days).await?;
     tx.commit().await?;
-    Ok(Some((sessions, attempts)))
+    Ok(Some(Housekeeping {
+        sessions,
+        attempts,
+        drafts,
+    }))
 }

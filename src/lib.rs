@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod drafts;
 pub mod error;
 pub mod home;
 pub mod ids;

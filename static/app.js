@@ -50,4 +50,100 @@
       }, 200);
     });
   });
+  // Text typed into a form marked data-draft is kept on the server while it
+  // is written (a few seconds after typing, and when the page is left), so
+  // that a timeout, a crash or a closed tab does not lose it. Leaving the page
+  // with text that is not saved asks first. Without this file the server
+  // still keeps a form that arrives after the session ended.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.fetch || !window.URLSearchParams || !window.FormData) return;
+    var states = [];
+    var leaving = false;
+    function params(form) {
+      var p = new URLSearchParams(new FormData(form));
+      p.set("_draft_action", form.getAttribute("action"));
+      return p.toString();
+    }
+    function show(form, text, urgent) {
+      var note = form.querySelector(".draft-status");
+      if (!note) {
+        note = document.createElement("p");
+        note.className = "draft-status";
+        form.appendChild(note);
+      }
+      note.setAttribute("role", urgent ? "alert" : "none");
+      note.textContent = text;
+    }
+    document.querySelectorAll("form[data-draft]").forEach(function (form) {
+      var state = { form: form, dirty: form.hasAttribute("data-draft-restored"), last: null, timer: null, sending: null, submitting: false };
+      function save() {
+        state.timer = null;
+        if (state.submitting || leaving) return;
+        var body = params(form);
+        if (body === state.last) return;
+        state.last = body;
+        state.sending = fetch("/drafts", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+          body: body
+        })
+          .then(function (response) {
+            var time = new Date().toTimeString().slice(0, 5);
+            if (response.status === 202) {
+              show(form, "Du har blivit utloggad. Texten är sparad som utkast: skicka formuläret och logga in igen, så finns den kvar i formuläret.", true);
+            } else if (response.ok) {
+              show(form, "Texten är sparad som utkast kl. " + time + ". Den hamnar i akten när du skickar formuläret.", false);
+            } else {
+              state.last = null;
+            }
+          })
+          .catch(function () { state.last = null; })
+          .then(function () { state.sending = null; });
+      }
+      function changed() {
+        state.dirty = true;
+        if (!state.timer) state.timer = setTimeout(save, 3000);
+      }
+      form.addEventListener("input", changed);
+      form.addEventListener("change", changed);
+      form.addEventListener("submit", function (event) {
+        // A copy on its way could arrive after the form and outlive it: wait for it.
+        if (state.sending && !state.waited) {
+          event.preventDefault();
+          state.waited = true;
+          var submitter = event.submitter;
+          state.sending.then(function () {
+            if (submitter) form.requestSubmit(submitter); else form.requestSubmit();
+          });
+          return;
+        }
+        state.submitting = true;
+        clearTimeout(state.timer);
+      });
+      states.push(state);
+    });
+    if (!states.length) return;
+    // Throwing the text away is leaving it on purpose.
+    document.querySelectorAll("form[data-draft-discard]").forEach(function (form) {
+      form.addEventListener("submit", function () { leaving = true; });
+    });
+    function unsaved() {
+      return !leaving && states.some(function (s) { return s.dirty && !s.submitting; });
+    }
+    window.addEventListener("beforeunload", function (event) {
+      if (unsaved()) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+    window.addEventListener("pagehide", function () {
+      if (!navigator.sendBeacon) return;
+      states.forEach(function (s) {
+        if (!s.dirty || s.submitting || leaving) return;
+        var body = params(s.form);
+        if (body !== s.last) navigator.sendBeacon("/drafts", new Blob([body], { type: "application/x-www-form-urlencoded" }));
+      });
+    });
+  });
 })();

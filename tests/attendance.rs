@@ -9,14 +9,20 @@ use lotsen::auth::Role;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
+/// A search at the desk; results (several people, or none) are a page of
+/// their own behind a redirect, which this follows.
 async fn search(browser: &Browser, unit: i64, q: &str, visit_on: &str) -> reqwest::Response {
-    browser
+    let response = browser
         .submit(
             &format!("/visits?unit={unit}"),
             "/visits/search",
             &[("unit_id", &unit.to_string()), ("q", q), ("visit_on", visit_on)],
         )
-        .await
+        .await;
+    if response.status() == StatusCode::SEE_OTHER && location(&response).contains("&search=") {
+        return browser.get(&location(&response)).await;
+    }
+    response
 }
 
 async fn check_in(browser: &Browser, unit: i64, participant: i64, extra: &[(&str, &str)]) -> reqwest::Response {

@@ -446,10 +446,11 @@ async fn expired_sessions_are_swept_by_housekeeping(db: PgPool) {
     let app = TestApp::spawn(db.clone()).await;
     let (_browser, _) = app.signed_in(Role::Staff).await;
     let state = lotsen::AppState::new(db.clone(), app.config.clone(), app.clock.clone());
-    assert_eq!(lotsen::jobs::housekeeping(&state).await.unwrap(), Some((0, 0)));
+    let done = lotsen::jobs::housekeeping(&state).await.unwrap().unwrap();
+    assert_eq!((done.sessions, done.attempts), (0, 0));
     app.clock.advance(chrono::Duration::days(2));
-    let (sessions, attempts) = lotsen::jobs::housekeeping(&state).await.unwrap().unwrap();
-    assert_eq!((sessions, attempts), (1, 1));
+    let done = lotsen::jobs::housekeeping(&state).await.unwrap().unwrap();
+    assert_eq!((done.sessions, done.attempts), (1, 1));
 }
 
 #[sqlx::test]

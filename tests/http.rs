@@ -251,6 +251,64 @@ async fn every_error_status_answers_a_swedish_page_in_the_encoding_it_declares(d
 }
 
 #[sqlx::test]
+async fn refused_forms_lockouts_failures_and_outages_decode_as_declared_too(db: PgPool) {
+    async fn boom() -> &'static str {
+        let pages: Vec<&'static str> = Vec::new();
+        pages[usize::from(pages.is_empty())]
+    }
+    async fn down() -> Result<&'static str, lotsen::error::AppError> {
+        Err(lotsen::error::AppError::NotReady)
+    }
+    let extra = axum::Router::new()
+        .route("/boom", axum::routing::get(boom))
+        .route("/down", axum::routing::get(down));
+    let clock = std::sync::Arc::new(lotsen::clock::ManualClock::new(common::start_time()));
+    let app = TestApp::spawn_full(db.clone(), clock, |_| {}, extra).await;
+    let (staff, _) = app.signed_in(Role::Staff).await;
+    let token = staff.get_page("/participants/new").await.csrf_token();
+    common::create_user(&db, "lasad@lotsen.test", Role::Staff, common::PASSWORD).await;
+    for encoding in ["br", "gzip"] {
+        // Locked out after repeated wrong passwords (a browser of its own each time).
+        let guesser = app.browser();
+        let login_token = guesser.get_page("/login").await.csrf_token();
+        let wrong = format!("csrf_token={login_token}&email=lasad%40lotsen.test&password=fel");
+        for _ in 0..6 {
+            guesser
+                .request(Method::POST, "/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(wrong.clone())
+                .send()
+                .await
+                .unwrap();
+        }
+        let cases = [
+            (
+                staff
+                    .request(Method::POST, "/participants")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(format!("csrf_token={token}&first_name=")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                guesser
+                    .request(Method::POST, "/login")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(wrong.clone()),
+                StatusCode::TOO_MANY_REQUESTS,
+            ),
+            (staff.request(Method::GET, "/boom"), StatusCode::INTERNAL_SERVER_ERROR),
+            (staff.request(Method::GET, "/down"), StatusCode::SERVICE_UNAVAILABLE),
+        ];
+        for (request, status) in cases {
+            let response = request.header("accept-encoding", encoding).send().await.unwrap();
+            assert_eq!(response.status(), status, "{encoding}");
+            let body = response.text().await.expect("the body decodes as its content-encoding says");
+            assert!(body.contains("<html lang=\"sv\""), "{status} in {encoding}: a Swedish page");
+        }
+    }
+}
+
+#[sqlx::test]
 async fn the_request_id_is_always_made_by_the_server(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let response = reqwest::Client::new()

@@ -19,6 +19,7 @@ const LAYERS: &[&str] = &[
     "auth",
     "users",
     "access",
+    "drafts",
     "units",
     "participants",
     "plans",

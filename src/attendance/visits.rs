@@ -18,6 +18,7 @@ use crate::web::form::{FormData, optional_date};
 use crate::web::format::clock_time;
 use crate::web::routes::Routes;
 use crate::web::routes::{get, post};
+use crate::web::searches;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -239,6 +240,8 @@ struct UnitQuery {
     earlier: String,
     /// "1": list all of today's visits.
     all: String,
+    /// The id of a kept search whose results to show (`web::searches`).
+    search: String,
 }
 
 async fn page(State(state): State<AppState>, current: CurrentUser, Query(query): Query<UnitQuery>) -> AppResult<Response> {
@@ -249,6 +252,12 @@ async fn page(State(state): State<AppState>, current: CurrentUser, Query(query):
         ..VisitForm::default()
     };
     let mut current = current;
+    if let (false, Some(session)) = (query.search.is_empty(), current.ctx.session_token_hash) {
+        match searches::terms(&state.db, &session, searches::Kind::Visits, &query.search).await? {
+            Some(terms) => return results(&state, &current, unit_id, &terms).await,
+            None => current.ctx.flash = Some("Sökningen finns inte längre (den hörde till en tidigare inloggning). Sök igen.".into()),
+        }
+    }
     if let Ok(visit_id) = query.checked_in.parse::<i64>() {
         let visit = sqlx::query!(
             r#"SELECT p.first_name || ' ' || p.last_name AS "name!", v.checked_in_at, v.visit_on, v.backfilled
@@ -289,21 +298,17 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
-async fn search(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    headers: axum::http::HeaderMap,
-    FormData(form): FormData<VisitForm>,
-) -> AppResult<Response> {
-    // The search as you type asks for the hits only, and never logs a visit.
-    let live = headers.contains_key("x-live-search");
-    let unit_id = chosen_unit(&current, &form.unit_id)?;
-    let now = state.clock.now();
-    let today = state.clock.today();
-    let day = match visit_day(&form, today) {
-        Ok(day) => day,
-        Err(message) => return render(&state, &current, unit_id, form, None, message, None).await,
-    };
+/// The people of the unit whose names start with the words typed (and, when
+/// `may_check_in`, the visit of a single match: see `store::search_and_check_in`).
+/// `None` when fewer than two letters were typed.
+async fn find(
+    state: &AppState,
+    current: &CurrentUser,
+    unit_id: UnitId,
+    form: &VisitForm,
+    day: NaiveDate,
+    may_check_in: bool,
+) -> AppResult<Option<Vec<store::SearchRow>>> {
     let words: Vec<String> = form
         .q
         .to_lowercase()
@@ -312,19 +317,7 @@ async fn search(
         .filter(|w| !w.is_empty())
         .collect();
     if words.iter().map(|w| w.chars().count()).sum::<usize>() < 2 {
-        if live {
-            return Ok(Html(String::new()).into_response());
-        }
-        return render(
-            &state,
-            &current,
-            unit_id,
-            form,
-            None,
-            "Skriv minst två bokstäver av namnet.".into(),
-            None,
-        )
-        .await;
+        return Ok(None);
     }
     // The first word starts the first or the last name; a second word must
     // start the other. Prefix ranges with the pattern operators use the
@@ -344,13 +337,46 @@ async fn search(
             day,
             limit: MAX_HITS,
             by: &current.user,
-            at: now,
-            may_check_in: !live,
+            at: state.clock.now(),
+            may_check_in,
             open_by_default: crate::domain::calendar::open_by_default(day),
-            backfilled: day != today,
+            backfilled: day != state.clock.today(),
         },
     )
     .await?;
+    Ok(Some(rows))
+}
+
+async fn search(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    headers: axum::http::HeaderMap,
+    FormData(form): FormData<VisitForm>,
+) -> AppResult<Response> {
+    // The search as you type asks for the hits only, and never logs a visit.
+    let live = headers.contains_key("x-live-search");
+    let unit_id = chosen_unit(&current, &form.unit_id)?;
+    let now = state.clock.now();
+    let today = state.clock.today();
+    let day = match visit_day(&form, today) {
+        Ok(day) => day,
+        Err(message) => return render(&state, &current, unit_id, form, None, message, None).await,
+    };
+    let Some(rows) = find(&state, &current, unit_id, &form, day, !live).await? else {
+        if live {
+            return Ok(Html(String::new()).into_response());
+        }
+        return render(
+            &state,
+            &current,
+            unit_id,
+            form,
+            None,
+            "Skriv minst två bokstäver av namnet.".into(),
+            None,
+        )
+        .await;
+    };
     if let Some(visit_id) = rows.first().and_then(|r| r.visit_id) {
         // Logged: the page shows the confirmation (and an undo) for this visit.
         return Ok(Redirect::to(&format!("/visits?unit={unit_id}&checked_in={visit_id}")).into_response());
@@ -363,16 +389,7 @@ async fn search(
         return Ok(Redirect::to(&format!("/visits?unit={unit_id}&checked_in={visit_id}&earlier=1")).into_response());
     }
     let day_facts = rows.first().map(|r| (r.exception.clone(), r.young_time));
-    let hits: Vec<Hit> = rows
-        .into_iter()
-        .map(|r| Hit {
-            id: r.id,
-            name: r.name,
-            birth_date: r.birth_date,
-            status: r.status,
-            visited: r.earlier_visit_id.is_some(),
-        })
-        .collect();
+    let hits = hits_of(rows);
     if live {
         let fragment = HitsFragment {
             hits: Some(hits),
@@ -397,12 +414,47 @@ async fn search(
         };
         return decide(&state, &current, person, day, form).await;
     }
+    // Several people or none: the results are a page of their own (POST,
+    // redirect, GET), so Back and reload work; the URL holds no name.
+    let Some(session) = current.ctx.session_token_hash else {
+        return Err(AppError::Forbidden);
+    };
+    let terms = [("q", form.q.as_str()), ("visit_on", form.visit_on.as_str())];
+    let id = searches::keep(&state.db, &session, searches::Kind::Visits, &terms, now).await?;
+    Ok(Redirect::to(&format!("/visits?unit={unit_id}&search={id}")).into_response())
+}
+
+fn hits_of(rows: Vec<store::SearchRow>) -> Vec<Hit> {
+    rows.into_iter()
+        .map(|r| Hit {
+            id: r.id,
+            name: r.name,
+            birth_date: r.birth_date,
+            status: r.status,
+            visited: r.earlier_visit_id.is_some(),
+        })
+        .collect()
+}
+
+/// The results of a kept search: the same people, now without checking anyone in.
+async fn results(state: &AppState, current: &CurrentUser, unit_id: UnitId, terms: &[(String, String)]) -> AppResult<Response> {
+    let form = VisitForm {
+        unit_id: unit_id.to_string(),
+        q: searches::term(terms, "q").to_string(),
+        visit_on: searches::term(terms, "visit_on").to_string(),
+        ..VisitForm::default()
+    };
+    let day = match visit_day(&form, state.clock.today()) {
+        Ok(day) => day,
+        Err(message) => return render(state, current, unit_id, form, None, message, None).await,
+    };
+    let hits = hits_of(find(state, current, unit_id, &form, day, false).await?.unwrap_or_default());
     let error = if hits.is_empty() {
         format!("Ingen deltagare på enheten matchar ”{}”.", form.q.trim())
     } else {
         String::new()
     };
-    render(&state, &current, unit_id, form, Some(hits), error, None).await
+    render(state, current, unit_id, form, Some(hits), error, None).await
 }
 
 async fn check_in(State(state): State<AppState>, current: CurrentUser, FormData(form): FormData<VisitForm>) -> AppResult<Response> {

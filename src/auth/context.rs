@@ -84,3 +84,21 @@ impl Layout {
         if self.section == section { "page" } else { "false" }
     }
 }
+
+/// Left on a response by the session middleware for the layers outside it:
+/// who was signed in (for keeping and restoring drafts).
+#[derive(Clone, Debug)]
+pub struct SessionSeen {
+    pub user_id: UserId,
+    pub token_hash: [u8; 32],
+    pub csrf_token: String,
+    /// Whether the user has any draft at all (most have none: no lookup then).
+    pub has_drafts: bool,
+}
+
+/// Left on a response when a form was refused because its session had ended
+/// or its token was not the session's.
+#[derive(Clone, Copy, Debug)]
+pub struct PostRefused {
+    pub session_expired: bool,
+}

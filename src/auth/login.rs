@@ -42,13 +42,17 @@ pub struct LoginQuery {
     next: Option<String>,
     expired: Option<String>,
     signed_out: Option<String>,
+    /// A form sent after the session ended was kept as a draft.
+    draft: Option<String>,
 }
 
 async fn show(ctx: RequestContext, Query(query): Query<LoginQuery>) -> AppResult<Response> {
     if ctx.user.is_some() {
         return Ok(Redirect::to(safe_next(query.next.as_deref())).into_response());
     }
-    let notice = if query.expired.is_some() {
+    let notice = if query.draft.is_some() {
+        "Du hann bli utloggad innan formuläret skickades. Det du skrev är inte förlorat: logga in igen, så kommer du tillbaka till formuläret med texten kvar."
+    } else if query.expired.is_some() {
         "Du har varit inaktiv för länge och har loggats ut. Logga in igen."
     } else if query.signed_out.is_some() {
         "Du är utloggad."

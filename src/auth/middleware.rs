@@ -1,7 +1,7 @@
 //! Middleware of our own: the session and CSRF check that runs before every
 //! page, and the client address used by sign-in throttling.
 
-use crate::auth::context::RequestContext;
+use crate::auth::context::{PostRefused, RequestContext, SessionSeen};
 use crate::auth::session::{self, SessionState};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -47,6 +47,7 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
     let mut csrf_token = None;
     let mut session_token_hash = None;
     let mut session_expired = false;
+    let mut has_drafts = false;
     let mut clear_session_cookie = false;
     if let Some(cookie) = jar.get(session_cookie_name(secure)) {
         let hash = session::token_hash(cookie.value());
@@ -57,6 +58,7 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
                 flash = loaded.flash;
                 csrf_token = Some(loaded.csrf_token);
                 session_token_hash = Some(hash);
+                has_drafts = loaded.has_drafts;
             }
             SessionState::Expired => {
                 session_expired = true;
@@ -84,8 +86,20 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
     // say what happened instead of refusing it as forged.
     if session_expired && is_state_changing(&parts.method) {
         let removal = removal_cookie(session_cookie_name(secure), secure);
-        return Ok((CookieJar::new().add(removal), Redirect::to("/login?expired=1")).into_response());
+        let mut response = (CookieJar::new().add(removal), Redirect::to("/login?expired=1")).into_response();
+        response.extensions_mut().insert(PostRefused { session_expired: true });
+        return Ok(response);
     }
+    // Who was signed in, for the layers outside (drafts).
+    let seen = match (&user, session_token_hash) {
+        (Some(user), Some(token_hash)) => Some(SessionSeen {
+            user_id: user.id,
+            token_hash,
+            csrf_token: csrf_token.clone(),
+            has_drafts,
+        }),
+        _ => None,
+    };
 
     let body = if is_state_changing(&parts.method) {
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
@@ -104,7 +118,12 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
         // A brand-new pre-session token was never in any form: nothing can match it.
         let valid = new_pre_session.is_none() && sent.is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(csrf_token.as_bytes())));
         if !valid {
-            return Err(AppError::CsrfRejected);
+            let mut response = AppError::CsrfRejected.into_response();
+            response.extensions_mut().insert(PostRefused { session_expired: false });
+            if let Some(seen) = seen {
+                response.extensions_mut().insert(seen);
+            }
+            return Ok(response);
         }
         Body::from(bytes)
     } else {
@@ -121,6 +140,9 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
     });
 
     let mut response = next.run(Request::from_parts(parts, body)).await;
+    if let Some(seen) = seen {
+        response.extensions_mut().insert(seen);
+    }
 
     let mut cookies = Vec::new();
     if let Some(token) = new_pre_session {

@@ -18,8 +18,12 @@ pub const COOKIE_SECURE: &str = "__Host-lotsen_session";
 pub const PRE_SESSION_COOKIE: &str = "lotsen_presession";
 pub const PRE_SESSION_COOKIE_SECURE: &str = "__Host-lotsen_presession";
 
-/// Last-seen is written at most this often, not on every request.
-pub const TOUCH_INTERVAL: chrono::Duration = chrono::Duration::seconds(60);
+/// Last-seen is written at most this often, not on every request (more
+/// often when the idle timeout is short, so it still counts activity).
+pub fn touch_interval(idle: Duration) -> chrono::Duration {
+    let quarter = chrono::Duration::from_std(idle / 4).unwrap_or(chrono::Duration::MAX);
+    quarter.min(chrono::Duration::seconds(60))
+}
 
 /// 256 random bits, URL-safe.
 pub fn new_token() -> String {
@@ -37,6 +41,8 @@ pub struct LoadedSession {
     pub csrf_token: String,
     /// A one-time message, now taken from the session.
     pub flash: Option<String>,
+    /// Whether the user has drafts (`drafts`): pages look for them only then.
+    pub has_drafts: bool,
 }
 
 pub enum SessionState {
@@ -64,7 +70,8 @@ pub async fn load(
         r#"SELECT s.csrf_token, s.created_at, s.last_seen_at, s.flash,
                   u.id AS "id: UserId", u.name, u.email, u.job_title, u.role AS "role: Role", u.active,
                   array(SELECT m.unit_id FROM unit_memberships m JOIN units un ON un.id = m.unit_id
-                        WHERE m.user_id = u.id AND un.active ORDER BY un.name) AS "unit_ids!: Vec<UnitId>"
+                        WHERE m.user_id = u.id AND un.active ORDER BY un.name) AS "unit_ids!: Vec<UnitId>",
+                  EXISTS (SELECT 1 FROM drafts d WHERE d.user_id = u.id) AS "has_drafts!"
            FROM sessions s JOIN users u ON u.id = s.user_id
            WHERE s.token_hash = $1"#,
         &hash[..]
@@ -85,7 +92,7 @@ pub async fn load(
         )
         .execute(db)
         .await?;
-    } else if now - row.last_seen_at >= TOUCH_INTERVAL {
+    } else if now - row.last_seen_at >= touch_interval(idle) {
         sqlx::query!("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", &hash[..], now)
             .execute(db)
             .await?;
@@ -101,6 +108,7 @@ pub async fn load(
         },
         csrf_token: row.csrf_token,
         flash: row.flash,
+        has_drafts: row.has_drafts,
     }))
 }
 

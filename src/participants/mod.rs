@@ -24,6 +24,7 @@ use crate::users::queries::StaffChoice;
 use crate::web::form::Query;
 use crate::web::form::{FieldErrors, FormData};
 use crate::web::routes::{Routes, get, post};
+use crate::web::searches;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -80,8 +81,6 @@ struct ListPage {
     filter: FilterForm,
     staff: Vec<StaffChoice>,
     statuses: &'static [ParticipantStatus],
-    /// A search by name or number was made (results come from a POST).
-    searched: bool,
     error: &'static str,
 }
 
@@ -97,6 +96,12 @@ impl ListPage {
     /// Query string for another page of the same (GET) listing.
     fn page_query(&self, page: i64) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
+        // A kept search holds its own terms: only its id and the page.
+        if !self.filter.search.is_empty() {
+            q.append_pair("search", &self.filter.search);
+            q.append_pair("page", &page.to_string());
+            return q.finish();
+        }
         for (k, v) in [
             ("status", &self.filter.status),
             ("key_worker", &self.filter.key_worker),
@@ -112,7 +117,8 @@ impl ListPage {
 }
 
 /// Filters as typed; the search term (`q`) only ever arrives by POST, since
-/// it may hold a personnummer, which must never be in a URL.
+/// it may hold a personnummer, which must never be in a URL: the search is
+/// kept for the session and its results are `/participants?search=<id>`.
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct FilterForm {
@@ -121,6 +127,31 @@ pub struct FilterForm {
     pub key_worker: String,
     pub home_support: String,
     pub page: String,
+    /// The id of a kept search (`web::searches`), from the results' URL.
+    pub search: String,
+}
+
+impl FilterForm {
+    /// What a search keeps: every term but the page.
+    fn terms(&self) -> [(&'static str, &str); 4] {
+        [
+            ("q", self.q.as_str()),
+            ("status", self.status.as_str()),
+            ("key_worker", self.key_worker.as_str()),
+            ("home_support", self.home_support.as_str()),
+        ]
+    }
+
+    fn from_terms(terms: &[(String, String)], page: String, search: String) -> FilterForm {
+        FilterForm {
+            q: searches::term(terms, "q").to_string(),
+            status: searches::term(terms, "status").to_string(),
+            key_worker: searches::term(terms, "key_worker").to_string(),
+            home_support: searches::term(terms, "home_support").to_string(),
+            page,
+            search,
+        }
+    }
 }
 
 impl FilterForm {
@@ -189,7 +220,6 @@ async fn render_list(
 ) -> AppResult<Response> {
     let units = current.user.unit_ids.clone();
     let staff = crate::users::queries::staff_of_units(&state.db, &units).await?;
-    let searched = !filter_form.q.trim().is_empty();
     let mut page = filter_form.page();
     let (rows, total, has_next, error) = match filter_form.to_filter(units) {
         Ok(filter) => {
@@ -226,30 +256,53 @@ async fn render_list(
         filter: filter_form,
         staff,
         statuses: ParticipantStatus::ALL,
-        searched,
         error,
     };
     let refused = !error.is_empty();
     crate::web::page(&page, refused)
 }
 
-async fn list(State(state): State<AppState>, current: CurrentUser, Query(filter): Query<FilterForm>) -> AppResult<Response> {
+async fn list(State(state): State<AppState>, mut current: CurrentUser, Query(query): Query<FilterForm>) -> AppResult<Response> {
+    if let (false, Some(session)) = (query.search.is_empty(), current.ctx.session_token_hash) {
+        match searches::terms(&state.db, &session, searches::Kind::Participants, &query.search).await? {
+            Some(terms) => {
+                let filter = FilterForm::from_terms(&terms, query.page, query.search);
+                return render_list(&state, &current, filter, "Deltagare", "participants", "/participants").await;
+            }
+            None => current.ctx.flash = Some("Sökningen finns inte längre (den hörde till en tidigare inloggning). Sök igen.".into()),
+        }
+    }
     // A search term never comes by GET.
     let filter = FilterForm {
         q: String::new(),
-        ..filter
+        search: String::new(),
+        ..query
     };
     render_list(&state, &current, filter, "Deltagare", "participants", "/participants").await
 }
 
+/// A search is kept for the session and answered by a redirect to its
+/// results: Back and reload work, and the URL holds no name or number.
 async fn search(State(state): State<AppState>, current: CurrentUser, FormData(filter): FormData<FilterForm>) -> AppResult<Response> {
-    render_list(&state, &current, filter, "Deltagare", "participants", "/participants").await
+    let Some(session) = current.ctx.session_token_hash else {
+        return Err(AppError::Forbidden);
+    };
+    let id = searches::keep(
+        &state.db,
+        &session,
+        searches::Kind::Participants,
+        &filter.terms(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/participants?search={id}")).into_response())
 }
 
 async fn mine(State(state): State<AppState>, current: CurrentUser, Query(filter): Query<FilterForm>) -> AppResult<Response> {
     let filter = FilterForm {
         key_worker: current.user.id.to_string(),
         q: String::new(),
+        search: String::new(),
         ..filter
     };
     render_list(&state, &current, filter, "Mina deltagare", "mine", "/participants/mine").await

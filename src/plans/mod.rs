@@ -105,12 +105,6 @@ impl FormPage {
     fn methods(&self) -> &'static [Method] {
         Method::ALL
     }
-    fn action(&self) -> String {
-        match self.plan_id {
-            Some(id) => format!("/plans/{id}/edit"),
-            None => format!("/participants/{}/plans", self.participant_id),
-        }
-    }
     fn cancel(&self) -> String {
         match self.plan_id {
             Some(id) => format!("/plans/{id}"),

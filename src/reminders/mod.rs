@@ -54,6 +54,9 @@ struct TodoPage {
     /// Records the indicators leave out until they are complete, for managers.
     incomplete: Vec<crate::plans::queries::IncompleteRow>,
     today: NaiveDate,
+    /// Text this user typed and has not saved (ej sparad text).
+    drafts: Vec<crate::drafts::store::Listed>,
+    draft_days: u32,
     /// My trainees' plans far under plan last week, and that week.
     under_plan: Vec<crate::attendance::hours::WeekRow>,
     last_week: String,
@@ -125,8 +128,11 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     };
     let (monday, under_plan) =
         crate::attendance::hours::far_under_last_week(&state.db, current.user.id, &current.user.unit_ids, state.clock.today()).await?;
+    let drafts = crate::drafts::store::list(&state.db, current.user.id, &current.user.unit_ids).await?;
     let page = TodoPage {
         layout: Layout::new(&current.ctx, "todo"),
+        drafts,
+        draft_days: state.config.draft_days,
         mine,
         unit,
         queue_length,

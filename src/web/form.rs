@@ -51,9 +51,17 @@ where
     }
 }
 
+/// A form's fields in the order sent, decoded and cleaned as `FormData` does.
+pub fn pairs(encoded: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(encoded)
+        .map(|(key, value)| (cleaned(&key), cleaned(&value)))
+        .collect()
+}
+
 fn read<T: DeserializeOwned>(encoded: &[u8]) -> Result<T, AppError> {
-    let pairs = form_urlencoded::parse(encoded).map(|(key, value)| (cleaned(&key), cleaned(&value)));
-    let clean = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    let clean = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs(encoded))
+        .finish();
     serde_html_form::from_str(&clean).map_err(|err| {
         tracing::debug!(%err, "unreadable form");
         AppError::BadRequest("unreadable form")

@@ -7,6 +7,7 @@ pub mod form;
 pub mod format;
 pub mod health;
 pub mod routes;
+pub mod searches;
 
 use crate::error::AppResult;
 use axum::http::StatusCode;

@@ -260,3 +260,42 @@ test("reception: typing a name shows the matches, one press checks in, and undo 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("a malformed id opens the Swedish error page, not the browser's own", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, app.baseUrl, DEMO_USERS.staff, DEMO_PASSWORD);
+  for (const url of ["/participants/abc", "/plans/11%20"]) {
+    const response = await page.goto(`${app.baseUrl}${url}`);
+    assert.equal(response.status(), 400, url);
+    assert.equal(await page.locator("html").getAttribute("lang"), "sv");
+    assert.match(await page.title(), /Lotsen/, `${url}: a page of ours`);
+    assert.ok((await page.locator("main h1").innerText()).length > 0, `${url}: with a heading`);
+  }
+  await context.close();
+});
+
+test("a name search survives Back and reload, and its URL holds no name", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = watch(page);
+  await signIn(page, app.baseUrl, DEMO_USERS.staff, DEMO_PASSWORD);
+  await page.goto(`${app.baseUrl}/participants`);
+  const [lastName] = (await page.locator("main table tbody a").first().innerText()).split(",");
+  await page.getByLabel("Sök på namn eller personnummer").fill(lastName);
+  await Promise.all([page.waitForURL(/\/participants\?search=/), page.keyboard.press("Enter")]);
+  const results = page.url();
+  assert.ok(!decodeURIComponent(results).toLowerCase().includes(lastName.toLowerCase()), results);
+  const rows = await page.locator("main table tbody tr").count();
+  assert.ok(rows >= 1);
+
+  await Promise.all([page.waitForURL(/\/participants\/\d+$/), page.locator("main table tbody a").first().click()]);
+  await page.goBack();
+  assert.equal(page.url(), results);
+  assert.equal(await page.locator("main table tbody tr").count(), rows);
+  assert.equal(await page.getByLabel("Sök på namn eller personnummer").inputValue(), lastName);
+  await page.reload();
+  assert.equal(await page.locator("main table tbody tr").count(), rows);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -185,6 +185,15 @@ impl Browser {
         self.post_raw(action, &all).await
     }
 
+    /// The page a form's answer leads to: a redirect is followed (once), any
+    /// other answer is the page itself.
+    pub async fn follow(&self, response: reqwest::Response) -> Page {
+        if response.status() == StatusCode::SEE_OTHER {
+            return self.get_page(&location(&response)).await;
+        }
+        Page::from(response).await
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
         self.submit("/login", "/login", &[("email", email), ("password", password)]).await
     }

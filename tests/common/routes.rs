@@ -57,6 +57,15 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
         ),
         ("/admin/units/{id}", scalar(db, "SELECT min(id) FROM units").await),
         ("/admin/users/{id}", scalar(db, "SELECT min(id) FROM users").await),
+        (
+            "/drafts/{id}",
+            scalar(
+                db,
+                "INSERT INTO drafts (user_id, action, page, fields, saved_at)
+                 SELECT min(id), '/activities', '/activities', '[]', now() FROM users RETURNING id",
+            )
+            .await,
+        ),
     ])
 }
 

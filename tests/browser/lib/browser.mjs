@@ -41,5 +41,16 @@ export function watch(page) {
   page.on("response", (res) => {
     if (res.status() >= 500) problems.push(`${res.status()} from ${res.url()}`);
   });
+  // Leaving a form with text not yet saved asks first (app.js); a journey
+  // that moves on means to leave. Any other dialog is unexpected.
+  page.on("dialog", async (dialog) => {
+    if (dialog.type() === "beforeunload") {
+      page.leftUnsavedText = (page.leftUnsavedText ?? 0) + 1;
+      await dialog.accept();
+    } else {
+      problems.push(`dialog: ${dialog.type()} ${dialog.message()}`);
+      await dialog.dismiss();
+    }
+  });
   return problems;
 }

@@ -24,7 +24,8 @@ function psql(sql) {
   });
 }
 
-export async function startApp() {
+/** Starts the app; `settings` are extra environment variables (LOTSEN_…). */
+export async function startApp(settings = {}) {
   const database = `lotsen_browser_${randomBytes(4).toString("hex")}`;
   psql(`CREATE DATABASE ${database}`);
   const env = {
@@ -33,6 +34,7 @@ export async function startApp() {
     LOTSEN_ADDR: "127.0.0.1:0",
     LOTSEN_LOG: "info,tower_http=warn",
     LOTSEN_STATIC_DIR: path.join(repoRoot, "static"),
+    ...settings,
   };
   execFileSync(bin, ["demo-data"], { env, stdio: ["ignore", "ignore", "inherit"] });
   const child = spawn(bin, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
