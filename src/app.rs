@@ -145,10 +145,6 @@ async fn add_headers(State(headers): State<std::sync::Arc<Vec<(HeaderName, Heade
     response
 }
 
-/// Error responses made by the framework itself (405 from the router, 413
-/// from the body limit, 408 from the timeout, 400 from a path or query that
-/// does not parse) have an empty or plain-text English body: give them the
-/// Swedish error page instead, keeping their headers (such as `Allow`).
 /// Headers of a response body, dropped with the body an error page replaces.
 const DESCRIBES_THE_BODY: [HeaderName; 4] = [
     header::CONTENT_ENCODING,
@@ -157,6 +153,10 @@ const DESCRIBES_THE_BODY: [HeaderName; 4] = [
     header::TRANSFER_ENCODING,
 ];
 
+/// Error responses made by the framework itself (405 from the router, 413
+/// from the body limit, 408 from the timeout, 400 from a path or query that
+/// does not parse) have an empty or plain-text English body: give them the
+/// Swedish error page instead, keeping their headers (such as `Allow`).
 async fn error_pages(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();

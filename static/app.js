@@ -108,6 +108,9 @@
       form.addEventListener("input", changed);
       form.addEventListener("change", changed);
       form.addEventListener("submit", function (event) {
+        // No new copy from now on.
+        state.submitting = true;
+        clearTimeout(state.timer);
         // A copy on its way could arrive after the form and outlive it: wait for it.
         if (state.sending && !state.waited) {
           event.preventDefault();
@@ -118,8 +121,6 @@
           });
           return;
         }
-        state.submitting = true;
-        clearTimeout(state.timer);
       });
       states.push(state);
     });

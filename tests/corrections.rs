@@ -33,8 +33,23 @@ async fn a_wrong_home_support_value_is_corrected_with_a_reason_and_the_old_one_s
             .contains("redan ett värde")
     );
     assert_eq!(refused.value("Timmar per vecka (t.ex. 4,5)"), "4,5");
+    // The same value sent twice (a double click, Back and send) is done, not refused.
+    assert_eq!(post(first.clone()).await.status(), StatusCode::SEE_OTHER);
+    // A reason longer than the column holds is refused beside the field.
+    let mut too_long = second.clone();
+    let long_reason: &'static str = "x".repeat(1001).leak();
+    too_long.push(("support_correction_reason", long_reason));
+    let refused = Page::from(post(too_long).await).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .error("Skäl till rättelse (när datumet redan har ett värde)")
+            .contains("Högst 1000")
+    );
     let mut corrected = second.clone();
     corrected.push(("support_correction_reason", "Fel timmar, beslutet gäller 4,5."));
+    assert_eq!(post(corrected.clone()).await.status(), StatusCode::SEE_OTHER);
+    // The correction sent twice corrects once.
     assert_eq!(post(corrected).await.status(), StatusCode::SEE_OTHER);
 
     let kept: Vec<(f64, bool)> = sqlx::query_as(
@@ -104,6 +119,8 @@ async fn a_consent_is_not_withdrawn_before_it_was_given(db: PgPool) {
         .unwrap();
     assert_eq!(stored, None, "nothing stored on a refusal");
     assert_eq!(withdraw("2026-02-10").await.status(), StatusCode::SEE_OTHER);
+    // Sent again: done, not an error page after a success.
+    assert_eq!(withdraw("2026-02-10").await.status(), StatusCode::SEE_OTHER);
     let stored: Option<chrono::NaiveDate> = sqlx::query_scalar("SELECT withdrawn_on FROM consents")
         .fetch_one(&db)
         .await
@@ -124,19 +141,20 @@ async fn a_relative_needs_a_usable_phone_number_and_email_address(db: PgPool) {
     let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
     let id = anna(&staff, unit).await;
     let path = format!("/participants/{id}");
-    let refused = staff
-        .submit(
-            &path,
-            &format!("{path}/relatives"),
-            &[
+    let add = |phone: String, email: &'static str| {
+        let (staff, path) = (&staff, &path);
+        async move {
+            let fields = [
                 ("relative_kind", "relative"),
                 ("relative_name", "Bo Berg"),
                 ("relative_relation", "bror"),
-                ("relative_phone", "ring mig"),
-                ("relative_email", "inte-en-epost"),
-            ],
-        )
-        .await;
+                ("relative_phone", phone.as_str()),
+                ("relative_email", email),
+            ];
+            staff.submit(path, &format!("{path}/relatives"), &fields).await
+        }
+    };
+    let refused = add("ring mig".into(), "inte-en-epost").await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = Page::from(refused).await;
     assert!(page.text("#f-relative_phone-error").contains("siffror"));
@@ -144,4 +162,7 @@ async fn a_relative_needs_a_usable_phone_number_and_email_address(db: PgPool) {
     assert_eq!(page.value("Namn"), "Bo Berg");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM relatives").fetch_one(&db).await.unwrap();
     assert_eq!(count, 0);
+    // Digits and spaces only, but longer than a telephone number is: refused, not a 500.
+    let refused = add(format!("070{}1234567", " ".repeat(60)), "").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

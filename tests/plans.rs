@@ -447,7 +447,7 @@ async fn a_stale_plan_edit_is_refused_with_who_changed_what(db: PgPool) {
     let page = Page::from(second).await;
     let conflict = page.text(".conflict");
     assert!(conflict.contains("Timmar per vecka"), "{conflict}");
-    assert!(conflict.contains("Sammanfattning"), "{conflict}");
+    assert!(conflict.contains("Skriftlig sammanfattning"), "{conflict}");
     // What this user typed is kept, and nothing of it was saved.
     assert_eq!(page.text("#f-summary"), "Min text.");
     let (hours, summary): (f64, String) = sqlx::query_as("SELECT weekly_hours::float8, summary FROM plans WHERE id = $1")

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::attendance::visit;
+
 use chrono::NaiveDate;
 use common::{Browser, Page, Person, TestApp, add_member};
 use lotsen::attendance::statistics::Split;
@@ -34,18 +36,6 @@ fn someone(unit: i64, name: &str, gender: &str, contact: &str, first_visit: Opti
         .first_contact(contact)
         .first_visit(first_visit)
         .registered("2023-01-01")
-}
-
-async fn visit(db: &PgPool, participant: i64, on: &str) {
-    sqlx::query(
-        "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, created_by)
-         SELECT id, unit_id, $2::date, $2::date + time '10:00', (SELECT min(id) FROM users) FROM participants WHERE id = $1",
-    )
-    .bind(participant)
-    .bind(on)
-    .execute(db)
-    .await
-    .unwrap();
 }
 
 /// A plan set on `set_on`; ended with `outcome` on `ended_on` when given.

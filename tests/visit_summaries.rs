@@ -4,21 +4,11 @@
 
 mod common;
 
+use common::attendance::visit;
+
 use common::Person;
 use lotsen::auth::Role;
 use sqlx::PgPool;
-
-async fn visit(db: &PgPool, participant: i64, on: &str) {
-    sqlx::query(
-        "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, created_by)
-         SELECT id, unit_id, $2::date, $2::date + time '10:00', (SELECT min(id) FROM users) FROM participants WHERE id = $1",
-    )
-    .bind(participant)
-    .bind(on)
-    .execute(db)
-    .await
-    .unwrap();
-}
 
 /// What the visits' trigger keeps, against the same read from the visits.
 async fn summaries_and_recount(db: &PgPool) -> [Vec<String>; 2] {

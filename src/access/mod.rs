@@ -162,7 +162,7 @@ impl<T: Guarded, R> Authorized<T, R> {
 }
 
 /// Refuses a user outside the record's unit, logging the attempt.
-async fn admit(state: &AppState, user: &SessionUser, owner: &Owner) -> AppResult<()> {
+pub async fn admit(state: &AppState, user: &SessionUser, owner: &Owner) -> AppResult<()> {
     if user.unit_ids.contains(&owner.unit_id) {
         return Ok(());
     }

@@ -118,11 +118,10 @@ async fn keep_for_author(state: &AppState, target: &Target, fields: &[(String, S
         Err(AppError::NotFound) => return Ok(None),
         Err(err) => return Err(err),
     };
-    if let Some(owner) = owner {
-        let units = store::units_of(&state.db, author).await?;
-        if !units.contains(&owner.unit_id) {
-            return Ok(None);
-        }
+    if let Some(owner) = owner
+        && !store::works_in(&state.db, author, owner.unit_id).await?
+    {
+        return Ok(None);
     }
     store::keep(&state.db, author, target, owner, fields, state.clock.now()).await?;
     Ok(Some(author))

@@ -18,7 +18,6 @@ pub mod keep;
 pub mod restore;
 pub mod store;
 
-use crate::access::Authorized;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::ids::{DraftId, GroupActivityId, ParticipantId, PlanId};
@@ -251,19 +250,10 @@ async fn save(State(state): State<AppState>, current: CurrentUser, body: Bytes) 
         .and_then(|(_, action)| Target::of(action))
         .ok_or(AppError::BadRequest("not a form with drafts"))?;
     // The same rule as the form itself: only records the user may reach.
-    match target.form.record {
-        RecordKind::None => {}
-        RecordKind::Participant => {
-            Authorized::<ParticipantId>::check(&state, &current, ParticipantId(target.record.unwrap_or_default())).await?;
-        }
-        RecordKind::Plan => {
-            Authorized::<PlanId>::check(&state, &current, PlanId(target.record.unwrap_or_default())).await?;
-        }
-        RecordKind::GroupActivity => {
-            Authorized::<GroupActivityId>::check(&state, &current, GroupActivityId(target.record.unwrap_or_default())).await?;
-        }
-    }
     let owner = target.owner(&state.db).await?;
+    if let Some(owner) = &owner {
+        crate::access::admit(&state, &current.user, owner).await?;
+    }
     store::keep(&state.db, current.user.id, &target, owner, &fields, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -61,14 +61,16 @@ pub async fn author_of_token(db: &PgPool, token: &str) -> Result<Option<UserId>,
     .await
 }
 
-/// The active units a user works in (for a request that has no session).
-pub async fn units_of(db: &PgPool, user: UserId) -> Result<Vec<UnitId>, sqlx::Error> {
+/// Whether `user` works in `unit` and the unit is active (for a request that
+/// has no session to say so).
+pub async fn works_in(db: &PgPool, user: UserId, unit: UnitId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT m.unit_id AS "id: UnitId" FROM unit_memberships m JOIN units u ON u.id = m.unit_id
-           WHERE m.user_id = $1 AND u.active"#,
-        user as _
+        r#"SELECT EXISTS (SELECT 1 FROM unit_memberships m JOIN units u ON u.id = m.unit_id
+                          WHERE m.user_id = $1 AND m.unit_id = $2 AND u.active) AS "works_in!""#,
+        user as _,
+        unit as _
     )
-    .fetch_all(db)
+    .fetch_one(db)
     .await
 }
 

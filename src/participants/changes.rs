@@ -154,7 +154,11 @@ async fn add_home_support(
         .map_err(|m| errors.add("support_hours", m))
         .ok()
         .flatten();
-    let (Some(from), Some(has_support), Some(provider), true) = (from, has_support, provider, errors.is_empty()) else {
+    let reason = optional_text(&typed.support_correction_reason, 1000)
+        .map_err(|m| errors.add("support_correction_reason", m))
+        .ok();
+    let (Some(from), Some(has_support), Some(provider), Some(reason), true) = (from, has_support, provider, reason, errors.is_empty())
+    else {
         return render_show(&state, &auth, "home_support", errors, typed).await;
     };
     let entry = HomeSupport {
@@ -162,7 +166,7 @@ async fn add_home_support(
         has_support,
         provider: &provider,
         hours,
-        correction_reason: &typed.support_correction_reason,
+        correction_reason: &reason,
     };
     let result = store::record_home_support(
         &state.db,

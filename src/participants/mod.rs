@@ -152,9 +152,7 @@ impl FilterForm {
             search,
         }
     }
-}
 
-impl FilterForm {
     fn to_filter(&self, units: Vec<UnitId>) -> Result<ListFilter, &'static str> {
         let mut filter = ListFilter {
             units,

@@ -136,21 +136,28 @@ pub struct Version {
     pub changed_at: DateTime<Utc>,
 }
 
-/// One saved version of the participant's own fields.
+/// One saved version of the participant's own fields (read by its key alone:
+/// every personakt opens the current one).
 pub async fn version(db: &PgPool, id: ParticipantId, version: i32) -> Result<Option<Version>, sqlx::Error> {
-    Ok(versions(db, id).await?.into_iter().find(|v| v.version == version))
+    Ok(saved_versions(db, id, Some(version)).await?.pop())
 }
 
 /// Every saved version, oldest first (a handful per person).
 pub async fn versions(db: &PgPool, id: ParticipantId) -> Result<Vec<Version>, sqlx::Error> {
+    saved_versions(db, id, None).await
+}
+
+/// The saved versions of a participant: all, or only `only`.
+async fn saved_versions(db: &PgPool, id: ParticipantId, only: Option<i32>) -> Result<Vec<Version>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT v.first_name, v.last_name, v.identity_kind, v.identity_number, v.birth_date, v.gender, v.phone, v.email, v.address,
                   v.resident, v.non_resident_reason, v.referral_source, v.first_contact_on, v.first_visit_on, v.has_coordinated_plan,
                   v.coordinated_plan_on, v.coordinated_plan_lead, v.coordinated_plan_next_follow_up, v.changed_at,
                   coalesce(u.name, 'okänd') AS "changed_by!", v.version
            FROM participant_versions v LEFT JOIN users u ON u.id = v.changed_by
-           WHERE v.participant_id = $1 ORDER BY v.version"#,
-        id as _
+           WHERE v.participant_id = $1 AND ($2::int IS NULL OR v.version = $2) ORDER BY v.version"#,
+        id as _,
+        only
     )
     .fetch_all(db)
     .await?;

@@ -217,14 +217,20 @@ pub async fn record_home_support(
     }
     in_transaction(db, async |tx| {
         // One value per date: a second one corrects the first, with a reason.
-        let kept = sqlx::query_scalar!(
-            "SELECT id FROM home_support_entries WHERE participant_id = $1 AND valid_from = $2 AND corrected_at IS NULL FOR UPDATE",
+        let kept = sqlx::query!(
+            r#"SELECT id, has_support, provider, hours_per_week::float8 AS hours FROM home_support_entries
+               WHERE participant_id = $1 AND valid_from = $2 AND corrected_at IS NULL FOR UPDATE"#,
             participant as _,
             entry.from
         )
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(kept) = kept {
+            // The same value sent again (a double click, Back and send): it stands, so say so.
+            if (kept.has_support, kept.provider.as_str(), kept.hours) == (entry.has_support, entry.provider, entry.hours) {
+                return Ok(Ok(()));
+            }
+            let kept = kept.id;
             if entry.correction_reason.trim().is_empty() {
                 return refuse("support_correction_reason", HOME_SUPPORT_DATE_TAKEN);
             }
@@ -361,14 +367,21 @@ pub async fn withdraw_consent(
         return refuse("withdrawn_on", "Datumet kan inte ligga i framtiden.");
     }
     in_transaction(db, async |tx| {
-        let given_on = sqlx::query_scalar!(
-            "SELECT given_on FROM consents WHERE id = $2 AND participant_id = $1 AND withdrawn_on IS NULL FOR UPDATE",
+        let consent_row = sqlx::query!(
+            "SELECT given_on, withdrawn_on FROM consents WHERE id = $2 AND participant_id = $1 FOR UPDATE",
             participant as _,
             consent as _
         )
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or(AppError::Conflict("Samtycket är redan återkallat."))?;
+        .ok_or(AppError::NotFound)?;
+        match consent_row.withdrawn_on {
+            // The same withdrawal sent again: it is kept, so say so.
+            Some(withdrawn) if withdrawn == on => return Ok(Ok(())),
+            Some(_) => return Err(AppError::Conflict("Samtycket är redan återkallat.")),
+            None => {}
+        }
+        let given_on = consent_row.given_on;
         if on < given_on {
             return refuse(
                 "withdrawn_on",

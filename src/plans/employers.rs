@@ -99,13 +99,9 @@ pub async fn create(State(state): State<AppState>, current: CurrentUser, FormDat
     let phone = optional_text(&form.contact_phone, 40)
         .map_err(|m| errors.add("contact_phone", m))
         .ok();
-    let email = if form.contact_email.trim().is_empty() {
-        Some(String::new())
-    } else {
-        crate::web::form::email(&form.contact_email)
-            .map_err(|m| errors.add("contact_email", m))
-            .ok()
-    };
+    let email = crate::web::form::optional_email(&form.contact_email)
+        .map_err(|m| errors.add("contact_email", m))
+        .ok();
     let (Some(name), Some(org), Some(contact), Some(phone), Some(email), true) = (name, org, contact, phone, email, errors.is_empty())
     else {
         return render(&state, &current, form, errors).await;

@@ -484,29 +484,32 @@ async fn edit_form(State(state): State<AppState>, auth: Authorized<PlanId>) -> A
     edit_page(&state, current, &plan, form, FieldErrors::default(), None).await
 }
 
-/// Swedish names for the parts of a plan, for the conflict message.
+/// The parts of a plan as the page shows them, in its order, with their
+/// Swedish names: for a version's page and for the conflict message.
+pub const PARTS: [(&str, &str); 19] = [
+    ("programme", "Program"),
+    ("status", "Status"),
+    ("start_on", "Start"),
+    ("planned_end_on", "Planerat slut"),
+    ("weekly_hours", "Timmar per vecka"),
+    ("weekdays", "Veckodagar"),
+    ("methods", "Metoder"),
+    ("participation", "Personens delaktighet"),
+    ("summary", "Skriftlig sammanfattning"),
+    ("employer_id", "Arbetsgivare"),
+    ("supervisor", "Handledare"),
+    ("tasks", "Arbetsuppgifter"),
+    ("set_on", "Fastställd"),
+    ("renewed_on", "Förnyad"),
+    ("next_follow_up_on", "Nästa uppföljning"),
+    ("ended_on", "Avslutad"),
+    ("outcome", "Utfall"),
+    ("goals", "Mål och delmål"),
+    ("activities", "Planaktiviteter"),
+];
+
 fn part_label(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "start_on" => "Start",
-        "planned_end_on" => "Planerat slut",
-        "weekly_hours" => "Timmar per vecka",
-        "weekdays" => "Veckodagar",
-        "methods" => "Metoder",
-        "participation" => "Personens delaktighet",
-        "summary" => "Sammanfattning",
-        "employer_id" => "Arbetsgivare",
-        "supervisor" => "Handledare",
-        "tasks" => "Arbetsuppgifter",
-        "status" => "Status",
-        "set_on" => "Fastställd",
-        "renewed_on" => "Förnyad",
-        "next_follow_up_on" => "Nästa uppföljning",
-        "ended_on" => "Avslutad",
-        "outcome" => "Utfall",
-        "goals" => "Mål och delmål",
-        "activities" => "Planaktiviteter",
-        _ => return None,
-    })
+    PARTS.iter().find(|(k, _)| *k == key).map(|(_, label)| *label)
 }
 
 async fn update(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(form): FormData<PlanForm>) -> AppResult<Response> {

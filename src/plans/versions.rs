@@ -19,26 +19,6 @@ pub fn routes() -> Routes {
     Routes::new().route("/plans/{id}/versions/{version}", get(show))
 }
 
-/// The parts of a plan shown, in the order of its page, with their labels.
-const SHOWN: [(&str, &str); 16] = [
-    ("programme", "Program"),
-    ("status", "Status"),
-    ("start_on", "Start"),
-    ("planned_end_on", "Planerat slut"),
-    ("weekly_hours", "Timmar per vecka"),
-    ("weekdays", "Veckodagar"),
-    ("methods", "Metoder"),
-    ("participation", "Personens delaktighet"),
-    ("summary", "Skriftlig sammanfattning"),
-    ("supervisor", "Handledare"),
-    ("tasks", "Arbetsuppgifter"),
-    ("set_on", "Fastställd"),
-    ("renewed_on", "Förnyad"),
-    ("ended_on", "Avslutad"),
-    ("outcome", "Utfall"),
-    ("goals", "Mål och delmål"),
-];
-
 /// A part of the plan in this version and in the one before.
 pub struct Part {
     pub label: &'static str,
@@ -116,9 +96,11 @@ async fn show(State(state): State<AppState>, auth: Authorized<PlanId>, Path((_, 
                     SELECT 'now' AS which, key, value FROM v, jsonb_each_text(v.snapshot)
                     UNION ALL SELECT 'before', key, value FROM b, jsonb_each_text(b.snapshot))
            SELECT which AS "which!", key AS "key!",
-                  CASE WHEN key = 'goals' THEN
+                  CASE WHEN key IN ('goals', 'activities') THEN
                        (SELECT string_agg(g->>'description', '; ' ORDER BY (g->>'id')::bigint)
                         FROM jsonb_array_elements(value::jsonb) g)
+                       WHEN key = 'employer_id' THEN
+                       (SELECT e.name FROM employers e WHERE e.id = value::bigint)
                   ELSE value END AS value
            FROM text_of"#,
         auth.id as _,
@@ -132,7 +114,7 @@ async fn show(State(state): State<AppState>, auth: Authorized<PlanId>, Path((_, 
             .map(|r| r.value.clone().unwrap_or_default())
     };
     let has_before = rows.iter().any(|r| r.which == "before");
-    let parts = SHOWN
+    let parts = super::PARTS
         .iter()
         .map(|(key, label)| Part {
             label,

@@ -149,7 +149,7 @@ pub fn optional_email(value: &str) -> Result<String, &'static str> {
 
 /// An optional telephone number as people write them (070-123 45 67,
 /// +46 13 20 60 00, (013) 20 60 00): digits with spaces, dashes, brackets and
-/// a leading +; 6 to 15 digits.
+/// a leading +; 6 to 15 digits, at most 40 characters in all.
 pub fn optional_phone(value: &str) -> Result<String, &'static str> {
     let value = value.trim();
     let digits = value.chars().filter(char::is_ascii_digit).count();
@@ -158,7 +158,7 @@ pub fn optional_phone(value: &str) -> Result<String, &'static str> {
         .all(|(i, c)| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')') || (c == '+' && i == 0));
     if value.is_empty() {
         Ok(String::new())
-    } else if allowed && (6..=15).contains(&digits) {
+    } else if allowed && (6..=15).contains(&digits) && value.chars().count() <= 40 {
         Ok(value.to_string())
     } else {
         Err("Skriv telefonnumret med siffror, t.ex. 070-123 45 67.")

@@ -1,4 +1,5 @@
-//! A reception desk for the attendance tests: a unit with a signed-in staff member.
+//! Attendance for the tests: a reception desk (a unit with a signed-in staff
+//! member), and visits written straight to the table.
 
 use super::{Browser, TestApp};
 use lotsen::auth::Role;
@@ -16,4 +17,18 @@ pub async fn desk(db: &PgPool) -> Desk {
     let unit = super::create_unit(db, "Lotsen Centrum").await;
     let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
     Desk { app, unit, staff }
+}
+
+/// A visit of `participant` at their unit on `on` (a date), written straight
+/// to the table: for tests of what is read from visits, not of the desk.
+pub async fn visit(db: &PgPool, participant: i64, on: &str) {
+    sqlx::query(
+        "INSERT INTO visits (participant_id, unit_id, visit_on, checked_in_at, created_by)
+         SELECT id, unit_id, $2::date, $2::date + time '10:00', (SELECT min(id) FROM users) FROM participants WHERE id = $1",
+    )
+    .bind(participant)
+    .bind(on)
+    .execute(db)
+    .await
+    .unwrap();
 }

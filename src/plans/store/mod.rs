@@ -383,6 +383,10 @@ pub async fn renew(
     if renewed_on > today {
         return refuse("renewed_on", "Datumet kan inte ligga i framtiden.");
     }
+    // The same renewal sent again (a double click, Back and send): it is kept, so say so.
+    if plan.renewed_on == Some(renewed_on) {
+        return Ok(Ok(rules::renewal_due(renewed_on)));
+    }
     if plan.set_on.is_some_and(|s| renewed_on < s) || plan.renewed_on.is_some_and(|r| renewed_on <= r) {
         return refuse(
             "renewed_on",
@@ -409,7 +413,8 @@ pub async fn renew(
             return Ok(Ok(due));
         }
         let updated = sqlx::query!(
-            "UPDATE plans SET renewed_on = $2, renewal_due_on = $3 WHERE id = $1 AND status = 'active'",
+            "UPDATE plans SET renewed_on = $2, renewal_due_on = $3
+             WHERE id = $1 AND status = 'active' AND (renewed_on IS NULL OR renewed_on < $2)",
             plan.id as _,
             renewed_on,
             due
@@ -418,7 +423,10 @@ pub async fn renew(
         .await?
         .rows_affected();
         if updated == 0 {
-            return Err(AppError::Conflict("Planen är inte längre aktiv."));
+            // Ended, or renewed with a later date in the meantime: the date never goes backwards.
+            return Err(AppError::Conflict(
+                "Planen har ändrats under tiden (avslutad eller förnyad med ett senare datum). Ladda om sidan.",
+            ));
         }
         // The renewal answers every renewal reminder raised so far.
         clear_reminders(&mut *tx, plan.id, Some(ReminderKind::Renewal), now).await?;
