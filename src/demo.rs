@@ -290,6 +290,27 @@ async fn load_participants(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()
                     .map_err(refused)?;
             }
         }
+        // A närstående for every seventh, with a number that changed once.
+        if i % 7 == 0 {
+            let relative = participants::NewRelative {
+                kind: crate::participants::model::RelativeKind::Relative,
+                name: "Karin Demo",
+                relation: "mamma",
+                phone: "013-20 60 00",
+                email: "",
+                note: "",
+            };
+            let added = participants::add_relative(db, id, relative, by(&staff, created))
+                .await?
+                .map_err(refused)?;
+            let moved = participants::NewRelative {
+                phone: "070-123 45 67",
+                ..relative
+            };
+            participants::change_relative(db, added, 1, moved, by(&staff, now))
+                .await?
+                .map_err(refused)?;
+        }
         // Journal: a few notes each for the first sixty.
         if i < 60 {
             for n in 0..(1 + i % 3) {

@@ -6,7 +6,7 @@
 mod common;
 
 use common::participants::anna;
-use common::{Page, TestApp};
+use common::{Page, TestApp, location};
 use lotsen::auth::Role;
 use reqwest::StatusCode;
 use sqlx::PgPool;
@@ -165,4 +165,99 @@ async fn a_relative_needs_a_usable_phone_number_and_email_address(db: PgPool) {
     // Digits and spaces only, but longer than a telephone number is: refused, not a 500.
     let refused = add(format!("070{}1234567", " ".repeat(60)), "").await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test]
+async fn a_relative_is_changed_and_ended_with_every_version_kept(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = common::create_unit(&db, "Lotsen Centrum").await;
+    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let id = anna(&staff, unit).await;
+    let path = format!("/participants/{id}");
+    let added = staff
+        .submit(
+            &path,
+            &format!("{path}/relatives"),
+            &[
+                ("relative_kind", "relative"),
+                ("relative_name", "Bo Berg"),
+                ("relative_relation", "bror"),
+                ("relative_phone", "070-123 45 67"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let relative: i64 = sqlx::query_scalar("SELECT id FROM relatives").fetch_one(&db).await.unwrap();
+    let page_path = format!("{path}/relatives/{relative}");
+    let versions = || async { common::participants::count(&db, "SELECT count(*) FROM relative_versions").await };
+    assert_eq!(versions().await, 1);
+
+    // A new number: the old one stays readable as the earlier version.
+    let form = staff.get_page(&page_path).await.form("Spara ändringar");
+    let changed = form.fill("Telefon", "070-765 43 21");
+    let stale_copy = staff
+        .get_page(&page_path)
+        .await
+        .form("Spara ändringar")
+        .fill("Relation (t.ex. mamma, god man)", "storebror");
+    let sent = changed.submit(&staff).await;
+    assert_eq!(location(&sent), format!("{path}#relatives"));
+    let again = staff
+        .get_page(&page_path)
+        .await
+        .form("Spara ändringar")
+        .fill("Telefon", "070-765 43 21");
+    assert_eq!(
+        again.submit(&staff).await.status(),
+        StatusCode::SEE_OTHER,
+        "the same change again is done"
+    );
+    assert_eq!(versions().await, 2, "and kept once");
+    // A change made from the page as it was before is not written over it.
+    let refused = Page::from(stale_copy.submit(&staff).await).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.error("Namn").contains("Någon annan har ändrat"));
+    assert_eq!(
+        refused.value("Relation (t.ex. mamma, god man)"),
+        "storebror",
+        "what was typed is kept"
+    );
+    let page = staff.get_page(&page_path).await;
+    assert_eq!(page.value("Telefon"), "070-765 43 21");
+    assert!(page.text("#earlier-h ~ .table-wrap").contains("070-123 45 67"));
+    assert!(staff.get_page(&path).await.text("#relatives").contains("070-765 43 21"));
+
+    // Ended: not in the future, not before it was added, then kept as ended.
+    let end = |on: &'static str| {
+        let (staff, page_path) = (&staff, &page_path);
+        async move {
+            staff
+                .submit(page_path, &format!("{page_path}/end"), &[("relative_ended_on", on)])
+                .await
+        }
+    };
+    let future = Page::from(end("2026-04-01").await).await;
+    assert!(future.error("Avslutad från (tomt för i dag)").contains("framtiden"));
+    assert_eq!(future.value("Telefon"), "070-765 43 21", "the change form shows what stands");
+    let early = Page::from(end("2026-01-01").await).await;
+    assert!(early.error("Avslutad från (tomt för i dag)").contains("lades till"));
+    assert_eq!(end("2026-03-02").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        end("2026-03-02").await.status(),
+        StatusCode::SEE_OTHER,
+        "the same end again is done"
+    );
+    assert_eq!(versions().await, 3);
+    assert!(staff.get_page(&path).await.text("#relatives").contains("Avslutad 2026-03-02"));
+    assert_eq!(staff.get_page(&page_path).await.count("form[action$='/end']"), 0);
+    let after_end = staff.get_page(&path).await;
+    assert_eq!(
+        common::participants::count(&db, "SELECT count(*) FROM relatives").await,
+        1,
+        "nothing deleted: {}",
+        after_end.text("#relatives")
+    );
+    // A saved version is history in the schema too.
+    assert!(sqlx::query("UPDATE relative_versions SET phone = ''").execute(&db).await.is_err());
+    assert!(sqlx::query("DELETE FROM relative_versions").execute(&db).await.is_err());
 }

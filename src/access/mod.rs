@@ -13,7 +13,8 @@ use crate::auth::CurrentUser;
 use crate::auth::context::SessionUser;
 use crate::error::{AppError, AppResult};
 use crate::ids::{
-    AssessmentId, ConsentId, GroupActivityId, JournalNoteId, ParticipantId, PlanActivityId, PlanId, QueueEntryId, UnitId, VisitId,
+    AssessmentId, ConsentId, GroupActivityId, JournalNoteId, ParticipantId, PlanActivityId, PlanId, QueueEntryId, RelativeId, UnitId,
+    VisitId,
 };
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, RawPathParams};
@@ -253,6 +254,10 @@ guarded! {
     ConsentId: "consent_id", Some("id"),
         r#"SELECT p.unit_id AS "unit_id: UnitId", p.id AS "participant_id?: ParticipantId", p.id AS parent
            FROM consents c JOIN participants p ON p.id = c.participant_id WHERE c.id = $1"#;
+    /// `/participants/{id}/relatives/{relative_id}/…`
+    RelativeId: "relative_id", Some("id"),
+        r#"SELECT p.unit_id AS "unit_id: UnitId", p.id AS "participant_id?: ParticipantId", p.id AS parent
+           FROM relatives r JOIN participants p ON p.id = r.participant_id WHERE r.id = $1"#;
     /// `/plans/{id}/activities/{activity_id}/…`
     PlanActivityId: "activity_id", Some("id"),
         r#"SELECT p.unit_id AS "unit_id: UnitId", p.id AS "participant_id?: ParticipantId", a.plan_id AS parent

@@ -100,6 +100,12 @@ pub const FORMS: &[DraftForm] = &[
         record: RecordKind::Participant,
     },
     DraftForm {
+        action: "/participants/{id}/relatives/{n}",
+        page: "/participants/{id}/relatives/{n}",
+        label: "Ändring av närstående",
+        record: RecordKind::Participant,
+    },
+    DraftForm {
         action: "/participants/{id}/consents",
         page: "/participants/{id}",
         label: "Samtycke",

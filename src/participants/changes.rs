@@ -4,15 +4,15 @@
 //! goes back to the personakt or shows it again with the message beside the
 //! field and what was typed.
 
-use super::model::{ConsentScope, EndReason, ParticipantStatus, RelativeKind};
+use super::model::{ConsentScope, EndReason, ParticipantStatus};
 use super::record::{Typed, render_show};
-use super::store::{self, HomeSupport, NewRelative, StatusChange};
+use super::store::{self, HomeSupport, StatusChange};
 use crate::access::Authorized;
 use crate::db::Refused;
 use crate::error::AppResult;
 use crate::ids::{ConsentId, ParticipantId, UserId};
 use crate::state::AppState;
-use crate::web::form::{FieldErrors, FormData, optional_date, optional_email, optional_phone, optional_text, required_date, required_text};
+use crate::web::form::{FieldErrors, FormData, optional_date, optional_text, required_date};
 use crate::web::routes::{Routes, post};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -193,41 +193,23 @@ async fn add_relative(
     FormData(typed): FormData<Typed>,
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::default();
-    let kind = RelativeKind::parse(&typed.relative_kind);
-    if kind.is_none() {
-        errors.add("relative_kind", "Välj närstående eller företrädare.");
-    }
-    let name = required_text(&typed.relative_name, "namn", 200)
-        .map_err(|m| errors.add("relative_name", m))
-        .ok();
-    let relation = optional_text(&typed.relative_relation, 100)
-        .map_err(|m| errors.add("relative_relation", m))
-        .ok();
-    let phone = optional_phone(&typed.relative_phone)
-        .map_err(|m| errors.add("relative_phone", m))
-        .ok();
-    let email = optional_email(&typed.relative_email)
-        .map_err(|m| errors.add("relative_email", m))
-        .ok();
-    let note = optional_text(&typed.relative_note, 1000)
-        .map_err(|m| errors.add("relative_note", m))
-        .ok();
-    let (Some(kind), Some(name), Some(relation), Some(phone), Some(email), Some(note), true) =
-        (kind, name, relation, phone, email, note, errors.is_empty())
-    else {
+    let fields = super::relatives::read(
+        &typed.relative_kind,
+        &typed.relative_name,
+        &typed.relative_relation,
+        &typed.relative_phone,
+        &typed.relative_email,
+        &typed.relative_note,
+        &mut errors,
+    );
+    let (Some(fields), true) = (fields, errors.is_empty()) else {
         return render_show(&state, &auth, "relative", errors, typed).await;
     };
-    let relative = NewRelative {
-        kind,
-        name: &name,
-        relation: &relation,
-        phone: &phone,
-        email: &email,
-        note: &note,
-    };
-    store::add_relative(&state.db, auth.id, relative, auth.current.stamp(state.clock.now())).await?;
+    let kind = fields.kind;
+    let relative = fields.as_new();
+    let result = store::add_relative(&state.db, auth.id, relative, auth.current.stamp(state.clock.now())).await?;
     let message = format!("{} är tillagd.", kind.label());
-    answer(&state, &auth, Ok(()), ("relative", "relatives"), &message, typed).await
+    answer(&state, &auth, result.map(|_| ()), ("relative", "relatives"), &message, typed).await
 }
 
 async fn add_consent(

@@ -10,6 +10,7 @@ pub mod journal;
 pub mod model;
 pub mod queries;
 pub mod record;
+pub mod relatives;
 pub mod store;
 pub mod versions;
 
@@ -46,6 +47,7 @@ pub fn routes() -> Routes {
         .merge(changes::routes())
         .merge(journal::routes())
         .merge(versions::routes())
+        .merge(relatives::routes())
         .route("/access-log", get(access::review::page))
 }
 

@@ -67,6 +67,8 @@ pub struct HomeSupportEntry {
 }
 
 pub struct RelativeRow {
+    pub id: crate::ids::RelativeId,
+    pub ended_on: Option<chrono::NaiveDate>,
     pub kind: String,
     pub name: String,
     pub relation: String,
@@ -124,7 +126,8 @@ pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> 
     .await?;
     let relatives = sqlx::query_as!(
         RelativeRow,
-        "SELECT kind, name, relation, phone, email, note FROM relatives WHERE participant_id = $1 ORDER BY kind DESC, name",
+        r#"SELECT id AS "id: crate::ids::RelativeId", ended_on, kind, name, relation, phone, email, note FROM relatives
+           WHERE participant_id = $1 ORDER BY ended_on IS NOT NULL, kind DESC, name"#,
         id as _
     )
     .fetch_all(db)

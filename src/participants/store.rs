@@ -12,7 +12,7 @@ use crate::audit::{self, Stamp};
 use crate::auth::context::SessionUser;
 use crate::db::{Refused, Updated, in_transaction, refuse};
 use crate::error::{AppError, AppResult, violated_constraint};
-use crate::ids::{ConsentId, JournalNoteId, ParticipantId, UnitId, UserId};
+use crate::ids::{ConsentId, JournalNoteId, ParticipantId, RelativeId, UnitId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -281,6 +281,7 @@ pub async fn record_home_support(
 }
 
 /// A närstående or företrädare as typed.
+#[derive(Clone, Copy)]
 pub struct NewRelative<'a> {
     pub kind: RelativeKind,
     pub name: &'a str,
@@ -290,11 +291,16 @@ pub struct NewRelative<'a> {
     pub note: &'a str,
 }
 
-pub async fn add_relative(db: &PgPool, participant: ParticipantId, relative: NewRelative<'_>, stamp: Stamp) -> AppResult<()> {
+pub async fn add_relative(
+    db: &PgPool,
+    participant: ParticipantId,
+    relative: NewRelative<'_>,
+    stamp: Stamp,
+) -> AppResult<Result<RelativeId, Refused>> {
     in_transaction(db, async |tx| {
-        sqlx::query!(
-            "INSERT INTO relatives (participant_id, kind, name, relation, phone, email, note, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        let id = sqlx::query_scalar!(
+            r#"INSERT INTO relatives (participant_id, kind, name, relation, phone, email, note, created_by, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id AS "id: RelativeId""#,
             participant as _,
             relative.kind.code(),
             relative.name,
@@ -305,13 +311,129 @@ pub async fn add_relative(db: &PgPool, participant: ParticipantId, relative: New
             stamp.by as _,
             stamp.at
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        save_relative_version(tx, id, stamp).await?;
         audit::Entry::new(Some(stamp.by), "relative_added")
             .record("participant", participant)
             .write(&mut *tx, stamp.at)
             .await?;
-        Ok(())
+        Ok(Ok(id))
+    })
+    .await
+}
+
+/// Keeps the närstående as it now stands as its next version.
+async fn save_relative_version(tx: &mut sqlx::PgConnection, id: RelativeId, stamp: Stamp) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO relative_versions (relative_id, version, kind, name, relation, phone, email, note, ended_on, changed_by, changed_at)
+         SELECT id, version, kind, name, relation, phone, email, note, ended_on, $2, $3 FROM relatives WHERE id = $1",
+        id as _,
+        stamp.by as _,
+        stamp.at
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+const RELATIVE_CHANGED: &str = "Någon annan har ändrat uppgifterna under tiden. Ladda om sidan och gör ändringen igen.";
+
+/// Changes what is known of a närstående; the earlier version stays readable.
+/// `version` is the one the form was made from: a change made in between is
+/// not overwritten. The same change sent twice is done once.
+pub async fn change_relative(
+    db: &PgPool,
+    relative: RelativeId,
+    version: i32,
+    to: NewRelative<'_>,
+    stamp: Stamp,
+) -> AppResult<Result<(), Refused>> {
+    in_transaction(db, async |tx| {
+        let now = sqlx::query!(
+            "SELECT participant_id, version, kind, name, relation, phone, email, note, ended_on FROM relatives WHERE id = $1 FOR UPDATE",
+            relative as _
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let stands = [&now.kind, &now.name, &now.relation, &now.phone, &now.email, &now.note];
+        let typed = [to.kind.code(), to.name, to.relation, to.phone, to.email, to.note];
+        if stands.iter().zip(typed).all(|(a, b)| a.as_str() == b) {
+            return Ok(Ok(()));
+        }
+        if now.ended_on.is_some() {
+            return refuse("relative_name", "Uppgiften är avslutad och kan inte ändras.");
+        }
+        if now.version != version {
+            return refuse("relative_name", RELATIVE_CHANGED);
+        }
+        sqlx::query!(
+            "UPDATE relatives SET kind = $2, name = $3, relation = $4, phone = $5, email = $6, note = $7, version = version + 1 WHERE id = $1",
+            relative as _,
+            to.kind.code(),
+            to.name,
+            to.relation,
+            to.phone,
+            to.email,
+            to.note
+        )
+        .execute(&mut *tx)
+        .await?;
+        save_relative_version(tx, relative, stamp).await?;
+        audit::Entry::new(Some(stamp.by), "relative_changed")
+            .record("participant", ParticipantId(now.participant_id))
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(()))
+    })
+    .await
+}
+
+/// Ends a närstående (no longer a contact, or no longer företrädare) from
+/// `on`: kept, and shown as ended. The same end sent twice is done once.
+pub async fn end_relative(
+    db: &PgPool,
+    relative: RelativeId,
+    on: NaiveDate,
+    today: NaiveDate,
+    stamp: Stamp,
+) -> AppResult<Result<(), Refused>> {
+    if on > today {
+        return refuse("relative_ended_on", "Datumet kan inte ligga i framtiden.");
+    }
+    in_transaction(db, async |tx| {
+        let now = sqlx::query!(
+            r#"SELECT participant_id, ended_on, (created_at AT TIME ZONE 'Europe/Stockholm')::date AS "added_on!"
+               FROM relatives WHERE id = $1 FOR UPDATE"#,
+            relative as _
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        match now.ended_on {
+            Some(ended) if ended == on => return Ok(Ok(())),
+            Some(ended) => return refuse("relative_ended_on", format!("Uppgiften avslutades redan {ended}.")),
+            None => {}
+        }
+        if on < now.added_on {
+            return refuse(
+                "relative_ended_on",
+                format!("Uppgiften lades till {}: den kan inte avslutas före det.", now.added_on),
+            );
+        }
+        sqlx::query!(
+            "UPDATE relatives SET ended_on = $2, ended_by = $3, version = version + 1 WHERE id = $1",
+            relative as _,
+            on,
+            stamp.by as _
+        )
+        .execute(&mut *tx)
+        .await?;
+        save_relative_version(tx, relative, stamp).await?;
+        audit::Entry::new(Some(stamp.by), "relative_ended")
+            .record("participant", ParticipantId(now.participant_id))
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(()))
     })
     .await
 }

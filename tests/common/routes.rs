@@ -28,6 +28,16 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
     .fetch_one(db)
     .await
     .unwrap();
+    let relative: i64 = sqlx::query_scalar(
+        "WITH r AS (INSERT INTO relatives (participant_id, kind, name, created_by, created_at)
+                    SELECT $1, 'relative', 'Bo Berg', min(id), now() FROM users RETURNING *)
+         INSERT INTO relative_versions (relative_id, version, kind, name, relation, phone, email, note, changed_by, changed_at)
+         SELECT id, 1, kind, name, relation, phone, email, note, created_by, created_at FROM r RETURNING relative_id",
+    )
+    .bind(participant)
+    .fetch_one(db)
+    .await
+    .unwrap();
     let plan = scalar(
         db,
         "SELECT a.plan_id FROM plan_activities a JOIN capacity_assessments c ON c.plan_id = a.plan_id ORDER BY a.plan_id LIMIT 1",
@@ -40,6 +50,7 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
         ("{version}", 1),
         ("{note_id}", scalar(db, &sql("journal_notes", "participant_id", participant)).await),
         ("{consent_id}", consent),
+        ("{relative_id}", relative),
         ("/plans/{id}", plan),
         ("{activity_id}", scalar(db, &sql("plan_activities", "plan_id", plan)).await),
         ("{assessment_id}", scalar(db, &sql("capacity_assessments", "plan_id", plan)).await),
