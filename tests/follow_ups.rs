@@ -376,4 +376,50 @@ async fn records_from_before_that_are_incomplete_are_listed_for_managers_and_not
     };
     assert_eq!(part.total(), 0, "an empty follow-up is not one held on time");
     assert_eq!(whole.total(), 1);
+
+    // The list can be worked off: the plan page asks for what is missing.
+    let page = manager.get_page(&format!("/plans/{plan}")).await;
+    let summary = "Genomgång av veckan; timmarna oförändrade.";
+    let refused = Page::from(page.form("Komplettera uppföljningen").submit(&manager).await).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text("#complete .error-message").contains("Skriv det som saknas"));
+    let form = page.form("Komplettera uppföljningen").fill(
+        "Sammanfattning av uppföljningen 2026-03-02: vad som gjorts och vad som ändras",
+        summary,
+    );
+    let again = page.form("Komplettera uppföljningen").fill(
+        "Sammanfattning av uppföljningen 2026-03-02: vad som gjorts och vad som ändras",
+        summary,
+    );
+    let other = page.form("Komplettera uppföljningen").fill(
+        "Sammanfattning av uppföljningen 2026-03-02: vad som gjorts och vad som ändras",
+        "Något annat.",
+    );
+    assert_eq!(form.submit(&manager).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        again.submit(&manager).await.status(),
+        StatusCode::SEE_OTHER,
+        "the same text again is done"
+    );
+    let refused = Page::from(other.submit(&manager).await).await;
+    assert!(
+        refused.text("#complete .error-message").contains("redan en sammanfattning"),
+        "written once"
+    );
+    let renewal = page
+        .form("Komplettera förnyelsen")
+        .fill("Vad som gicks igenom vid förnyelsen 2026-03-02", "Målen och timmarna.");
+    assert_eq!(renewal.submit(&manager).await.status(), StatusCode::SEE_OTHER);
+
+    let after = manager.get_page(&format!("/plans/{plan}")).await;
+    assert_eq!(after.count("#complete"), 0);
+    assert!(after.text("#follow-ups").contains("kompletterad i efterhand"));
+    assert_eq!(manager.get_page("/todo").await.count("#incomplete-h"), 0);
+    let facts = indicators::load(&db, &scope).await.unwrap();
+    let sections = indicators::compute(&scope, &facts);
+    let measure = &sections.iter().find_map(|s| s.get("follow_ups_on_time")).unwrap().measure;
+    let Measure::Share { part, .. } = measure else {
+        panic!("a share: {measure:?}")
+    };
+    assert_eq!(part.total(), 1, "complete now, and held on time");
 }

@@ -172,6 +172,18 @@ pub const FORMS: &[DraftForm] = &[
         record: RecordKind::Plan,
     },
     DraftForm {
+        action: "/plans/{id}/follow-ups/{n}/complete",
+        page: "/plans/{id}",
+        label: "Komplettering av uppföljning",
+        record: RecordKind::Plan,
+    },
+    DraftForm {
+        action: "/plans/{id}/renewal/complete",
+        page: "/plans/{id}",
+        label: "Komplettering av förnyelse",
+        record: RecordKind::Plan,
+    },
+    DraftForm {
         action: "/activities",
         page: "/activities",
         label: "Ny gruppaktivitet",

@@ -30,6 +30,7 @@ pub fn routes() -> Routes {
 }
 
 pub struct FollowUpRow {
+    pub id: crate::ids::FollowUpId,
     pub due_on: NaiveDate,
     pub held_on: NaiveDate,
     pub on_time: bool,
@@ -43,6 +44,8 @@ pub struct FollowUpRow {
     pub next_due_on: NaiveDate,
     pub recorded_by: String,
     pub progress: Vec<String>,
+    /// Who wrote the summary afterwards, for a follow-up completed later.
+    pub completed_by: Option<String>,
 }
 
 impl FollowUpRow {
@@ -68,15 +71,16 @@ impl FollowUpRow {
 pub async fn of_plan(db: &PgPool, plan_id: PlanId) -> Result<Vec<FollowUpRow>, sqlx::Error> {
     sqlx::query_as!(
         FollowUpRow,
-        r#"SELECT f.due_on, f.held_on, f.on_time AS "on_time!", f.participant_took_part, f.staff_present, f.partners,
+        r#"SELECT f.id AS "id: crate::ids::FollowUpId", f.due_on, f.held_on, f.on_time AS "on_time!", f.participant_took_part, f.staff_present, f.partners,
                   f.partners_without_consent, f.notes, (f.weekly_hours_before * 100)::int AS "hours_before!",
                   (f.weekly_hours_after * 100)::int AS "hours_after!", f.next_due_on, u.name AS recorded_by,
                   coalesce((SELECT array_agg(g.description || ': ' || CASE fp.progress
                                 WHEN 'not_started' THEN 'inte påbörjat' WHEN 'some' THEN 'viss framgång'
                                 WHEN 'clear' THEN 'tydlig framgång' ELSE 'uppnått' END ORDER BY g.id)
                             FROM follow_up_progress fp JOIN plan_goals g ON g.id = fp.goal_id WHERE fp.follow_up_id = f.id),
-                           '{}') AS "progress!"
-           FROM follow_ups f JOIN users u ON u.id = f.recorded_by
+                           '{}') AS "progress!",
+                  c.name AS "completed_by?"
+           FROM follow_ups f JOIN users u ON u.id = f.recorded_by LEFT JOIN users c ON c.id = f.completed_by
            WHERE f.plan_id = $1 ORDER BY f.held_on DESC, f.id DESC"#,
         plan_id as _
     )

@@ -22,7 +22,7 @@ use crate::auth::context::Layout;
 use crate::db::Updated;
 use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
-use crate::ids::{GoalId, ParticipantId, PlanActivityId, PlanId, UnitId, UserId};
+use crate::ids::{FollowUpId, GoalId, ParticipantId, PlanActivityId, PlanId, UnitId, UserId};
 use crate::participants::model::ParticipantStatus;
 use crate::state::AppState;
 use crate::web::form::Query;
@@ -30,7 +30,7 @@ use crate::web::form::{FieldErrors, FormData, optional_text, required_date, requ
 use crate::web::routes::Routes;
 use crate::web::routes::{get, post};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -48,6 +48,8 @@ pub fn routes() -> Routes {
         .route("/plans/{id}/edit", get(edit_form).post(update))
         .route("/plans/{id}/activate", post(activate))
         .route("/plans/{id}/renew", post(renew))
+        .route("/plans/{id}/follow-ups/{follow_up_id}/complete", post(complete_follow_up))
+        .route("/plans/{id}/renewal/complete", post(complete_renewal))
         .route("/plans/{id}/end", post(end))
         .route("/plans/{id}/goals", post(add_goal))
         .route("/plans/{id}/activities", post(add_activity))
@@ -258,6 +260,9 @@ pub struct Typed {
     pub assessed_on: String,
     pub assessment_method: String,
     pub assessment: String,
+    /// Completing an older record: the follow-up's id, or empty for the renewal.
+    pub follow_up_id: String,
+    pub completion: String,
 }
 
 #[derive(Template)]
@@ -276,6 +281,8 @@ struct ShowPage {
     usage: String,
     today: NaiveDate,
     may_sign: bool,
+    /// The latest renewal says what was reviewed (or there is none).
+    renewal_reviewed: bool,
     form_in_error: &'static str,
     errors: FieldErrors,
     typed: Typed,
@@ -342,6 +349,30 @@ impl ShowPage {
     fn error(&self, form: &str, field: &str) -> &str {
         if self.form_in_error == form { self.errors.get(field) } else { "" }
     }
+    /// Follow-ups recorded without their written summary, to complete (and
+    /// the one whose completion was just refused, to show why).
+    fn unsummarised(&self) -> Vec<&follow_ups::FollowUpRow> {
+        self.follow_ups
+            .iter()
+            .filter(|f| f.notes.trim().is_empty() || self.completing(&f.id.to_string()))
+            .collect()
+    }
+    /// The message and typed text of the completion form for `key` (a
+    /// follow-up's id, or "renewal"), when that one was refused.
+    fn completion_error(&self, key: &str) -> &str {
+        if self.completing(key) { self.errors.get("completion") } else { "" }
+    }
+    fn completion_typed(&self, key: &str) -> &str {
+        if self.completing(key) { &self.typed.completion } else { "" }
+    }
+    fn completing(&self, key: &str) -> bool {
+        let sent = if self.typed.follow_up_id.is_empty() {
+            "renewal"
+        } else {
+            self.typed.follow_up_id.as_str()
+        };
+        self.form_in_error == "complete" && sent == key
+    }
 }
 
 pub(crate) async fn render_show(
@@ -374,8 +405,21 @@ pub(crate) async fn render_show(
     if !errors.is_empty() {
         access::log(&state.db, &current.user, &[plan.participant_id], Action::View, state.clock.now()).await?;
     }
+    let renewal_reviewed = match plan.renewed_on {
+        None => true,
+        Some(on) => {
+            sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM plan_renewals WHERE plan_id = $1 AND renewed_on = $2) AS "reviewed!""#,
+                id as _,
+                on
+            )
+            .fetch_one(&state.db)
+            .await?
+        }
+    };
     let page = ShowPage {
         layout: Layout::new(&current.ctx, "participants"),
+        renewal_reviewed,
         goals: queries::goals(&state.db, id).await?,
         activities: queries::activities(&state.db, id).await?,
         follow_ups: follow_ups::of_plan(&state.db, id).await?,
@@ -608,6 +652,47 @@ async fn renew(State(state): State<AppState>, auth: Authorized<PlanId>, FormData
         Err(Refused { field, message }) => {
             errors.add(field, message);
             render_show(&state, current, plan, "renew", errors, typed).await
+        }
+    }
+}
+
+/// Adds the summary an older follow-up lacks (listed for managers as
+/// "Ofullständiga uppgifter").
+async fn complete_follow_up(
+    State(state): State<AppState>,
+    auth: Authorized<PlanId>,
+    Path((_, follow_up)): Path<(PlanId, FollowUpId)>,
+    FormData(typed): FormData<Typed>,
+) -> AppResult<Response> {
+    let typed = Typed {
+        follow_up_id: follow_up.to_string(),
+        ..typed
+    };
+    complete(&state, &auth, store::Completion::FollowUp(follow_up), typed).await
+}
+
+/// Adds what was reviewed at the plan's latest renewal, when it lacks that.
+async fn complete_renewal(
+    State(state): State<AppState>,
+    auth: Authorized<PlanId>,
+    FormData(typed): FormData<Typed>,
+) -> AppResult<Response> {
+    let typed = Typed {
+        follow_up_id: String::new(),
+        ..typed
+    };
+    complete(&state, &auth, store::Completion::Renewal, typed).await
+}
+
+async fn complete(state: &AppState, auth: &Authorized<PlanId>, what: store::Completion, typed: Typed) -> AppResult<Response> {
+    let (current, id) = (&auth.current, auth.id);
+    let plan = plan_of(state, auth).await?;
+    match store::complete(&state.db, &plan, what, &typed.completion, current.stamp(state.clock.now())).await? {
+        Ok(()) => saved(state, current, id, "Kompletterat. Det syns att det skrevs i efterhand.").await,
+        Err(Refused { field, message }) => {
+            let mut errors = FieldErrors::default();
+            errors.add(field, message);
+            render_show(state, current, plan, "complete", errors, typed).await
         }
     }
 }

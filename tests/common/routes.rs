@@ -44,6 +44,17 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
     )
     .await;
     let sql = |table: &str, parent: &str, id: i64| format!("SELECT min(id) FROM {table} WHERE {parent} = {id}");
+    // A follow-up of the plan (the demo's plan may have none yet).
+    let follow_up: i64 = sqlx::query_scalar(
+        "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, notes, weekly_hours_before, weekly_hours_after,
+                                 next_due_on, recorded_by, recorded_at)
+         SELECT $1, DATE '2026-01-05', DATE '2026-01-05', true, 'Genomgång.', 10, 10, DATE '2026-04-05', min(id), now() FROM users
+         RETURNING id",
+    )
+    .bind(plan)
+    .fetch_one(db)
+    .await
+    .unwrap();
     HashMap::from([
         ("/participants/{id}", participant),
         // A version number, not an id: every record has a first version.
@@ -54,6 +65,7 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
         ("/plans/{id}", plan),
         ("{activity_id}", scalar(db, &sql("plan_activities", "plan_id", plan)).await),
         ("{assessment_id}", scalar(db, &sql("capacity_assessments", "plan_id", plan)).await),
+        ("{follow_up_id}", follow_up),
         (
             "/visits/{id}",
             scalar(db, "SELECT min(id) FROM visits WHERE cancelled_at IS NULL").await,

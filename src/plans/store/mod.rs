@@ -17,7 +17,7 @@ pub use follow_ups::*;
 use crate::audit::{self, Stamp};
 use crate::domain::plans::{self as rules, PlanStatus, Programme, TwoYearCheck};
 use crate::error::{AppError, AppResult};
-use crate::ids::{ParticipantId, PlanId, QueueEntryId, UnitId, UserId};
+use crate::ids::{FollowUpId, ParticipantId, PlanId, QueueEntryId, UnitId, UserId};
 use crate::participants::model::ParticipantStatus;
 use crate::plans::capacity;
 
@@ -359,6 +359,82 @@ pub async fn update(db: &PgPool, plan: &Plan, base_version: i32, fields: &PlanFi
             .write(&mut *tx, now)
             .await?;
         Ok(Ok(Updated::Saved))
+    })
+    .await
+}
+
+/// What completes an older record: the summary of a follow-up held before
+/// summaries were required, or what was reviewed at the plan's latest renewal.
+pub enum Completion {
+    FollowUp(FollowUpId),
+    Renewal,
+}
+
+/// Adds the missing written text to an older record, once; the record shows
+/// who added it and when. The same text sent twice is done once.
+pub async fn complete(db: &PgPool, plan: &Plan, what: Completion, text: &str, stamp: Stamp) -> AppResult<Result<(), Refused>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return refuse("completion", "Skriv det som saknas.");
+    }
+    if text.chars().count() > 20_000 {
+        return refuse("completion", "Högst 20000 tecken.");
+    }
+    in_transaction(db, async |tx| {
+        match what {
+            Completion::FollowUp(follow_up) => {
+                let notes = sqlx::query_scalar!(
+                    "SELECT notes FROM follow_ups WHERE id = $1 AND plan_id = $2 FOR UPDATE",
+                    follow_up as _,
+                    plan.id as _
+                )
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(AppError::NotFound)?;
+                if !notes.trim().is_empty() {
+                    return if notes.trim() == text {
+                        Ok(Ok(()))
+                    } else {
+                        refuse("completion", "Uppföljningen har redan en sammanfattning.")
+                    };
+                }
+                sqlx::query!(
+                    "UPDATE follow_ups SET notes = $2, completed_by = $3, completed_at = $4 WHERE id = $1",
+                    follow_up as _,
+                    text,
+                    stamp.by as _,
+                    stamp.at
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+            Completion::Renewal => {
+                let Some(renewed_on) = plan.renewed_on else {
+                    return refuse("completion", "Planen har inte förnyats.");
+                };
+                // A row for the date already completes it (also when this is sent twice).
+                let recorded = sqlx::query!(
+                    "INSERT INTO plan_renewals (plan_id, renewed_on, reviewed, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (plan_id, renewed_on) DO NOTHING",
+                    plan.id as _,
+                    renewed_on,
+                    text,
+                    stamp.by as _,
+                    stamp.at
+                )
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if recorded == 0 {
+                    return Ok(Ok(()));
+                }
+            }
+        }
+        audit::Entry::new(Some(stamp.by), "plan_record_completed")
+            .record("plan", plan.id)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(Ok(()))
     })
     .await
 }
