@@ -3,13 +3,13 @@
 //! 230, and visits — as a printable page, CSV and an Excel workbook, all
 //! written from the same tables.
 
+use super::history;
 use super::indicators::{self, CellValue, Scope};
 use super::{MONTHS, ReportQuery, SPLIT_HEADER, Table, TableRow};
 use crate::attendance::statistics::{self, Split};
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
 use crate::domain::calendar::{self, TARGET_OPEN_DAYS};
-use crate::domain::plans::Programme;
 use crate::error::{AppError, AppResult};
 use crate::ids::UnitId;
 use crate::state::AppState;
@@ -57,12 +57,9 @@ pub async fn build(
 ) -> Result<AnnualReport, sqlx::Error> {
     let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
     let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today).min(today).max(from);
-    let names = sqlx::query!(
-        "SELECT id, name, (first_step_hours * 100)::int AS \"hours!\", team_isa_places FROM units WHERE id = ANY($1) ORDER BY name",
-        &units as _
-    )
-    .fetch_all(db)
-    .await?;
+    let names = sqlx::query!("SELECT id, name FROM units WHERE id = ANY($1) ORDER BY name", &units as _)
+        .fetch_all(db)
+        .await?;
     let scope = Scope {
         units: units.clone(),
         from,
@@ -146,18 +143,9 @@ pub async fn build(
         )],
     });
 
-    // Capacity in use at the end of each month (or today).
-    let plans = sqlx::query!(
-        r#"SELECT programme AS "programme: Programme", set_on AS "set_on!", ended_on, (weekly_hours * 100)::int AS "hundredths!"
-           FROM plans WHERE unit_id = ANY($1) AND status <> 'draft' AND set_on <= $3 AND (ended_on IS NULL OR ended_on >= $2)"#,
-        &units as _,
-        from,
-        to
-    )
-    .fetch_all(db)
-    .await?;
-    let hours_capacity: f64 = names.iter().map(|u| u.hours as f64 / 100.0).sum();
-    let places: i64 = names.iter().map(|u| u.team_isa_places as i64).sum();
+    // Capacity in use at the end of each month (or today), with the plans'
+    // hours and the units' capacity as they stood that day.
+    let (plans, capacity) = tokio::try_join!(history::plans(db, &units, None, from, to), history::capacity(db, &units))?;
     let mut rows = Vec::new();
     for month in 1..=12u32 {
         let Some(first) = NaiveDate::from_ymd_opt(year, month, 1) else {
@@ -166,20 +154,16 @@ pub async fn build(
         if first > to {
             break;
         }
+        if first < from.with_day(1).unwrap_or(from) {
+            continue;
+        }
         let last = first
             .checked_add_months(chrono::Months::new(1))
             .map(|d| d - chrono::Duration::days(1))
             .unwrap_or(first)
             .min(to);
-        let running = plans.iter().filter(|p| p.set_on <= last && p.ended_on.is_none_or(|e| e > last));
-        let (mut hours, mut isa) = (0.0, 0i64);
-        for p in running {
-            if p.programme == Programme::FirstStep {
-                hours += p.hundredths as f64 / 100.0;
-            } else {
-                isa += 1;
-            }
-        }
+        let (hours, isa) = history::in_use_on(&plans, last);
+        let (hours_capacity, places) = capacity.on(last);
         rows.push(TableRow {
             label: MONTHS[month as usize - 1].to_string(),
             cells: vec![number(hours), number(hours_capacity), number(isa as f64), number(places as f64)],
@@ -197,7 +181,7 @@ pub async fn build(
         rows,
         notes: vec![(
             "Kapacitet".into(),
-            "Planer som pågick månadens sista dag (i år: i dag), med planens nuvarande timmar per vecka, mot enheternas nuvarande kapacitet.",
+            "Fastställda planer som pågick månadens sista dag (innevarande månad: i dag), med de timmar per vecka som gällde den dagen, mot enheternas kapacitet den dagen. En ändring av timmar eller kapacitet gäller från den dag den sparades; tidigare månader behåller sina värden.",
         )],
     });
 

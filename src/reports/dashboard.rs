@@ -304,16 +304,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
     )
     .fetch_all(db)
     .await?;
-    let running = sqlx::query!(
-        r#"SELECT set_on AS "set_on!", ended_on, (weekly_hours * 100)::int AS "hundredths!"
-           FROM plans WHERE unit_id = ANY($1) AND programme = 'first_step' AND status <> 'draft'
-             AND set_on <= $3 AND (ended_on IS NULL OR ended_on >= $2)"#,
-        &units as _,
-        first_monday,
-        today
-    )
-    .fetch_all(db)
-    .await?;
+    let running = super::history::plans(db, &units, Some(Programme::FirstStep), first_monday, today).await?;
     let mondays: Vec<NaiveDate> = (0..CHART_WEEKS).map(|i| first_monday + Duration::weeks(i)).collect();
     let week_label = |d: NaiveDate| format!("v. {}", d.iso_week().week());
     let visit_bars: Vec<Bar> = mondays
@@ -332,11 +323,8 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
         .map(|m| {
             // At the end of that week (today for this week).
             let day = (*m + Duration::days(6)).min(today);
-            let used: f64 = running
-                .iter()
-                .filter(|p| p.set_on <= day && p.ended_on.is_none_or(|e| e > day))
-                .map(|p| p.hundredths as f64 / 100.0)
-                .sum();
+            // With each plan's hours as they stood that day.
+            let (used, _) = super::history::in_use_on(&running, day);
             Bar {
                 label: week_label(*m),
                 value: used,

@@ -6,6 +6,7 @@
 
 pub mod annual;
 pub mod dashboard;
+pub mod history;
 pub mod indicators;
 pub mod suppression;
 

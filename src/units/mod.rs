@@ -22,15 +22,33 @@ use sqlx::PgPool;
 /// Team ISA places) until its manager changes it. `name` must be new
 /// (case-insensitively): a taken name is the `units_name_key` violation.
 pub async fn insert(conn: &mut sqlx::PgConnection, name: &str, now: chrono::DateTime<chrono::Utc>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
+    let id = sqlx::query_scalar!(
         "INSERT INTO units (name, created_at, first_step_hours, team_isa_places) VALUES ($1, $2, $3::float8::numeric, $4) RETURNING id",
         name,
         now,
         DEFAULT_FIRST_STEP_HOURS.as_f64(),
         DEFAULT_TEAM_ISA_PLACES as i32
     )
-    .fetch_one(conn)
-    .await
+    .fetch_one(&mut *conn)
+    .await?;
+    keep_capacity(conn, UnitId(id), now).await?;
+    Ok(id)
+}
+
+/// Writes the unit's capacity as it now stands into its history
+/// (`unit_capacities`, migration 0018), in force from `now`'s day: reports
+/// for earlier days keep the capacity those days had.
+async fn keep_capacity(conn: &mut sqlx::PgConnection, id: UnitId, now: chrono::DateTime<chrono::Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO unit_capacities (unit_id, from_on, first_step_hours, team_isa_places)
+         SELECT id, ($2::timestamptz AT TIME ZONE 'Europe/Stockholm')::date, first_step_hours, team_isa_places FROM units WHERE id = $1
+         ON CONFLICT (unit_id, from_on) DO UPDATE SET first_step_hours = EXCLUDED.first_step_hours, team_isa_places = EXCLUDED.team_isa_places",
+        id as _,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// A new unit, audited; a name already taken (in any case) is refused.
@@ -63,6 +81,16 @@ pub struct Settings<'a> {
 /// until there is room.
 pub async fn change(db: &sqlx::PgPool, id: UnitId, s: Settings<'_>, stamp: Stamp) -> AppResult<Result<(), Refused>> {
     in_transaction(db, async |tx| {
+        // A unit made without its history (by a bulk load) keeps the
+        // capacity it had until now as the start of it.
+        sqlx::query!(
+            "INSERT INTO unit_capacities (unit_id, from_on, first_step_hours, team_isa_places)
+             SELECT id, (created_at AT TIME ZONE 'Europe/Stockholm')::date, first_step_hours, team_isa_places FROM units u
+             WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM unit_capacities c WHERE c.unit_id = u.id)",
+            id as _
+        )
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query!(
             "UPDATE units SET name = $2, active = $3, first_step_hours = $4::float8::numeric, team_isa_places = $5 WHERE id = $1",
             id as _,
@@ -79,6 +107,7 @@ pub async fn change(db: &sqlx::PgPool, id: UnitId, s: Settings<'_>, stamp: Stamp
             Err(err) if violated_constraint(&err) == Some("units_name_key") => return refuse("name", NAME_TAKEN),
             Err(err) => return Err(err.into()),
         }
+        keep_capacity(&mut *tx, id, stamp.at).await?;
         let details = format!(
             "{}, förstegsträning {} h/vecka, Team ISA {} platser",
             if s.active { "aktiv" } else { "inaktiv" },

@@ -3,7 +3,7 @@
 //! (`FactCache`) while `fact_versions` says they are unchanged.
 
 use super::*;
-use crate::ids::{EmployerId, ParticipantId, UnitId};
+use crate::ids::{EmployerId, ParticipantId, PlanId, UnitId};
 
 /// The participants with a visit (not undone) from `from` to `to`, one
 /// statement per calendar year the period touches. A year the period covers
@@ -196,13 +196,32 @@ async fn load_records(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<Record>, s
                   coalesce(array_agg(p.first_contact_on), '{}') AS "first_contact_on!: Vec<Option<NaiveDate>>",
                   coalesce(array_agg(p.first_visit_on), '{}') AS "first_visit_on!: Vec<Option<NaiveDate>>",
                   coalesce(array_agg(p.ended_on), '{}') AS "ended_on!: Vec<Option<NaiveDate>>",
-                  coalesce(array_agg(p.has_coordinated_plan), '{}') AS "sip!"
+                  coalesce(array_agg(CASE WHEN p.has_coordinated_plan THEN coalesce(p.coordinated_plan_on, DATE '0001-01-01') END), '{}')
+                      AS "sip_from!: Vec<Option<NaiveDate>>"
            FROM participants p
            WHERE p.unit_id = ANY($1)"#,
         &scope.units as _
     )
     .fetch_one(db)
     .await?;
+    // Each record's status over time: ended, and come back.
+    let events = sqlx::query!(
+        r#"SELECT coalesce(array_agg(e.participant_id ORDER BY e.id), '{}') AS "participant_id!: Vec<ParticipantId>",
+                  coalesce(array_agg(e.effective_on ORDER BY e.id), '{}') AS "on!: Vec<NaiveDate>",
+                  coalesce(array_agg(e.status = 'ended' ORDER BY e.id), '{}') AS "ended!: Vec<bool>"
+           FROM participant_status_events e JOIN participants p ON p.id = e.participant_id
+           WHERE p.unit_id = ANY($1)"#,
+        &scope.units as _
+    )
+    .fetch_one(db)
+    .await?;
+    let mut status_of: HashMap<ParticipantId, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::default();
+    for ((id, on), ended) in events.participant_id.into_iter().zip(events.on).zip(events.ended) {
+        status_of
+            .entry(id)
+            .or_insert_with(|| vec![(NaiveDate::MIN, None)])
+            .push((on, ended.then_some(on)));
+    }
     let mut records: Vec<(chrono::DateTime<chrono::Utc>, Record)> = (0..r.id.len())
         .map(|i| {
             let id = r.id[i];
@@ -213,8 +232,15 @@ async fn load_records(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<Record>, s
                 start_on: r.start_on[i],
                 first_contact_on: r.first_contact_on.get(i).copied().flatten(),
                 first_visit_on: r.first_visit_on.get(i).copied().flatten(),
-                ended_on: r.ended_on.get(i).copied().flatten(),
-                has_coordinated_plan: r.sip.get(i).copied().unwrap_or(false),
+                // Without a status history (a bulk load), the record's end as it stands.
+                ended: match status_of.remove(&id) {
+                    Some(steps) => Dated::new(steps),
+                    None => match r.ended_on.get(i).copied().flatten() {
+                        Some(end) => Dated::new(vec![(NaiveDate::MIN, None), (end, Some(end))]),
+                        None => Dated::always(None),
+                    },
+                },
+                coordinated_plan_from: r.sip_from.get(i).copied().flatten(),
                 visited: false,
                 visited_last_year: false,
                 last_visit: None,
@@ -228,30 +254,66 @@ async fn load_records(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<Record>, s
 }
 
 async fn load_plans(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<PlanFact>, sqlx::Error> {
-    let r = sqlx::query!(
-        r#"SELECT coalesce(array_agg(participant_id), '{}') AS "participant_id!: Vec<ParticipantId>",
-                  coalesce(array_agg(programme = 'team_isa'), '{}') AS "team_isa!",
-                  coalesce(array_agg(set_on), '{}') AS "set_on!: Vec<Option<NaiveDate>>",
-                  -- Only a renewal that says what was reviewed counts (migration 0012).
-                  coalesce(array_agg((SELECT max(r.renewed_on) FROM plan_renewals r WHERE r.plan_id = plans.id)), '{}')
-                      AS "renewed_on!: Vec<Option<NaiveDate>>",
-                  coalesce(array_agg(ended_on), '{}') AS "ended_on!: Vec<Option<NaiveDate>>",
-                  coalesce(array_agg(coalesce(outcome, '')), '{}') AS "outcome!",
-                  coalesce(array_agg(coalesce(employer_id, 0)), '{}') AS "employer_id!"
-           FROM plans WHERE unit_id = ANY($1) AND status <> 'draft'"#,
-        &scope.units as _
-    )
-    .fetch_one(db)
-    .await?;
+    let (r, renewals, terms) = tokio::try_join!(
+        sqlx::query!(
+            r#"SELECT coalesce(array_agg(id), '{}') AS "id!: Vec<PlanId>",
+                      coalesce(array_agg(participant_id), '{}') AS "participant_id!: Vec<ParticipantId>",
+                      coalesce(array_agg(programme = 'team_isa'), '{}') AS "team_isa!",
+                      coalesce(array_agg(set_on), '{}') AS "set_on!: Vec<Option<NaiveDate>>",
+                      coalesce(array_agg(ended_on), '{}') AS "ended_on!: Vec<Option<NaiveDate>>",
+                      coalesce(array_agg(coalesce(outcome, '')), '{}') AS "outcome!",
+                      coalesce(array_agg(coalesce(employer_id, 0)), '{}') AS "employer_id!"
+               FROM plans WHERE unit_id = ANY($1) AND status <> 'draft'"#,
+            &scope.units as _
+        )
+        .fetch_one(db),
+        // Only a renewal that says what was reviewed counts (migration 0012).
+        sqlx::query!(
+            r#"SELECT coalesce(array_agg(r.plan_id), '{}') AS "plan_id!: Vec<PlanId>", coalesce(array_agg(r.renewed_on), '{}') AS "on!: Vec<NaiveDate>"
+               FROM plan_renewals r JOIN plans p ON p.id = r.plan_id WHERE p.unit_id = ANY($1) AND p.status <> 'draft'"#,
+            &scope.units as _
+        )
+        .fetch_one(db),
+        // The workplace over time (migration 0018), for the Team ISA plans.
+        sqlx::query!(
+            r#"SELECT coalesce(array_agg(t.plan_id), '{}') AS "plan_id!: Vec<PlanId>", coalesce(array_agg(t.from_on), '{}') AS "from_on!: Vec<NaiveDate>",
+                      coalesce(array_agg(coalesce(t.employer_id, 0)), '{}') AS "employer_id!"
+               FROM plan_terms t JOIN plans p ON p.id = t.plan_id
+               WHERE p.unit_id = ANY($1) AND p.status <> 'draft' AND p.programme = 'team_isa'"#,
+            &scope.units as _
+        )
+        .fetch_one(db),
+    )?;
+    let mut renewed: HashMap<PlanId, Vec<NaiveDate>> = HashMap::default();
+    for (plan, on) in renewals.plan_id.into_iter().zip(renewals.on) {
+        renewed.entry(plan).or_default().push(on);
+    }
+    let mut workplaces: HashMap<PlanId, Vec<(NaiveDate, Option<EmployerId>)>> = HashMap::default();
+    for ((plan, from), employer) in terms.plan_id.into_iter().zip(terms.from_on).zip(terms.employer_id) {
+        workplaces
+            .entry(plan)
+            .or_default()
+            .push((from, (employer != 0).then_some(EmployerId(employer))));
+    }
     Ok((0..r.participant_id.len())
-        .map(|i| PlanFact {
-            participant_id: r.participant_id[i],
-            team_isa: r.team_isa.get(i).copied().unwrap_or(false),
-            set_on: r.set_on.get(i).copied().flatten(),
-            renewed_on: r.renewed_on.get(i).copied().flatten(),
-            ended_on: r.ended_on.get(i).copied().flatten(),
-            outcome: r.outcome.get(i).and_then(|o| Outcome::parse(o)),
-            employer_id: r.employer_id.get(i).copied().filter(|id| *id != 0).map(EmployerId),
+        .map(|i| {
+            let id = r.id[i];
+            let mut renewals = renewed.remove(&id).unwrap_or_default();
+            renewals.sort_unstable();
+            PlanFact {
+                id,
+                participant_id: r.participant_id[i],
+                team_isa: r.team_isa.get(i).copied().unwrap_or(false),
+                set_on: r.set_on.get(i).copied().flatten(),
+                renewals,
+                ended_on: r.ended_on.get(i).copied().flatten(),
+                outcome: r.outcome.get(i).and_then(|o| Outcome::parse(o)),
+                // A plan without a kept history: its workplace as it stands.
+                employer: match workplaces.remove(&id) {
+                    Some(steps) => Dated::new(steps),
+                    None => Dated::always(r.employer_id.get(i).copied().filter(|id| *id != 0).map(EmployerId)),
+                },
+            }
         })
         .collect())
 }

@@ -12,9 +12,10 @@ mod sections;
 
 pub use facts::{FactCache, load, load_cached};
 
+use super::history::Dated;
 use super::suppression::{Shown, suppress};
 use crate::attendance::statistics::Split;
-use crate::ids::{EmployerId, ParticipantId, UnitId};
+use crate::ids::{EmployerId, ParticipantId, PlanId, UnitId};
 use crate::participants::model::Gender;
 use crate::plans::model::Outcome;
 use chrono::{Datelike, Months, NaiveDate};
@@ -55,8 +56,12 @@ pub struct Record {
     pub first_contact_on: Option<NaiveDate>,
     /// As typed on the record, or else the first visit logged.
     pub first_visit_on: Option<NaiveDate>,
-    pub ended_on: Option<NaiveDate>,
-    pub has_coordinated_plan: bool,
+    /// The day the record was ended, as its status stood on a day: ended
+    /// and come back is not ended (participant_status_events).
+    pub ended: Dated<Option<NaiveDate>>,
+    /// Since when the person has a SIP (the day it was made, or the start of
+    /// time when the day is not known); `None`: no SIP.
+    pub coordinated_plan_from: Option<NaiveDate>,
     /// A visit in the period, and in the same period a year earlier.
     pub visited: bool,
     pub visited_last_year: bool,
@@ -64,19 +69,44 @@ pub struct Record {
     pub last_visit: Option<NaiveDate>,
 }
 
+impl Record {
+    /// Ended by the end of `day`: the day it was ended.
+    pub fn ended_by(&self, day: NaiveDate) -> Option<NaiveDate> {
+        self.ended.on(day).flatten()
+    }
+
+    pub fn has_coordinated_plan_by(&self, day: NaiveDate) -> bool {
+        self.coordinated_plan_from.is_some_and(|from| from <= day)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct PlanFact {
+    pub id: PlanId,
     pub participant_id: ParticipantId,
     pub team_isa: bool,
     /// Fastställd; `None` for a draft.
     pub set_on: Option<NaiveDate>,
-    pub renewed_on: Option<NaiveDate>,
+    /// Each renewal's day (those that say what was reviewed), oldest first.
+    pub renewals: Vec<NaiveDate>,
     pub ended_on: Option<NaiveDate>,
     pub outcome: Option<Outcome>,
-    pub employer_id: Option<EmployerId>,
+    /// The workplace (Team ISA) over time.
+    pub employer: Dated<Option<EmployerId>>,
 }
 
 impl PlanFact {
+    /// The last renewal on or before `day`.
+    fn renewed_by(&self, day: NaiveDate) -> Option<NaiveDate> {
+        self.renewals.iter().copied().filter(|r| *r <= day).max()
+    }
+
+    /// The workplace on the plan's last day in the period.
+    fn employer_during(&self, to: NaiveDate) -> Option<EmployerId> {
+        let last = self.ended_on.map_or(to, |end| end.min(to));
+        self.employer.on(last).flatten()
+    }
+
     /// Set, and not ended before `from`, by `to`.
     fn active_during(&self, from: NaiveDate, to: NaiveDate) -> bool {
         self.set_on.is_some_and(|set| set <= to) && self.ended_on.is_none_or(|end| end >= from)
@@ -418,5 +448,24 @@ mod tests {
         // Men's 3 is small; the total of 8 would give it away through the
         // women's 5 and annat's 0, so those bases are hidden too.
         assert_eq!(texts(&mean), ["..", "för få", "..", "7,4"]);
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::sections::support_window_end;
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn boendestöd_is_compared_a_year_after_the_start_or_at_the_end_if_sooner() {
+        assert_eq!(support_window_end(d("2025-03-01"), None), d("2026-03-01"));
+        assert_eq!(support_window_end(d("2025-03-01"), Some(d("2026-02-15"))), d("2026-02-15"));
+        assert_eq!(support_window_end(d("2025-03-01"), Some(d("2026-06-30"))), d("2026-03-01"));
+        // 29 February: the last day of February a year later.
+        assert_eq!(support_window_end(d("2024-02-29"), None), d("2025-02-28"));
     }
 }

@@ -20,10 +20,10 @@ pub(super) fn people_and_efforts(ctx: &Context) -> Section {
     let new_people = people.all().filter(|&p| first_start(p).is_some_and(|d| between(d, from, to)));
     let ended_people = people.all().filter(|&p| {
         let records = &people.records[p];
-        records.iter().all(|r| r.ended_on.is_some())
+        records.iter().all(|r| r.ended_by(to).is_some())
             && records
                 .iter()
-                .filter_map(|r| r.ended_on)
+                .filter_map(|r| r.ended_by(to))
                 .max()
                 .is_some_and(|d| between(d, from, to))
     });
@@ -166,50 +166,47 @@ pub(super) fn outcomes(ctx: &Context) -> Section {
     }
 }
 
-/// Boendestöd för personer med plan.
+/// Boendestöd för personer med plan, over a fixed window (DOMAIN.md:
+/// effektmål): the hours at the start of an effort against the hours 12
+/// months later, or at its end if sooner.
 pub(super) fn home_support(ctx: &Context) -> Section {
-    let Context {
-        scope,
-        facts,
-        people,
-        plans,
-        ..
-    } = ctx;
+    let Context { facts, people, plans, .. } = ctx;
     let (from, to) = (ctx.scope.from, ctx.scope.to);
 
-    // Boendestöd for people with a plan in the period: at the start of their
-    // first such plan, now, and twelve months after that start.
     let mut support_of: HashMap<usize, Vec<&SupportEntry>> = HashMap::default();
     for e in &facts.support {
         if let Some(p) = people.person(e.participant_id) {
             support_of.entry(p).or_default().push(e);
         }
     }
-    let mut plan_start: HashMap<usize, NaiveDate> = HashMap::default();
-    for (person, plan) in plans.iter().filter(|(_, p)| p.active_during(from, to)) {
-        if let Some(set) = plan.set_on {
-            let start = plan_start.entry(*person).or_insert(set);
-            *start = (*start).min(set);
+    // Each person's first effort whose window closed in the period: set on
+    // `start`, compared on `end` (12 months later, or the plan's end).
+    let mut window: HashMap<usize, (NaiveDate, NaiveDate)> = HashMap::default();
+    for (person, plan) in plans.iter() {
+        let Some(start) = plan.set_on else { continue };
+        let end = support_window_end(start, plan.ended_on);
+        if !between(end, from, to) {
+            continue;
+        }
+        let kept = window.entry(*person).or_insert((start, end));
+        if start < kept.0 {
+            *kept = (start, end);
         }
     }
     let mut at_start = Vec::new();
-    let mut now = Vec::new();
-    let mut after_year = Vec::new();
+    let mut at_end = Vec::new();
     let (mut less, mut same, mut more) = (Vec::new(), Vec::new(), Vec::new());
-    for (person, start) in &plan_start {
+    for (person, (start, end)) in &window {
         let entries = support_of.get(person).map(Vec::as_slice).unwrap_or(&[]);
         let g = people.gender[*person];
+        // Without a value recorded at the start, there is nothing to compare.
         let Some(before) = support_on(entries, *start) else { continue };
-        let current = support_on(entries, scope.today).unwrap_or(before);
+        let after = support_on(entries, *end).unwrap_or(before);
         at_start.push((g, before));
-        now.push((g, current));
-        let year_later = *start + Months::new(12);
-        if year_later <= scope.today {
-            after_year.push((g, support_on(entries, year_later).unwrap_or(before)));
-        }
-        if current < before {
+        at_end.push((g, after));
+        if after < before {
             less.push(*person);
-        } else if current > before {
+        } else if after > before {
             more.push(*person);
         } else {
             same.push(*person);
@@ -220,42 +217,45 @@ pub(super) fn home_support(ctx: &Context) -> Section {
         indicators: vec![
             Indicator {
                 key: "support_less",
-                label: "Personer med plan som har mindre boendestöd nu än vid start".into(),
-                how: "Personer med en plan som pågick under perioden och en uppgift om boendestöd (även inget) från planens start eller tidigare; startdag är den tidigaste fastställda planen. Timmar boendestöd per vecka i dag jämfört med vid start. (Summan av de tre raderna visas inte: den skulle avslöja dolda små tal.)",
+                label: "Personer med mindre boendestöd 12 månader efter start (eller vid avslut)".into(),
+                how: SUPPORT_WINDOW,
                 measure: Measure::Count(people.count(less.iter().copied())),
             },
             Indicator {
                 key: "support_same",
-                label: "… lika mycket boendestöd nu".into(),
-                how: "Samma personer: samma antal timmar i dag som vid start (också inget båda gångerna).",
+                label: "… lika mycket boendestöd".into(),
+                how: "Samma personer: samma antal timmar per vecka vid jämförelsedagen som vid start (också inget båda gångerna).",
                 measure: Measure::Count(people.count(same.iter().copied())),
             },
             Indicator {
                 key: "support_more",
-                label: "… mer boendestöd nu".into(),
-                how: "Samma personer: fler timmar i dag än vid start.",
+                label: "… mer boendestöd".into(),
+                how: "Samma personer: fler timmar per vecka vid jämförelsedagen än vid start.",
                 measure: Measure::Count(people.count(more.iter().copied())),
             },
             Indicator {
                 key: "support_hours_start",
                 label: "Boendestöd vid start, timmar per vecka (medel)".into(),
-                how: "Medel av timmarna per vecka vid planens start (inget boendestöd räknas som 0).",
+                how: "Samma personer: medel av timmarna per vecka den dag planen fastställdes (inget boendestöd räknas som 0).",
                 measure: mean_by_gender(at_start),
             },
             Indicator {
-                key: "support_hours_now",
-                label: "Boendestöd i dag, timmar per vecka (medel)".into(),
-                how: "Samma personer, timmarna per vecka i dag.",
-                measure: mean_by_gender(now),
-            },
-            Indicator {
-                key: "support_hours_year",
-                label: "Boendestöd 12 månader efter start, timmar per vecka (medel)".into(),
-                how: "Bara personer vars plan startade för minst 12 månader sedan: timmarna per vecka 12 månader efter start.",
-                measure: mean_by_gender(after_year),
+                key: "support_hours_after",
+                label: "Boendestöd 12 månader efter start (eller vid avslut), timmar per vecka (medel)".into(),
+                how: "Samma personer: medel av timmarna per vecka på jämförelsedagen.",
+                measure: mean_by_gender(at_end),
             },
         ],
     }
+}
+
+const SUPPORT_WINDOW: &str = "Källa: boendestöd i personakten (timmar per vecka, med datum från när uppgiften gäller; rättade värden räknas inte) och fastställda planer. Varje plan har en jämförelsedag: 12 månader efter den dag planen fastställdes, eller den dag planen avslutades om det var tidigare. Med räknas personer med en plan vars jämförelsedag ligger i perioden (har en person flera sådana planer räknas den tidigaste) och som har en uppgift om boendestöd (även inget) från startdagen eller tidigare. Timmarna på jämförelsedagen jämförs med timmarna på startdagen. Uppgifter efter jämförelsedagen påverkar inte siffran. (Summan av de tre raderna visas inte: den skulle avslöja dolda små tal.)";
+
+/// The day an effort's boendestöd is compared with its start: 12 months
+/// after the plan was set, or the day it ended if sooner.
+pub(super) fn support_window_end(set_on: NaiveDate, ended_on: Option<NaiveDate>) -> NaiveDate {
+    let year_later = set_on + Months::new(12);
+    ended_on.map_or(year_later, |end| end.min(year_later))
 }
 
 /// Tillgänglighet, uppföljning och samordning.
@@ -320,7 +320,7 @@ pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
         if set > to || plan.ended_on.is_some_and(|e| e <= to) {
             continue;
         }
-        let latest = plan.renewed_on.filter(|r| *r <= to).unwrap_or(set).max(set);
+        let latest = plan.renewed_by(to).unwrap_or(set).max(set);
         running.add(people.gender[*person], 1);
         if latest > year_before_end {
             fresh.add(people.gender[*person], 1);
@@ -330,7 +330,7 @@ pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
         supported
             .iter()
             .copied()
-            .filter(|&p| people.records[p].iter().any(|r| r.has_coordinated_plan)),
+            .filter(|&p| people.records[p].iter().any(|r| r.has_coordinated_plan_by(to))),
     );
     Section {
         title: "Tillgänglighet, uppföljning och samordning",
@@ -399,9 +399,9 @@ pub(super) fn employers_and_placements(ctx: &Context) -> Section {
     // Employers and placements (Team ISA workplaces).
     let placements: Vec<&(usize, &PlanFact)> = plans
         .iter()
-        .filter(|(_, p)| p.team_isa && p.employer_id.is_some() && p.active_during(from, to))
+        .filter(|(_, p)| p.team_isa && p.active_during(from, to) && p.employer_during(to).is_some())
         .collect();
-    let employers: HashSet<EmployerId> = placements.iter().filter_map(|(_, p)| p.employer_id).collect();
+    let employers: HashSet<EmployerId> = placements.iter().filter_map(|(_, p)| p.employer_during(to)).collect();
     let mut placement_split = Split::default();
     for (person, _) in &placements {
         placement_split.add(people.gender[*person], 1);
