@@ -69,7 +69,9 @@ async fn past(db: &PgPool, s: &common::plans::Setup, manager: &common::Browser, 
         first = last + chrono::Duration::days(1);
     }
     // The yearly report's rows by month, before this month.
-    let report = annual::build(db, &Default::default(), units.clone(), 2026, today).await.unwrap();
+    let report = annual::build(db, &Default::default(), units.clone(), annual::Period::year(2026), today)
+        .await
+        .unwrap();
     let this_month = lotsen::reports::MONTHS[today.month0() as usize];
     for table in report
         .tables
@@ -242,9 +244,15 @@ async fn changes_made_today_leave_every_past_figure_as_it_was(db: PgPool) {
 
     let after = past(&db, &s, &manager, s.unit).await;
     // The changes took effect: November has the new hours and capacity.
-    let report = annual::build(&db, &Default::default(), vec![UnitId(s.unit)], 2026, day("2026-11-27"))
-        .await
-        .unwrap();
+    let report = annual::build(
+        &db,
+        &Default::default(),
+        vec![UnitId(s.unit)],
+        annual::Period::year(2026),
+        day("2026-11-27"),
+    )
+    .await
+    .unwrap();
     let november = report
         .tables
         .iter()

@@ -3,9 +3,9 @@
 //! 230, and visits — as a printable page, CSV and an Excel workbook, all
 //! written from the same tables.
 
-use super::history;
 use super::indicators::{self, CellValue, Scope};
 use super::{MONTHS, ReportQuery, SPLIT_HEADER, Table, TableRow};
+use super::{frozen, history};
 use crate::attendance::statistics::{self, Split};
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
@@ -20,9 +20,64 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 
-/// The report for `year`, up to today when the year is not over.
-pub struct AnnualReport {
+/// A report's period: a calendar year, or one month of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
     pub year: i32,
+    pub month: Option<u32>,
+}
+
+impl Period {
+    pub fn year(year: i32) -> Period {
+        Period { year, month: None }
+    }
+
+    pub fn month(year: i32, month: u32) -> Period {
+        Period { year, month: Some(month) }
+    }
+
+    pub fn first_day(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month.unwrap_or(1), 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The period's last day, whether or not it has come.
+    pub fn last_day(&self) -> NaiveDate {
+        let months = if self.month.is_some() { 1 } else { 12 };
+        self.first_day()
+            .checked_add_months(chrono::Months::new(months))
+            .map_or(self.first_day(), |next| next - chrono::Duration::days(1))
+    }
+
+    /// Over: a period is frozen (fastställd) only once all of it has passed.
+    pub fn is_over(&self, today: NaiveDate) -> bool {
+        self.last_day() < today
+    }
+
+    /// As `report_freezes.kind` says it.
+    pub fn kind(&self) -> &'static str {
+        if self.month.is_some() { "month" } else { "year" }
+    }
+
+    /// "2026" or "mars 2026".
+    pub fn name(&self) -> String {
+        match self.month {
+            Some(m) => format!("{} {}", MONTHS[(m as usize).clamp(1, 12) - 1], self.year),
+            None => self.year.to_string(),
+        }
+    }
+
+    /// "2026" or "2026-03", for file names.
+    pub fn file_name(&self) -> String {
+        match self.month {
+            Some(m) => format!("{}-{m:02}", self.year),
+            None => self.year.to_string(),
+        }
+    }
+}
+
+/// The report for a period, up to today when the period is not over.
+pub struct AnnualReport {
+    pub period: Period,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub unit_names: String,
@@ -31,7 +86,10 @@ pub struct AnnualReport {
 
 impl AnnualReport {
     pub fn heading(&self) -> String {
-        format!("Verksamhetsberättelse {} – {}", self.year, self.unit_names)
+        match self.period.month {
+            Some(_) => format!("Månadsrapport {} – {}", self.period.name(), self.unit_names),
+            None => format!("Verksamhetsberättelse {} – {}", self.period.year, self.unit_names),
+        }
     }
 }
 
@@ -52,11 +110,12 @@ pub async fn build(
     db: &sqlx::PgPool,
     facts: &indicators::FactCache,
     units: Vec<UnitId>,
-    year: i32,
+    period: Period,
     today: NaiveDate,
 ) -> Result<AnnualReport, sqlx::Error> {
-    let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
-    let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today).min(today).max(from);
+    let year = period.year;
+    let from = period.first_day();
+    let to = period.last_day().min(today).max(from);
     let names = sqlx::query!("SELECT id, name FROM units WHERE id = ANY($1) ORDER BY name", &units as _)
         .fetch_all(db)
         .await?;
@@ -74,10 +133,7 @@ pub async fn build(
     let totals = statistics::totals(&cells);
     let mut header = vec!["Besök".to_string()];
     header.extend(SPLIT_HEADER.iter().map(|h| h.to_string()));
-    let visit_row = |label: &str, split: &Split| TableRow {
-        label: label.into(),
-        cells: visit_cells(split),
-    };
+    let visit_row = |label: &str, split: &Split| TableRow::new(label, visit_cells(split));
     tables.push(Table {
         title: "Besök".into(),
         header: header.clone(),
@@ -89,7 +145,7 @@ pub async fn build(
         ],
         notes: vec![(
             "Besök".into(),
-            "Incheckningar som inte ångrats, och besökare utan inskrivning räknade i receptionen. Ålder är åldern på besöksdagen. Besök är händelser, inte personer: de visas utan döljning av små tal, som i besöksstatistiken. Personer finns under nyckeltalen ovan.",
+            "Incheckningar som inte ångrats, och besökare utan inskrivning räknade i receptionen. Ålder är åldern på besöksdagen. Besök är händelser, inte personer: de visas utan döljning av små tal, som i besöksstatistiken. Personer finns under nyckeltalen ovan.".into(),
         )],
     });
     let months = statistics::by_bucket(&cells, statistics::Granularity::Month);
@@ -102,25 +158,23 @@ pub async fn build(
             .iter()
             .map(|r| {
                 let month: u32 = r.label.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
-                TableRow {
-                    label: MONTHS[(month as usize).clamp(1, 12) - 1].to_string(),
-                    cells: visit_cells(&r.split),
-                }
+                TableRow::new(MONTHS[(month as usize).clamp(1, 12) - 1], visit_cells(&r.split))
             })
             .collect(),
         notes: Vec::new(),
     });
 
-    // Open days per unit against the target.
-    let exceptions = sqlx::query!(
-        "SELECT unit_id, day, kind FROM opening_exceptions WHERE unit_id = ANY($1) AND day BETWEEN $2 AND $3",
-        &units as _,
-        NaiveDate::from_ymd_opt(year, 1, 1),
-        NaiveDate::from_ymd_opt(year, 12, 31)
-    )
-    .fetch_all(db)
-    .await?;
-    tables.push(Table {
+    // Open days per unit against the target, for a year.
+    if period.month.is_none() {
+        let exceptions = sqlx::query!(
+            "SELECT unit_id, day, kind FROM opening_exceptions WHERE unit_id = ANY($1) AND day BETWEEN $2 AND $3",
+            &units as _,
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year, 12, 31)
+        )
+        .fetch_all(db)
+        .await?;
+        tables.push(Table {
         title: "Öppetdagar".into(),
         header: vec!["Enhet".into(), "Öppetdagar".into(), "Mål".into()],
         rows: names
@@ -131,17 +185,18 @@ pub async fn build(
                     .filter(|e| e.unit_id == u.id)
                     .map(|e| (e.day, crate::attendance::exception_of(&e.kind)))
                     .collect();
-                TableRow {
-                    label: u.name.clone(),
-                    cells: vec![number(calendar::open_days(year, &own) as f64), number(TARGET_OPEN_DAYS as f64)],
-                }
+                TableRow::new(
+                    u.name.clone(),
+                    vec![number(calendar::open_days(year, &own) as f64), number(TARGET_OPEN_DAYS as f64)],
+                )
             })
             .collect(),
         notes: vec![(
             "Öppetdagar".into(),
-            "Hela årets planerade öppetdagar: måndag–fredag utom helgdagar, midsommarafton, julafton och nyårsafton, med enhetens stängda och extra öppna dagar i kalendern.",
+            "Hela årets planerade öppetdagar: måndag–fredag utom helgdagar, midsommarafton, julafton och nyårsafton, med enhetens stängda och extra öppna dagar i kalendern.".into(),
         )],
     });
+    }
 
     // Capacity in use at the end of each month (or today), with the plans'
     // hours and the units' capacity as they stood that day.
@@ -164,10 +219,10 @@ pub async fn build(
             .min(to);
         let (hours, isa) = history::in_use_on(&plans, last);
         let (hours_capacity, places) = capacity.on(last);
-        rows.push(TableRow {
-            label: MONTHS[month as usize - 1].to_string(),
-            cells: vec![number(hours), number(hours_capacity), number(isa as f64), number(places as f64)],
-        });
+        rows.push(TableRow::new(
+            MONTHS[month as usize - 1],
+            vec![number(hours), number(hours_capacity), number(isa as f64), number(places as f64)],
+        ));
     }
     tables.push(Table {
         title: "Kapacitet".into(),
@@ -181,12 +236,12 @@ pub async fn build(
         rows,
         notes: vec![(
             "Kapacitet".into(),
-            "Fastställda planer som pågick månadens sista dag (innevarande månad: i dag), med de timmar per vecka som gällde den dagen, mot enheternas kapacitet den dagen. En ändring av timmar eller kapacitet gäller från den dag den sparades; tidigare månader behåller sina värden.",
+            "Fastställda planer som pågick månadens sista dag (innevarande månad: i dag), med de timmar per vecka som gällde den dagen, mot enheternas kapacitet den dagen. En ändring av timmar eller kapacitet gäller från den dag den sparades; tidigare månader behåller sina värden.".into(),
         )],
     });
 
     Ok(AnnualReport {
-        year,
+        period,
         from,
         to,
         unit_names: names.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", "),
@@ -194,15 +249,35 @@ pub async fn build(
     })
 }
 
-/// The year asked for (this year when nothing is asked), from 2000 to this year.
-fn chosen_year(asked: &str, today: NaiveDate) -> Result<i32, String> {
-    if asked.trim().is_empty() {
-        return Ok(today.year());
+/// The period asked for: a year (this year when nothing is asked) from 2000
+/// to this year, and a month of it when one is chosen, not after this month.
+/// `Err` names the field and the message.
+pub fn chosen_period(year: &str, month: &str, today: NaiveDate) -> Result<Period, (&'static str, String)> {
+    let year = match year.trim() {
+        "" => today.year(),
+        typed => match typed.parse::<i32>() {
+            Ok(y) if (2000..=today.year()).contains(&y) => y,
+            _ => return Err(("year", format!("Välj ett år mellan 2000 och {}.", today.year()))),
+        },
+    };
+    match month.trim() {
+        "" => Ok(Period::year(year)),
+        typed => match typed.parse::<u32>() {
+            Ok(m) if (1..=12).contains(&m) && Period::month(year, m).first_day() <= today => Ok(Period::month(year, m)),
+            _ => Err(("month", "Välj en månad som har börjat.".into())),
+        },
     }
-    match asked.trim().parse::<i32>() {
-        Ok(y) if (2000..=today.year()).contains(&y) => Ok(y),
-        _ => Err(format!("Välj ett år mellan 2000 och {}.", today.year())),
+}
+
+/// The report's address for `unit` and `period`.
+pub fn query_of(unit: &str, period: Period) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("unit", if unit.is_empty() { "all" } else { unit });
+    q.append_pair("year", &period.year.to_string());
+    if let Some(m) = period.month {
+        q.append_pair("month", &m.to_string());
     }
+    q.finish()
 }
 
 #[derive(Template)]
@@ -212,16 +287,71 @@ struct AnnualPage {
     units: Vec<crate::participants::UnitChoice>,
     query: ReportQuery,
     year: String,
+    month: String,
+    error_field: &'static str,
     error: String,
     report: Option<AnnualReport>,
     export_query: String,
     tables: Vec<Table>,
+    /// The stored figures, when the period is fastställd, and what differs today.
+    frozen: Option<frozen::Freeze>,
+    changes: Vec<frozen::Change>,
+    /// One of the user's units, for a period that is over and not yet frozen.
+    can_freeze: bool,
 }
 
 impl AnnualPage {
     fn field_error(&self, field: &str) -> &str {
-        if field == "year" { &self.error } else { "" }
+        if field == self.error_field { &self.error } else { "" }
     }
+
+    fn months(&self) -> Vec<(u32, &'static str)> {
+        (1..=12).map(|m| (m, MONTHS[m as usize - 1])).collect()
+    }
+
+    fn changes_text(&self) -> String {
+        frozen::changes_text(self.changes.len())
+    }
+}
+
+/// One unit chosen (not "all"): the unit a period can be frozen for.
+fn single_unit(query: &ReportQuery, units: &[UnitId]) -> Option<UnitId> {
+    match units {
+        [one] if query.unit.parse::<UnitId>().ok() == Some(*one) => Some(*one),
+        _ => None,
+    }
+}
+
+/// The report of a period with, for one unit's frozen period, the stored
+/// figures in place of today's (`report.tables` holds the stored ones; the
+/// second value is what today's figures would be).
+async fn report_for(
+    state: &AppState,
+    units: Vec<UnitId>,
+    single: Option<UnitId>,
+    period: Period,
+    today: NaiveDate,
+) -> AppResult<(AnnualReport, Option<(frozen::Freeze, Vec<Table>)>)> {
+    let (mut report, freeze) = tokio::try_join!(
+        async {
+            build(&state.db, &state.caches.get::<indicators::FactCache>(), units, period, today)
+                .await
+                .map_err(AppError::from)
+        },
+        async {
+            match single {
+                Some(unit) => frozen::find(&state.db, unit, period).await,
+                None => Ok(None),
+            }
+        }
+    )?;
+    Ok(match freeze {
+        Some(freeze) => {
+            let today_tables = std::mem::replace(&mut report.tables, freeze.tables.clone());
+            (report, Some((freeze, today_tables)))
+        }
+        None => (report, None),
+    })
 }
 
 pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(query): Query<ReportQuery>) -> AppResult<Response> {
@@ -233,48 +363,71 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
         units: crate::participants::unit_choices(&state.db, current.user.id).await?,
         query: query.clone(),
         year: query.year.clone(),
+        month: query.month.clone(),
+        error_field: "",
         error: String::new(),
         report: None,
         export_query: String::new(),
         tables: Vec::new(),
+        frozen: None,
+        changes: Vec::new(),
+        can_freeze: false,
     };
-    match chosen_year(&query.year, today) {
-        Err(message) => {
+    match chosen_period(&query.year, &query.month, today) {
+        Err((field, message)) => {
+            page.error_field = field;
             page.error = message;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
-        Ok(year) => {
-            let report = build(&state.db, &state.caches.get::<indicators::FactCache>(), units, year, today).await?;
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            q.append_pair("unit", if query.unit.is_empty() { "all" } else { &query.unit });
-            q.append_pair("year", &year.to_string());
-            page.export_query = q.finish();
-            page.year = year.to_string();
+        Ok(period) => {
+            let single = single_unit(&query, &units);
+            let (report, freeze) = report_for(&state, units, single, period, today).await?;
+            page.export_query = query_of(&query.unit, period);
+            page.year = period.year.to_string();
+            page.month = period.month.map(|m| m.to_string()).unwrap_or_default();
             page.tables = report.tables.clone();
+            page.can_freeze = single.is_some() && freeze.is_none() && period.is_over(today);
+            if let Some((freeze, today_tables)) = freeze {
+                page.changes = frozen::changes(&freeze.tables, &today_tables);
+                page.frozen = Some(freeze);
+            }
             page.report = Some(report);
             Ok(Html(page.render()?).into_response())
         }
     }
 }
 
-async fn report_for(state: &AppState, current: &CurrentUser, query: &ReportQuery) -> AppResult<AnnualReport> {
+/// The export's report: the stored figures of a frozen period.
+async fn export_of(state: &AppState, current: &CurrentUser, query: &ReportQuery) -> AppResult<(String, AnnualReport)> {
     current.require(super::READERS)?;
     let today = state.clock.today();
     let units = crate::attendance::chosen_units(current, &query.unit).ok_or(AppError::Forbidden)?;
-    let year = chosen_year(&query.year, today).map_err(|_| AppError::BadRequest("bad year"))?;
-    Ok(build(&state.db, &state.caches.get::<indicators::FactCache>(), units, year, today).await?)
+    let period = chosen_period(&query.year, &query.month, today).map_err(|_| AppError::BadRequest("bad period"))?;
+    let single = single_unit(query, &units);
+    let (report, freeze) = report_for(state, units, single, period, today).await?;
+    let heading = match freeze {
+        Some((freeze, _)) => format!("{} (fastställd {} av {})", report.heading(), freeze.when(), freeze.frozen_by),
+        None => report.heading(),
+    };
+    Ok((heading, report))
+}
+
+fn file_name(report: &AnnualReport, extension: &str) -> String {
+    let stem = if report.period.month.is_some() {
+        "manadsrapport"
+    } else {
+        "verksamhetsberattelse"
+    };
+    format!("attachment; filename=\"{stem}-{}.{extension}\"", report.period.file_name())
 }
 
 pub async fn csv_export(State(state): State<AppState>, current: CurrentUser, Query(query): Query<ReportQuery>) -> AppResult<Response> {
-    let report = report_for(&state, &current, &query).await?;
-    let body = super::csv(&report.heading(), &report.tables);
+    let (heading, report) = export_of(&state, &current, &query).await?;
+    let body = super::csv(&heading, &report.tables);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"verksamhetsberattelse-{}.csv\"", report.year),
-            ),
+            (header::CONTENT_DISPOSITION, file_name(&report, "csv")),
         ],
         body,
     )
@@ -282,18 +435,15 @@ pub async fn csv_export(State(state): State<AppState>, current: CurrentUser, Que
 }
 
 pub async fn xlsx_export(State(state): State<AppState>, current: CurrentUser, Query(query): Query<ReportQuery>) -> AppResult<Response> {
-    let report = report_for(&state, &current, &query).await?;
-    let body = super::xlsx(&report.heading(), &report.tables).map_err(|e| AppError::Internal(anyhow::anyhow!("workbook: {e}")))?;
+    let (heading, report) = export_of(&state, &current, &query).await?;
+    let body = super::xlsx(&heading, &report.tables).map_err(|e| AppError::Internal(anyhow::anyhow!("workbook: {e}")))?;
     Ok((
         [
             (
                 header::CONTENT_TYPE,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
             ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"verksamhetsberattelse-{}.xlsx\"", report.year),
-            ),
+            (header::CONTENT_DISPOSITION, file_name(&report, "xlsx")),
         ],
         body,
     )
@@ -305,12 +455,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_year_is_this_year_or_an_earlier_one() {
+    fn the_period_is_a_year_up_to_this_one_or_a_month_that_has_begun() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        assert_eq!(chosen_year("", today), Ok(2026));
-        assert_eq!(chosen_year(" 2025 ", today), Ok(2025));
-        assert!(chosen_year("2027", today).is_err());
-        assert!(chosen_year("1999", today).is_err());
-        assert!(chosen_year("tjugo", today).is_err());
+        assert_eq!(chosen_period("", "", today), Ok(Period::year(2026)));
+        assert_eq!(chosen_period(" 2025 ", "", today), Ok(Period::year(2025)));
+        assert_eq!(chosen_period("2026", "11", today), Ok(Period::month(2026, 11)));
+        assert_eq!(chosen_period("2026", "12", today).unwrap_err().0, "month");
+        assert_eq!(chosen_period("2026", "0", today).unwrap_err().0, "month");
+        assert_eq!(chosen_period("2027", "", today).unwrap_err().0, "year");
+        assert!(chosen_period("1999", "", today).is_err());
+        assert!(chosen_period("tjugo", "", today).is_err());
+    }
+
+    #[test]
+    fn a_period_is_a_whole_month_or_year_and_over_after_its_last_day() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let february = Period::month(2024, 2);
+        assert_eq!((february.first_day(), february.last_day()), (day("2024-02-01"), day("2024-02-29")));
+        assert_eq!(Period::year(2025).last_day(), day("2025-12-31"));
+        assert!(!Period::month(2026, 10).is_over(day("2026-10-31")));
+        assert!(Period::month(2026, 10).is_over(day("2026-11-01")));
+        assert_eq!(Period::month(2026, 3).name(), "mars 2026");
+        assert_eq!(Period::month(2026, 3).file_name(), "2026-03");
+        assert_eq!(query_of("4", Period::month(2026, 3)), "unit=4&year=2026&month=3");
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod annual;
 pub mod dashboard;
+pub mod frozen;
 pub mod history;
 pub mod indicators;
 pub mod suppression;
@@ -16,7 +17,7 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::form::Query;
 use crate::web::routes::Routes;
-use crate::web::routes::get;
+use crate::web::routes::{get, post};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -47,6 +48,7 @@ pub fn routes() -> Routes {
         .route("/dashboard", get(dashboard::page))
         .route("/indicators", get(indicators_page))
         .route("/annual-report", get(annual::page))
+        .route("/annual-report/freeze", post(frozen::post))
         .route("/annual-report.csv", get(annual::csv_export))
         .route("/annual-report.xlsx", get(annual::xlsx_export))
 }
@@ -58,23 +60,39 @@ pub struct ReportQuery {
     pub from: String,
     pub to: String,
     pub year: String,
+    pub month: String,
 }
 
-/// A table of a report, as the page, the CSV and the workbook show it.
-#[derive(Clone, Debug)]
+/// A table of a report, as the page, the CSV and the workbook show it, and
+/// as a frozen period stores it (`frozen`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     pub title: String,
     /// The first column's heading, then the others'.
     pub header: Vec<String>,
     pub rows: Vec<TableRow>,
     /// Så räknas det: a row's label and how it is counted.
-    pub notes: Vec<(String, &'static str)>,
+    pub notes: Vec<(String, String)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableRow {
+    /// What the row is, whatever its label says (an indicator's key, a month).
+    pub key: String,
     pub label: String,
     pub cells: Vec<CellValue>,
+}
+
+impl TableRow {
+    /// A row known by its label.
+    pub fn new(label: impl Into<String>, cells: Vec<CellValue>) -> TableRow {
+        let label = label.into();
+        TableRow {
+            key: label.clone(),
+            label,
+            cells,
+        }
+    }
 }
 
 pub const SPLIT_HEADER: [&str; 4] = ["Kvinnor", "Män", "Annat/ej angivet", "Totalt"];
@@ -91,11 +109,12 @@ impl Table {
                 .indicators
                 .iter()
                 .map(|i| TableRow {
+                    key: i.key.to_string(),
                     label: i.label.clone(),
                     cells: i.measure.cells().to_vec(),
                 })
                 .collect(),
-            notes: section.indicators.iter().map(|i| (i.label.clone(), i.how)).collect(),
+            notes: section.indicators.iter().map(|i| (i.label.clone(), i.how.to_string())).collect(),
         }
     }
 }
@@ -171,7 +190,7 @@ pub fn xlsx(heading: &str, tables: &[Table]) -> Result<Vec<u8>, rust_xlsxwriter:
             for (label, how) in &table.notes {
                 r += 1;
                 sheet.write_string(r, 0, label)?;
-                sheet.write_string(r, 1, *how)?;
+                sheet.write_string(r, 1, how)?;
             }
         }
         sheet.set_column_width(0, 60)?;

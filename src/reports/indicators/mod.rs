@@ -23,6 +23,26 @@ use chrono::{Datelike, Months, NaiveDate};
 // the fast non-cryptographic hash (no key here comes from a request).
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+/// The version of the indicator definitions, stored with every frozen
+/// period. Raise it whenever a definition (its key, label or "så räknas
+/// det") changes: `definitions_carry_their_version` fails until it is raised.
+pub const DEFINITIONS_VERSION: i32 = 1;
+
+/// Every indicator's key, label and "så räknas det", section by section.
+pub fn definitions() -> Vec<(&'static str, String, &'static str)> {
+    let day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    let scope = Scope {
+        units: Vec::new(),
+        from: day,
+        to: day,
+        today: day,
+    };
+    compute(&scope, &Facts::default())
+        .into_iter()
+        .flat_map(|s| s.indicators.into_iter().map(|i| (i.key, i.label, i.how)))
+        .collect()
+}
+
 /// What the indicators are computed for.
 #[derive(Clone, Debug)]
 pub struct Scope {
@@ -149,7 +169,7 @@ pub enum Measure {
 }
 
 /// A value as a cell shows it and as a workbook stores it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CellValue {
     Number(f64),
     Text(String),
@@ -448,6 +468,29 @@ mod tests {
         // Men's 3 is small; the total of 8 would give it away through the
         // women's 5 and annat's 0, so those bases are hidden too.
         assert_eq!(texts(&mean), ["..", "för få", "..", "7,4"]);
+    }
+}
+
+#[cfg(test)]
+mod definition_tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    /// The definitions as they were when DEFINITIONS_VERSION was last raised.
+    const PINNED: (i32, &str) = (1, "574a4919855a2df638bdf0498346b622246e7d0fd40000d31194e65086bb642b");
+
+    #[test]
+    fn definitions_carry_their_version() {
+        let mut hash = Sha256::new();
+        for (key, label, how) in definitions() {
+            hash.update(format!("{key}\n{label}\n{how}\n"));
+        }
+        let digest = hex::encode(hash.finalize());
+        assert_eq!(
+            (DEFINITIONS_VERSION, digest.as_str()),
+            PINNED,
+            "a definition changed: raise DEFINITIONS_VERSION and pin the new digest with it"
+        );
     }
 }
 
