@@ -104,17 +104,7 @@ async fn a_correction_after_freezing_is_reported_beside_the_stored_figure(db: Pg
     // The month not yet over stays open.
     let november = manager.get_page(&format!("/annual-report?unit={unit}&year=2026&month=11")).await;
     assert_eq!(november.count("form[action='/annual-report/freeze']"), 0);
-    let fields = [
-        ("unit", unit.to_string()),
-        ("year", "2026".into()),
-        ("month", "11".into()),
-        ("csrf_token", november.csrf_token()),
-    ];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(
-        manager.post_raw("/annual-report/freeze", &fields).await.status(),
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(freeze(&manager, unit, "11", november.csrf_token()).await, StatusCode::BAD_REQUEST);
     // What was frozen cannot be changed, even in the database.
     assert!(sqlx::query("UPDATE report_freezes SET definitions = 2").execute(&db).await.is_err());
     assert!(sqlx::query("DELETE FROM report_freezes").execute(&db).await.is_err());
@@ -125,11 +115,12 @@ async fn a_correction_after_freezing_is_reported_beside_the_stored_figure(db: Pg
     assert_eq!(audited, 1);
 }
 
-async fn freeze(who: &common::Browser, unit: i64, token: String) -> StatusCode {
+/// Fastställ a month of 2026 as `who`.
+async fn freeze(who: &common::Browser, unit: i64, month: &str, token: String) -> StatusCode {
     let fields = [
         ("unit", unit.to_string()),
         ("year", "2026".into()),
-        ("month", "10".into()),
+        ("month", month.into()),
         ("csrf_token", token),
     ];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
