@@ -208,7 +208,7 @@ fn find<'a>(sections: &'a [Section], key: &str) -> &'a Measure {
 
 fn count(sections: &[Section], key: &str) -> Split {
     match find(sections, key) {
-        Measure::Count(s) => s.clone(),
+        Measure::Count(c) => c.split.clone(),
         other => panic!("{key} is not a count: {other:?}"),
     }
 }
@@ -682,6 +682,7 @@ async fn only_managers_and_admins_reach_the_reports(db: PgPool) {
         "/annual-report",
         "/annual-report.csv",
         "/annual-report.xlsx",
+        "/indicators/people?key=supported",
     ] {
         assert_eq!(staff.get(path).await.status(), StatusCode::FORBIDDEN, "{path}");
         assert_eq!(f.manager.get(path).await.status(), StatusCode::OK, "{path}");
@@ -724,4 +725,102 @@ async fn people_whose_first_contact_is_unknown_are_left_out_of_the_ten_days_and_
         (1, 1),
         "only the person with a known first contact counts"
     );
+}
+
+/// Drill-down: every linked count on the indicators page opens a list as
+/// long as the figure behind it (also where the page shows "<5"), and the
+/// opening is in the access log for each person listed.
+#[sqlx::test]
+async fn every_count_opens_the_list_of_people_behind_it(db: PgPool) {
+    let f = fixture(&db).await;
+    let sections = computed(&db, vec![f.a, f.b]).await;
+    let page = f.manager.get_page("/indicators?unit=all&from=2026-01-01&to=2026-03-02").await;
+    let links: Vec<String> = page
+        .html
+        .select(&scraper::Selector::parse("table.figures td a").unwrap())
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
+        .collect();
+    assert!(links.len() >= 10, "{links:?}");
+    let mut opened = 0;
+    for link in &links {
+        let query: std::collections::HashMap<String, String> = url_query(link);
+        let counted = match find(&sections, &query["key"]) {
+            Measure::Count(c) => c.split.clone(),
+            other => panic!("a link on a figure that is not a count: {other:?}"),
+        };
+        let expected = match query.get("gender").map(String::as_str) {
+            Some("woman") => counted.women,
+            Some("man") => counted.men,
+            Some("other_or_unstated") => counted.other,
+            None => counted.total(),
+            Some(other) => panic!("gender {other}"),
+        };
+        let list = f.manager.get_page(link).await;
+        let rows = list.count("main tbody tr") as i64;
+        assert_eq!(rows, expected, "{link}");
+        assert!(expected > 0, "no link on nothing: {link}");
+        opened += 1;
+    }
+    assert_eq!(opened, links.len());
+    // Employment: Eva and Finn? Eva (woman) left for work in the period; the
+    // page shows "<5", the list shows her.
+    let employed = f
+        .manager
+        .get_page("/indicators/people?unit=all&from=2026-01-01&to=2026-03-02&key=employment&gender=woman")
+        .await;
+    assert_eq!(employed.texts("main tbody th"), ["Eva Test"]);
+    let logged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM access_log a JOIN participants p ON p.id = a.participant_id
+         WHERE a.action = 'report_list' AND p.first_name = 'Eva'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(logged >= 1);
+    // A figure that is not a count, and a unit that is not the manager's, list nobody.
+    assert_eq!(
+        f.manager.get("/indicators/people?key=within_10_days").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let other = common::create_unit(&db, "Lotsen Öst").await;
+    assert_eq!(
+        f.manager
+            .get(&format!("/indicators/people?unit={other}&key=supported"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+fn url_query(link: &str) -> std::collections::HashMap<String, String> {
+    let query = link.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}
+
+/// The overview's counts open the same lists: as many rows as the count.
+#[sqlx::test]
+async fn every_count_on_the_overview_opens_its_list(db: PgPool) {
+    let f = fixture(&db).await;
+    sqlx::query("UPDATE plans SET next_follow_up_on = '2026-02-20' WHERE status = 'active' AND programme = 'first_step'")
+        .execute(&db)
+        .await
+        .unwrap();
+    let page = f.manager.get_page("/dashboard?unit=all").await;
+    let links: Vec<(String, String)> = page
+        .html
+        .select(&scraper::Selector::parse("main td a").unwrap())
+        .filter_map(|a| {
+            let href = a.value().attr("href")?;
+            href.starts_with("/dashboard/people")
+                .then(|| (href.to_string(), a.text().collect::<String>()))
+        })
+        .collect();
+    let keys: Vec<String> = links.iter().map(|(href, _)| url_query(href)["key"].clone()).collect();
+    assert!(keys.contains(&"first_step".to_string()), "{keys:?}");
+    assert!(keys.contains(&"follow_ups_overdue".to_string()), "{keys:?}");
+    for (href, count) in &links {
+        let list = f.manager.get_page(href).await;
+        assert_eq!(list.count("main tbody tr").to_string(), *count, "{href}");
+    }
+    assert_eq!(f.manager.get("/dashboard/people?key=nothing").await.status(), StatusCode::NOT_FOUND);
 }

@@ -32,6 +32,7 @@ coded! {
         Search = "search" => "Träff i sökning",
         Print = "print" => "Skrev ut personakten",
         Denied = "denied" => "Nekad åtkomst",
+        ReportList = "report_list" => "Listad bakom en siffra i en rapport",
     }
 }
 

@@ -312,6 +312,19 @@ impl AnnualPage {
     fn changes_text(&self) -> String {
         frozen::changes_text(self.changes.len())
     }
+
+    /// Today's figures link to the people behind them; a frozen period's
+    /// stored figures do not (today's list could differ from them).
+    fn drills(&self) -> bool {
+        self.frozen.is_none()
+    }
+
+    fn drill_href(&self, row: &TableRow, column: &usize) -> Option<String> {
+        let column = *column;
+        let report = self.report.as_ref()?;
+        (self.drills() && super::drill_of(row, column))
+            .then(|| super::drill::href(&self.query.unit, report.from, report.to, &row.key, column))
+    }
 }
 
 /// One unit chosen (not "all"): the unit a period can be frozen for.

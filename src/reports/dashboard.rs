@@ -132,11 +132,28 @@ pub struct Waiting {
 
 #[derive(Clone, Debug)]
 pub struct KeyWorkerDue {
+    /// The kontaktman's user id; 0 for plans without one.
+    pub key_worker: i64,
     pub name: String,
     pub follow_ups_overdue: i64,
     pub follow_ups_soon: i64,
     pub renewals_overdue: i64,
     pub renewals_soon: i64,
+}
+
+impl KeyWorkerDue {
+    /// Each count with the address of its list (none for nothing).
+    pub fn cells(&self, unit: &str) -> Vec<(i64, Option<String>)> {
+        [
+            ("follow_ups_overdue", self.follow_ups_overdue),
+            ("follow_ups_soon", self.follow_ups_soon),
+            ("renewals_overdue", self.renewals_overdue),
+            ("renewals_soon", self.renewals_soon),
+        ]
+        .into_iter()
+        .map(|(key, n)| (n, (n > 0).then(|| super::drill::overview_href(unit, key, Some(self.key_worker)))))
+        .collect()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -221,7 +238,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
     .collect();
 
     let due = sqlx::query!(
-        r#"SELECT coalesce(u.name, 'Ingen kontaktman') AS "name!",
+        r#"SELECT coalesce(k.user_id, 0) AS "key_worker!", coalesce(u.name, 'Ingen kontaktman') AS "name!",
                   count(*) FILTER (WHERE pl.next_follow_up_on < $2) AS "follow_ups_overdue!",
                   count(*) FILTER (WHERE pl.next_follow_up_on BETWEEN $2 AND $3) AS "follow_ups_soon!",
                   count(*) FILTER (WHERE pl.renewal_due_on < $2) AS "renewals_overdue!",
@@ -230,7 +247,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
            LEFT JOIN key_worker_assignments k ON k.participant_id = pl.participant_id AND k.to_on IS NULL
            LEFT JOIN users u ON u.id = k.user_id
            WHERE pl.unit_id = ANY($1) AND pl.status = 'active' AND (pl.next_follow_up_on <= $3 OR pl.renewal_due_on <= $3)
-           GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1"#,
+           GROUP BY 1, 2 ORDER BY 3 DESC, 4 DESC, 2, 1"#,
         &units as _,
         today,
         today + Duration::days(crate::domain::plans::DUE_SOON_DAYS)
@@ -239,6 +256,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
     .await?
     .into_iter()
     .map(|r| KeyWorkerDue {
+        key_worker: r.key_worker,
         name: r.name,
         follow_ups_overdue: r.follow_ups_overdue,
         follow_ups_soon: r.follow_ups_soon,

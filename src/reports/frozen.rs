@@ -183,6 +183,7 @@ mod tests {
                     key: key.to_string(),
                     label: format!("Rad {key}"),
                     cells: cells.iter().map(|n| CellValue::Number(*n)).collect(),
+                    drill: false,
                 })
                 .collect(),
             notes: Vec::new(),

@@ -6,6 +6,7 @@
 
 pub mod annual;
 pub mod dashboard;
+pub mod drill;
 pub mod frozen;
 pub mod history;
 pub mod indicators;
@@ -46,7 +47,9 @@ pub const MONTHS: [&str; 12] = [
 pub fn routes() -> Routes {
     Routes::new()
         .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/people", get(drill::overview_page))
         .route("/indicators", get(indicators_page))
+        .route("/indicators/people", get(drill::page))
         .route("/annual-report", get(annual::page))
         .route("/annual-report/freeze", post(frozen::post))
         .route("/annual-report.csv", get(annual::csv_export))
@@ -81,6 +84,9 @@ pub struct TableRow {
     pub key: String,
     pub label: String,
     pub cells: Vec<CellValue>,
+    /// A count of people whose list can be opened (drill-down); never stored.
+    #[serde(skip)]
+    pub drill: bool,
 }
 
 impl TableRow {
@@ -91,6 +97,7 @@ impl TableRow {
             key: label.clone(),
             label,
             cells,
+            drill: false,
         }
     }
 }
@@ -112,6 +119,7 @@ impl Table {
                     key: i.key.to_string(),
                     label: i.label.clone(),
                     cells: i.measure.cells().to_vec(),
+                    drill: i.counted().is_some(),
                 })
                 .collect(),
             notes: section.indicators.iter().map(|i| (i.label.clone(), i.how.to_string())).collect(),
@@ -228,6 +236,26 @@ impl IndicatorsPage {
     fn field_error(&self, field: &str) -> &str {
         if self.error_field == field { &self.error } else { "" }
     }
+
+    fn drills(&self) -> bool {
+        true
+    }
+
+    fn drill_href(&self, row: &TableRow, column: &usize) -> Option<String> {
+        let column = *column;
+        let (from, to) = (self.from.parse().ok()?, self.to.parse().ok()?);
+        drill_of(row, column).then(|| drill::href(&self.query.unit, from, to, &row.key, column))
+    }
+}
+
+/// Whether a cell of a row links to the people behind it: a count that is
+/// not nothing.
+pub fn drill_of(row: &TableRow, column: usize) -> bool {
+    row.drill
+        && row
+            .cells
+            .get(column)
+            .is_some_and(|c| *c != CellValue::Number(0.0) && *c != CellValue::Text("–".into()))
 }
 
 async fn indicators_page(State(state): State<AppState>, current: CurrentUser, Query(query): Query<ReportQuery>) -> AppResult<Response> {

@@ -155,11 +155,27 @@ pub struct Facts {
     pub support: Vec<SupportEntry>,
 }
 
+/// A count by gender, with who is behind it: one record of each person
+/// counted (or of the person of each plan counted), for the drill-down.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Counted {
+    pub split: Split,
+    /// A record for each one counted, with the gender they were counted as.
+    pub members: Vec<(ParticipantId, Gender)>,
+}
+
+impl Counted {
+    fn add(&mut self, gender: Gender, member: ParticipantId) {
+        self.split.add(gender, 1);
+        self.members.push((member, gender));
+    }
+}
+
 /// A figure of the report.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Measure {
-    /// A count of people (or plans, follow-ups), suppressed when small.
-    Count(Split),
+    /// A count of people (or plans), suppressed when small.
+    Count(Counted),
     /// A percentage: `part` of `whole`, by gender.
     Share { part: Split, whole: Split },
     /// A mean of values (days, months, hours), by gender.
@@ -206,7 +222,7 @@ impl Measure {
     /// Kvinnor, män, annat/ej angivet, totalt.
     pub fn cells(&self) -> [CellValue; 4] {
         match self {
-            Measure::Count(split) => suppress(split).map(|s| match s {
+            Measure::Count(counted) => suppress(&counted.split).map(|s| match s {
                 Shown::Value(n) => CellValue::Number(n as f64),
                 other => CellValue::Text(other.text()),
             }),
@@ -270,6 +286,16 @@ impl Section {
     }
 }
 
+impl Indicator {
+    /// Who is behind the figure, for a count.
+    pub fn counted(&self) -> Option<&Counted> {
+        match &self.measure {
+            Measure::Count(counted) => Some(counted),
+            _ => None,
+        }
+    }
+}
+
 /// Outcomes that count as moving on (DOMAIN.md: the overall aim).
 pub const MOVED_ON: [Outcome; 4] = [
     Outcome::Employment,
@@ -313,16 +339,16 @@ impl<'a> People<'a> {
         self.of.get(&participant_id).copied()
     }
 
-    /// Each person once, by gender.
-    fn count(&self, people: impl IntoIterator<Item = usize>) -> Split {
-        let mut counted = vec![false; self.gender.len()];
-        let mut split = Split::default();
+    /// Each person once, by gender, with their most recently changed record.
+    fn count(&self, people: impl IntoIterator<Item = usize>) -> Counted {
+        let mut seen = vec![false; self.gender.len()];
+        let mut counted = Counted::default();
         for p in people {
-            if !std::mem::replace(&mut counted[p], true) {
-                split.add(self.gender[p], 1);
+            if !std::mem::replace(&mut seen[p], true) {
+                counted.add(self.gender[p], self.records[p][0].id);
             }
         }
-        split
+        counted
     }
 
     fn all(&self) -> std::ops::Range<usize> {

@@ -27,12 +27,13 @@ pub(super) fn people_and_efforts(ctx: &Context) -> Section {
                 .max()
                 .is_some_and(|d| between(d, from, to))
     });
+    // Plans, each once, behind the person's own record of the plan.
     let plan_split = |from: NaiveDate, to: NaiveDate| {
-        let mut split = Split::default();
-        for (person, _) in plans.iter().filter(|(_, p)| p.active_during(from, to)) {
-            split.add(people.gender[*person], 1);
+        let mut counted = Counted::default();
+        for (person, plan) in plans.iter().filter(|(_, p)| p.active_during(from, to)) {
+            counted.add(people.gender[*person], plan.participant_id);
         }
-        split
+        counted
     };
 
     Section {
@@ -350,8 +351,8 @@ pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
                 },
                 how: "Personer vars första kontakt ligger i perioden: andelen vars första besök kom inom 10 dagar. Den som ännu inte kommit räknas som inte inom 10 dagar när 10 dagar har gått, annars inte alls.",
                 measure: Measure::Share {
-                    part: people.count(within),
-                    whole: people.count(counted),
+                    part: people.count(within).split,
+                    whole: people.count(counted).split,
                 },
             },
             Indicator {
@@ -383,8 +384,8 @@ pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
                 label: "Personer som fått stöd och har SIP, andel (%)".into(),
                 how: "Av personerna som fått stöd under perioden: andelen med en samordnad individuell plan (SIP) i personakten.",
                 measure: Measure::Share {
-                    part: with_sip,
-                    whole: people.count(supported.iter().copied()),
+                    part: with_sip.split,
+                    whole: people.count(supported.iter().copied()).split,
                 },
             },
         ],
@@ -402,9 +403,9 @@ pub(super) fn employers_and_placements(ctx: &Context) -> Section {
         .filter(|(_, p)| p.team_isa && p.active_during(from, to) && p.employer_during(to).is_some())
         .collect();
     let employers: HashSet<EmployerId> = placements.iter().filter_map(|(_, p)| p.employer_during(to)).collect();
-    let mut placement_split = Split::default();
-    for (person, _) in &placements {
-        placement_split.add(people.gender[*person], 1);
+    let mut placement_split = Counted::default();
+    for (person, plan) in &placements {
+        placement_split.add(people.gender[*person], plan.participant_id);
     }
     Section {
         title: "Arbetsgivare och praktikplatser",
