@@ -55,9 +55,10 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             match crate::reminders::sweep::run(&db, SystemClock.today(), SystemClock.now()).await? {
                 Some(report) => println!(
-                    "Påminnelser: {} nya, {} besvarade ({:.1} ms).",
+                    "Påminnelser: {} nya, {} besvarade, {} eskalerade ({:.1} ms).",
                     report.raised,
                     report.cleared,
+                    report.escalated,
                     started.elapsed().as_secs_f64() * 1000.0
                 ),
                 None => println!("En annan instans kör påminnelserna just nu."),

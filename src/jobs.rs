@@ -27,7 +27,12 @@ fn spawn_reminders(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             ticker.tick().await;
             match crate::reminders::sweep::run(&state.db, state.clock.today(), state.clock.now()).await {
-                Ok(Some(report)) => tracing::info!(raised = report.raised, cleared = report.cleared, "reminder round done"),
+                Ok(Some(report)) => tracing::info!(
+                    raised = report.raised,
+                    cleared = report.cleared,
+                    escalated = report.escalated,
+                    "reminder round done"
+                ),
                 Ok(None) => tracing::debug!("reminder round ran elsewhere"),
                 Err(err) => tracing::warn!(error = %err, "reminder round failed"),
             }

@@ -163,17 +163,8 @@ async fn changes_made_today_leave_every_past_figure_as_it_was(db: PgPool) {
 
     // Today, late in November.
     s.travel_to(2026, 11, 27).await;
-    let (manager, _) = {
-        // The manager's session timed out over the jump: sign in again.
-        let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-            .bind(manager_id)
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        let browser = s.app.browser();
-        browser.login(&email, common::PASSWORD).await;
-        (browser, ())
-    };
+    // The manager's session timed out over the jump: sign in again.
+    let manager = s.app.sign_in_again(manager_id).await;
     let before = past(&db, &s, &manager, s.unit).await;
     assert_eq!(month_row(&before, "Kapacitet", "oktober"), ["10", "105", "1", "6"]);
 
@@ -220,6 +211,7 @@ async fn changes_made_today_leave_every_past_figure_as_it_was(db: PgPool) {
             active: true,
             hours: 90.0,
             places: 4,
+            escalation_days: 14,
         },
         stamp,
     )

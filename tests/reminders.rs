@@ -269,3 +269,116 @@ async fn the_daily_digest_has_counts_and_a_link_and_goes_once_a_day(db: PgPool) 
     let next = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 11, 8, 0, 0).unwrap();
     assert_eq!(digest::send_due(&db, &config, tomorrow, next).await.unwrap(), 1);
 }
+
+/// Escalation: a follow-up overdue by more than the unit's days (14 by
+/// default) reaches the managers once, however many rounds and instances
+/// run; Att göra shows both dates, and each manager's digest counts it once.
+#[sqlx::test]
+async fn an_overdue_follow_up_escalates_to_the_managers_once(db: PgPool) {
+    use lotsen::reminders::digest;
+    let s = setup(&db).await;
+    let (_, manager_id) = s.app.signed_in_at(Role::Manager, s.unit).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
+    let plan = draft(&s.staff, p, "first_step", &[]).await;
+    activate(&s.staff, plan, "2026-03-02").await;
+    let round = |day: &str| {
+        let db = db.clone();
+        let day: chrono::NaiveDate = day.parse().unwrap();
+        async move {
+            let now = chrono::TimeZone::from_utc_datetime(&chrono::Utc, &day.and_hms_opt(5, 0, 0).unwrap());
+            sweep::run(&db, day, now).await.unwrap()
+        }
+    };
+    let escalated = || async {
+        sqlx::query_scalar::<_, Option<chrono::NaiveDate>>("SELECT escalated_on FROM reminders WHERE plan_id = $1 AND kind = 'follow_up'")
+            .bind(plan)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+            .map(|d| d.to_string())
+    };
+    // Due 2 June (three months after it was set). Fourteen days overdue is not yet more than fourteen.
+    round("2026-06-16").await;
+    assert_eq!(escalated().await, None);
+    // The 15th day: two instances at once, and again.
+    let (a, b) = tokio::join!(round("2026-06-17"), round("2026-06-17"));
+    let escalations: u64 = [a, b].iter().flatten().map(|r| r.escalated).sum();
+    assert_eq!(escalations, 1);
+    round("2026-06-17").await;
+    round("2026-06-18").await;
+    assert_eq!(escalated().await.as_deref(), Some("2026-06-17"), "marked once, with its day");
+
+    // The manager's Att göra lists it with both dates; the kontaktman's says so too.
+    s.travel_to(2026, 6, 18).await;
+    let manager = s.app.sign_in_again(manager_id).await;
+    let todo = manager.get_page("/todo").await;
+    let rows = todo.texts("#escalated-h ~ .table-wrap tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("2026-06-02") && rows[0].contains("2026-06-17"), "{rows:?}");
+    let mine = s.staff.get_page("/todo").await;
+    assert!(mine.text("main").contains("eskalerad till chef 2026-06-17"));
+
+    // The digest: the manager hears of it in one digest, not every day.
+    let digests = |day: &str| {
+        let db = db.clone();
+        let day: chrono::NaiveDate = day.parse().unwrap();
+        async move { digest::due(&db, day).await.unwrap() }
+    };
+    let first = digests("2026-06-17").await;
+    let for_manager = first.iter().find(|d| d.user_id.get() == manager_id).expect("the manager's digest");
+    assert_eq!((for_manager.open, for_manager.escalated), (0, 1));
+    let for_staff = first.iter().find(|d| d.user_id.get() == s.staff_id).unwrap();
+    assert_eq!((for_staff.open, for_staff.escalated), (1, 0), "staff are not told of escalations");
+    sqlx::query("INSERT INTO reminder_digests (user_id, sent_on, sent_at) VALUES ($1, '2026-06-17', now())")
+        .bind(manager_id)
+        .execute(&db)
+        .await
+        .unwrap();
+    let next = digests("2026-06-18").await;
+    assert!(next.iter().all(|d| d.user_id.get() != manager_id), "told once: {next:?}");
+}
+
+/// The days before escalation are the unit's setting.
+#[sqlx::test]
+async fn escalation_follows_the_unit_s_setting(db: PgPool) {
+    let s = setup(&db).await;
+    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
+    let plan = draft(&s.staff, p, "first_step", &[]).await;
+    activate(&s.staff, plan, "2026-03-02").await;
+    let (admin, _) = s.app.signed_in_at(Role::Admin, s.unit).await;
+    let path = format!("/admin/units/{}", s.unit);
+    let settings = |days: &'static str| {
+        let (admin, path) = (&admin, &path);
+        async move {
+            let fields = [
+                ("name", "Lotsen Centrum"),
+                ("active", "on"),
+                ("first_step_hours", "105"),
+                ("team_isa_places", "6"),
+                ("escalation_days", days),
+            ];
+            admin.submit(path, path, &fields).await
+        }
+    };
+    let refused = settings("0").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = common::Page::from(refused).await;
+    assert!(page.error("Eskalera efter antal dagar försenad").contains("mellan 1 och 365"));
+    assert_eq!(page.value("Eskalera efter antal dagar försenad"), "0", "what was typed stays");
+    assert_eq!(settings("30").await.status(), StatusCode::SEE_OTHER);
+    let day: chrono::NaiveDate = "2026-07-02".parse().unwrap();
+    sweep::run(&db, day, lotsen::clock::Clock::now(&*s.app.clock)).await.unwrap();
+    let escalated: i64 = sqlx::query_scalar("SELECT count(*) FROM reminders WHERE escalated_on IS NOT NULL")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(escalated, 0, "30 days overdue is not more than 30");
+    sweep::run(&db, day.succ_opt().unwrap(), lotsen::clock::Clock::now(&*s.app.clock))
+        .await
+        .unwrap();
+    let escalated: i64 = sqlx::query_scalar("SELECT count(*) FROM reminders WHERE escalated_on = '2026-07-03'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(escalated, 1);
+}

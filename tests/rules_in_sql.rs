@@ -167,19 +167,20 @@ async fn on_time_in_the_schema_is_the_rust_rule(db: PgPool) {
 
 #[sqlx::test]
 async fn a_new_unit_has_domain_md_s_capacity_in_the_app_and_in_the_schema(db: PgPool) {
-    use lotsen::domain::plans::{DEFAULT_FIRST_STEP_HOURS, DEFAULT_TEAM_ISA_PLACES};
+    use lotsen::domain::plans::{DEFAULT_ESCALATION_DAYS, DEFAULT_FIRST_STEP_HOURS, DEFAULT_TEAM_ISA_PLACES};
     let mut conn = db.acquire().await.unwrap();
     let made = lotsen::units::insert(&mut conn, "Ny enhet", common::start_time()).await.unwrap();
     // A unit made without the app (the schema's defaults) gets the same.
     let bare = common::create_unit(&db, "Utan appen").await;
     for unit in [made, bare] {
-        let (hundredths, places): (i32, i32) =
-            sqlx::query_as("SELECT (first_step_hours * 100)::int, team_isa_places FROM units WHERE id = $1")
+        let (hundredths, places, escalation): (i32, i32, i32) =
+            sqlx::query_as("SELECT (first_step_hours * 100)::int, team_isa_places, escalation_days FROM units WHERE id = $1")
                 .bind(unit)
                 .fetch_one(&db)
                 .await
                 .unwrap();
         assert_eq!(hundredths as u32, DEFAULT_FIRST_STEP_HOURS.hundredths());
         assert_eq!(places as u32, DEFAULT_TEAM_ISA_PLACES);
+        assert_eq!(escalation, DEFAULT_ESCALATION_DAYS);
     }
 }

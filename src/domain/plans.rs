@@ -252,6 +252,10 @@ pub fn limit_dates(earlier: &[Period], start: NaiveDate) -> LimitDates {
 /// reminder round raises a påminnelse for them, and the overview lists them.
 pub const DUE_SOON_DAYS: i64 = 14;
 
+/// A follow-up or renewal overdue by more than this many days reaches the
+/// unit's managers (escalation; a setting per unit, `units.escalation_days`).
+pub const DEFAULT_ESCALATION_DAYS: i32 = 14;
+
 /// A unit's capacity for one programme (a setting; DOMAIN.md's figures are the defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Capacity {

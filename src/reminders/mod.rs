@@ -32,6 +32,8 @@ pub struct TodoRow {
     pub programme: String,
     pub participant_name: String,
     pub key_worker: Option<String>,
+    /// The day it reached the unit's managers (escalation), if it has.
+    pub escalated_on: Option<NaiveDate>,
 }
 
 impl TodoRow {
@@ -77,6 +79,11 @@ impl TodoPage {
     fn overdue(&self, row: &TodoRow) -> bool {
         row.due_on < self.today
     }
+    /// The unit's reminders that have reached the managers.
+    fn escalated(&self) -> Vec<&TodoRow> {
+        self.unit.iter().flatten().filter(|r| r.escalated_on.is_some()).collect()
+    }
+
     fn overdue_count(&self, rows: &[TodoRow]) -> usize {
         rows.iter().filter(|r| r.due_on < self.today).count()
     }
@@ -86,7 +93,7 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     let mine = sqlx::query_as!(
         TodoRow,
         r#"SELECT r.plan_id, r.kind, r.due_on, p.programme, pa.first_name || ' ' || pa.last_name AS "participant_name!",
-                  NULL::text AS key_worker
+                  NULL::text AS key_worker, r.escalated_on
            FROM key_worker_assignments k
            JOIN reminders r ON r.participant_id = k.participant_id AND r.cleared_at IS NULL
            JOIN plans p ON p.id = r.plan_id
@@ -103,7 +110,7 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
         let rows = sqlx::query_as!(
             TodoRow,
             r#"SELECT r.plan_id, r.kind, r.due_on, p.programme, pa.first_name || ' ' || pa.last_name AS "participant_name!",
-                      kw.name AS "key_worker?"
+                      kw.name AS "key_worker?", r.escalated_on
                FROM reminders r
                JOIN plans p ON p.id = r.plan_id
                JOIN participants pa ON pa.id = r.participant_id

@@ -15,6 +15,8 @@ const REMINDER_LOCK: i64 = 0x4c6f_7473_656e_0002;
 pub struct Report {
     pub raised: u64,
     pub cleared: u64,
+    /// Follow-ups and renewals that reached the managers in this round.
+    pub escalated: u64,
 }
 
 /// One round. `None` when another instance holds the lock right now.
@@ -45,6 +47,18 @@ pub async fn run(db: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<Op
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    // Escalation: a follow-up or renewal overdue by more than the unit's
+    // days reaches its managers. Marked once, with the day it happened; an
+    // open reminder is found through its unit's index of open reminders.
+    let escalated = sqlx::query!(
+        "UPDATE reminders r SET escalated_on = $1::date FROM units u
+         WHERE r.cleared_at IS NULL AND r.escalated_on IS NULL AND r.kind IN ('follow_up', 'renewal')
+           AND u.id = r.unit_id AND r.due_on < $1::date - u.escalation_days",
+        today
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     // Safety net: reminders of plans no longer active are answered.
     let cleared = sqlx::query!(
         "UPDATE reminders r SET cleared_at = $1 FROM plans p
@@ -55,5 +69,9 @@ pub async fn run(db: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<Op
     .await?
     .rows_affected();
     tx.commit().await?;
-    Ok(Some(Report { raised, cleared }))
+    Ok(Some(Report {
+        raised,
+        cleared,
+        escalated,
+    }))
 }

@@ -74,6 +74,8 @@ pub struct Settings<'a> {
     pub active: bool,
     pub hours: f64,
     pub places: i32,
+    /// Days overdue before a follow-up or renewal reaches the managers.
+    pub escalation_days: i32,
 }
 
 /// Changes a unit's settings. DOMAIN.md: capacity is a setting per unit;
@@ -92,12 +94,14 @@ pub async fn change(db: &sqlx::PgPool, id: UnitId, s: Settings<'_>, stamp: Stamp
         .execute(&mut *tx)
         .await?;
         let done = sqlx::query!(
-            "UPDATE units SET name = $2, active = $3, first_step_hours = $4::float8::numeric, team_isa_places = $5 WHERE id = $1",
+            "UPDATE units SET name = $2, active = $3, first_step_hours = $4::float8::numeric, team_isa_places = $5, escalation_days = $6
+             WHERE id = $1",
             id as _,
             s.name,
             s.active,
             s.hours,
-            s.places
+            s.places,
+            s.escalation_days
         )
         .execute(&mut *tx)
         .await;
@@ -109,10 +113,11 @@ pub async fn change(db: &sqlx::PgPool, id: UnitId, s: Settings<'_>, stamp: Stamp
         }
         keep_capacity(&mut *tx, id, stamp.at).await?;
         let details = format!(
-            "{}, förstegsträning {} h/vecka, Team ISA {} platser",
+            "{}, förstegsträning {} h/vecka, Team ISA {} platser, eskalering efter {} dagar",
             if s.active { "aktiv" } else { "inaktiv" },
             s.hours,
-            s.places
+            s.places,
+            s.escalation_days
         );
         audit::Entry::new(Some(stamp.by), "unit_updated")
             .record("unit", id)
@@ -176,6 +181,7 @@ pub struct UnitForm {
     /// Capacity settings (edit form only): förstegsträning hours a week, Team ISA places.
     first_step_hours: String,
     team_isa_places: String,
+    escalation_days: String,
 }
 
 /// Capacity hours a week: 0–9999, "105" or "52,5".
@@ -191,6 +197,13 @@ fn capacity_places(value: &str) -> Result<i32, &'static str> {
     match value.trim().parse::<i32>() {
         Ok(n) if (0..=999).contains(&n) => Ok(n),
         _ => Err("Skriv antal platser som ett heltal mellan 0 och 999, t.ex. 6."),
+    }
+}
+
+fn escalation_days(value: &str) -> Result<i32, &'static str> {
+    match value.trim().parse::<i32>() {
+        Ok(n) if (1..=365).contains(&n) => Ok(n),
+        _ => Err("Skriv antal dagar som ett heltal mellan 1 och 365, t.ex. 14."),
     }
 }
 
@@ -239,13 +252,14 @@ struct EditPage {
     active: bool,
     first_step_hours: String,
     team_isa_places: String,
+    escalation_days: String,
     errors: FieldErrors,
 }
 
 async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<UnitId>) -> AppResult<Response> {
     current.require(&[Role::Admin])?;
     let unit = sqlx::query!(
-        r#"SELECT name, active, first_step_hours::float8 AS "first_step_hours!", team_isa_places FROM units WHERE id = $1"#,
+        r#"SELECT name, active, first_step_hours::float8 AS "first_step_hours!", team_isa_places, escalation_days FROM units WHERE id = $1"#,
         id as _
     )
     .fetch_optional(&state.db)
@@ -258,6 +272,7 @@ async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id)
         active: unit.active,
         first_step_hours: crate::web::format::hours(Some(unit.first_step_hours)),
         team_isa_places: unit.team_isa_places.to_string(),
+        escalation_days: unit.escalation_days.to_string(),
         errors: FieldErrors::default(),
     };
     Ok(Html(page.render()?).into_response())
@@ -282,12 +297,16 @@ async fn update(
     let places = capacity_places(&form.team_isa_places)
         .map_err(|m| errors.add("team_isa_places", m))
         .ok();
-    if let (Some(name), Some(hours), Some(places)) = (name, hours, places) {
+    let escalation = escalation_days(&form.escalation_days)
+        .map_err(|m| errors.add("escalation_days", m))
+        .ok();
+    if let (Some(name), Some(hours), Some(places), Some(escalation_days)) = (name, hours, places, escalation) {
         let settings = Settings {
             name: &name,
             active,
             hours,
             places,
+            escalation_days,
         };
         match change(&state.db, id, settings, current.stamp(now)).await? {
             Ok(()) => {
@@ -304,6 +323,7 @@ async fn update(
         active,
         first_step_hours: form.first_step_hours,
         team_isa_places: form.team_isa_places,
+        escalation_days: form.escalation_days,
         errors,
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())

@@ -362,6 +362,19 @@ pub async fn add_member(db: &PgPool, user_id: i64, unit_id: i64) {
 
 impl TestApp {
     /// A signed-in browser for a new user of `role` who works at `unit_id`.
+    /// A fresh browser signed in as an existing user (after the clock has
+    /// moved past their session's idle time, say).
+    pub async fn sign_in_again(&self, user_id: i64) -> Browser {
+        let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&self.db)
+            .await
+            .unwrap();
+        let browser = self.browser();
+        browser.login(&email, PASSWORD).await;
+        browser
+    }
+
     pub async fn signed_in_at(&self, role: Role, unit_id: i64) -> (Browser, i64) {
         let (browser, id) = self.signed_in(role).await;
         add_member(&self.db, id, unit_id).await;
