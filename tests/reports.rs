@@ -589,8 +589,13 @@ async fn the_csv_and_the_workbook_hold_the_numbers_on_the_page(db: PgPool) {
     let mut found = None;
     let mut days = None;
     let mut sheet_rows: Vec<Vec<String>> = Vec::new();
+    let mut definitions: Vec<String> = Vec::new();
     for name in book.sheet_names() {
         let range = book.worksheet_range(&name).unwrap();
+        if name == "Definitioner" {
+            definitions = range.rows().filter_map(|r| r.get(2).map(|c| c.to_string())).collect();
+            continue;
+        }
         for row in range.rows() {
             let label = row[0].to_string();
             let cells: Vec<String> = row[1..]
@@ -619,6 +624,12 @@ async fn the_csv_and_the_workbook_hold_the_numbers_on_the_page(db: PgPool) {
     for row in all_rows(&page) {
         assert!(csv_lines.contains(&row), "CSV lacks {row:?}");
         assert!(sheet_rows.contains(&row), "workbook lacks {row:?}");
+    }
+    // Each "så räknas det" of the page is on the workbook's definitions sheet.
+    let on_page_definitions = page.texts("details.how dd");
+    assert!(on_page_definitions.len() >= 20, "{on_page_definitions:?}");
+    for how in &on_page_definitions {
+        assert!(definitions.contains(how), "the definitions sheet lacks {how:?}");
     }
     let (cells, total_is_number) = found.expect("the row in the workbook");
     assert_eq!(cells, on_page);

@@ -102,6 +102,9 @@ impl TableRow {
     }
 }
 
+/// What the marks in a figure's place mean (the page's legend says the same).
+pub const SUPPRESSION_LEGEND: &str = "<5 = färre än fem personer. .. = dolt så att ett litet tal inte kan räknas fram ur totalen. För få = underlaget är färre än fem. – = inget underlag.";
+
 pub const SPLIT_HEADER: [&str; 4] = ["Kvinnor", "Män", "Annat/ej angivet", "Totalt"];
 
 impl Table {
@@ -203,6 +206,27 @@ pub fn xlsx(heading: &str, tables: &[Table]) -> Result<Vec<u8>, rust_xlsxwriter:
         }
         sheet.set_column_width(0, 60)?;
     }
+    // Every definition in one place, as on the page under "Så räknas det".
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name("Definitioner", &mut used))?;
+    sheet.write_string_with_format(0, 0, heading, &bold)?;
+    sheet.write_string_with_format(1, 0, format!("Definitioner, version {}", indicators::DEFINITIONS_VERSION), &bold)?;
+    for (c, h) in ["Tabell", "Rad", "Så räknas det"].iter().enumerate() {
+        sheet.write_string_with_format(3, c as u16, *h, &bold)?;
+    }
+    let mut r = 3;
+    for table in tables {
+        for (label, how) in &table.notes {
+            r += 1;
+            sheet.write_string(r, 0, &table.title)?;
+            sheet.write_string(r, 1, label)?;
+            sheet.write_string(r, 2, how)?;
+        }
+    }
+    sheet.write_string(r + 2, 0, SUPPRESSION_LEGEND)?;
+    sheet.set_column_width(0, 40)?;
+    sheet.set_column_width(1, 60)?;
+    sheet.set_column_width(2, 120)?;
     book.save_to_buffer()
 }
 

@@ -42,37 +42,37 @@ pub(super) fn people_and_efforts(ctx: &Context) -> Section {
             Indicator {
                 key: "supported",
                 label: "Personer som fått stöd".into(),
-                how: "Personer med minst ett besök (som inte ångrats) eller en fastställd plan som pågick någon gång under perioden. Varje person räknas en gång, även om hen finns på flera enheter.",
+                how: "Källa: incheckningar i receptionen som inte ångrats, och fastställda planer. Med räknas: personer med minst ett besök under perioden, eller med en plan för förstegsträning eller Team ISA som var fastställd och inte avslutad någon dag under perioden. Personakter med samma person- eller samordningsnummer är en person, även på olika enheter; könet är det på den senast ändrade personakten. Period: besöksdagen, och planens dagar från fastställd dag till avslutsdag.",
                 measure: Measure::Count(people.count(supported.iter().copied())),
             },
             Indicator {
                 key: "supported_last_year",
                 label: "Personer som fått stöd, samma period i fjol".into(),
-                how: "Samma sak för samma datum ett år tidigare.",
+                how: "Som ”Personer som fått stöd”, för samma datum ett år tidigare.",
                 measure: Measure::Count(people.count(supported_last_year.iter().copied())),
             },
             Indicator {
                 key: "new",
                 label: "Nya personer".into(),
-                how: "Personer vars första kontakt (eller, om den inte är känd, den dag personakten lades upp) ligger i perioden, räknat på personens tidigaste personakt.",
+                how: "Källa: personaktens ”Första kontakt”, eller den dag personakten lades upp när första kontakten inte är känd. Med räknas: personer vars tidigaste sådana datum, över alla deras personakter, ligger i perioden.",
                 measure: Measure::Count(people.count(new_people)),
             },
             Indicator {
                 key: "ended",
                 label: "Avslutade personer".into(),
-                how: "Personer vars alla personakter är avslutade, den sista under perioden.",
+                how: "Källa: personaktens statushistorik (avslut och återkomst, med datum). Med räknas: personer vars alla personakter var avslutade periodens sista dag, där det senaste avslutet ligger i perioden. Den som avslutats och sedan kommit tillbaka räknas inte.",
                 measure: Measure::Count(people.count(ended_people)),
             },
             Indicator {
                 key: "efforts",
                 label: "Insatser (planer) under perioden".into(),
-                how: "Fastställda planer för förstegsträning och Team ISA som pågick någon gång under perioden. Målet är oförändrat eller fler än i fjol.",
+                how: "Källa: fastställda planer för förstegsträning och Team ISA. Med räknas: varje plan som var fastställd och inte avslutad någon dag under perioden; en person med två planer räknas två gånger. Period: planens dagar från fastställd dag till avslutsdag. Målet är oförändrat eller fler än samma period i fjol.",
                 measure: Measure::Count(plan_split(from, to)),
             },
             Indicator {
                 key: "efforts_last_year",
                 label: "Insatser (planer), samma period i fjol".into(),
-                how: "Samma sak för samma datum ett år tidigare.",
+                how: "Som ”Insatser (planer) under perioden”, för samma datum ett år tidigare.",
                 measure: Measure::Count(plan_split(last_from, last_to)),
             },
         ],
@@ -130,37 +130,37 @@ pub(super) fn outcomes(ctx: &Context) -> Section {
             Indicator {
                 key: "moved_on",
                 label: "Gått vidare till arbete, studier, praktik eller arbetsmarknadsåtgärd".into(),
-                how: "Personer med en plan som avslutades under perioden med utfallet anställning, studier, praktik eller arbetsmarknadsåtgärd.",
+                how: "Källa: planens avslut (avslutsdag och utfall). Med räknas: personer med en plan som avslutades under perioden med utfallet anställning, studier, praktik eller arbetsmarknadsåtgärd. Period: planens avslutsdag.",
                 measure: Measure::Count(with_outcome(&MOVED_ON)),
             },
             Indicator {
                 key: "employment",
                 label: "Fått arbete".into(),
-                how: "Personer med en plan som avslutades under perioden med utfallet anställning. Målet är minst 20 per år.",
+                how: "Källa: planens avslut (avslutsdag och utfall). Med räknas: personer med en plan som avslutades under perioden med utfallet anställning. Period: planens avslutsdag. Målet är minst 20 personer per år.",
                 measure: Measure::Count(with_outcome(&[Outcome::Employment])),
             },
             Indicator {
                 key: "reinforced_cooperation",
                 label: "Gått vidare till förstärkt samarbete".into(),
-                how: "Personer med en plan som avslutades under perioden med utfallet förstärkt samarbete med Försäkringskassan/Arbetsförmedlingen.",
+                how: "Källa: planens avslut (avslutsdag och utfall). Med räknas: personer med en plan som avslutades under perioden med utfallet förstärkt samarbete med Försäkringskassan/Arbetsförmedlingen. Period: planens avslutsdag.",
                 measure: Measure::Count(with_outcome(&[Outcome::ReinforcedCooperation])),
             },
             Indicator {
                 key: "ended_plans",
                 label: "Avslutade planer, alla utfall".into(),
-                how: "Personer med en plan som avslutades under perioden, oavsett utfall.",
+                how: "Källa: planens avslut (avslutsdag och utfall). Med räknas: personer med en plan som avslutades under perioden, oavsett utfall. Period: planens avslutsdag.",
                 measure: Measure::Count(people.count(ended_plans.iter().map(|(person, _)| *person))),
             },
             Indicator {
                 key: "months_before_moving_on",
                 label: "Tid i insatsen innan man gått vidare, månader (medel)".into(),
-                how: "För planer som avslutades under perioden med utfallet anställning, studier, praktik eller arbetsmarknadsåtgärd: tiden från fastställd plan till avslut, i månader (30,44 dagar). Förväntat: 3–10 månader.",
+                how: "Källa: planens fastställda dag och avslut. Med räknas: planer som avslutades under perioden med utfallet anställning, studier, praktik eller arbetsmarknadsåtgärd. Värde: tiden från fastställd dag till avslutsdag i månader (30,44 dagar), medel per kön. Förväntat: 3–10 månader.",
                 measure: time_before_moving_on,
             },
             Indicator {
                 key: "came_back",
                 label: "Kom tillbaka efter att ha gått till arbete".into(),
-                how: "Personer som tidigare avslutat en plan med utfallet anställning och som därefter haft ett besök eller fått en ny plan under perioden.",
+                how: "Källa: planers avslut och incheckningar. Med räknas: personer som tidigare avslutat en plan med utfallet anställning och som efter det avslutet har haft ett besök, eller fått en ny plan fastställd, under perioden.",
                 measure: Measure::Count(people.count(came_back)),
             },
         ],
@@ -225,25 +225,25 @@ pub(super) fn home_support(ctx: &Context) -> Section {
             Indicator {
                 key: "support_same",
                 label: "… lika mycket boendestöd".into(),
-                how: "Samma personer: samma antal timmar per vecka vid jämförelsedagen som vid start (också inget båda gångerna).",
+                how: "Samma urval som raden om mindre boendestöd: samma antal timmar per vecka vid jämförelsedagen som vid start (också inget båda gångerna).",
                 measure: Measure::Count(people.count(same.iter().copied())),
             },
             Indicator {
                 key: "support_more",
                 label: "… mer boendestöd".into(),
-                how: "Samma personer: fler timmar per vecka vid jämförelsedagen än vid start.",
+                how: "Samma urval som raden om mindre boendestöd: fler timmar per vecka vid jämförelsedagen än vid start.",
                 measure: Measure::Count(people.count(more.iter().copied())),
             },
             Indicator {
                 key: "support_hours_start",
                 label: "Boendestöd vid start, timmar per vecka (medel)".into(),
-                how: "Samma personer: medel av timmarna per vecka den dag planen fastställdes (inget boendestöd räknas som 0).",
+                how: "Samma urval som raden om mindre boendestöd: medel av timmarna per vecka den dag planen fastställdes (inget boendestöd räknas som 0).",
                 measure: mean_by_gender(at_start),
             },
             Indicator {
                 key: "support_hours_after",
                 label: "Boendestöd 12 månader efter start (eller vid avslut), timmar per vecka (medel)".into(),
-                how: "Samma personer: medel av timmarna per vecka på jämförelsedagen.",
+                how: "Samma urval som raden om mindre boendestöd: medel av timmarna per vecka på jämförelsedagen (inget boendestöd räknas som 0).",
                 measure: mean_by_gender(at_end),
             },
         ],
@@ -349,7 +349,7 @@ pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
                         format!("Första besök inom 10 dagar från första kontakt, andel (%); {n} med okänd första kontakt räknas inte")
                     }
                 },
-                how: "Personer vars första kontakt ligger i perioden: andelen vars första besök kom inom 10 dagar. Den som ännu inte kommit räknas som inte inom 10 dagar när 10 dagar har gått, annars inte alls.",
+                how: "Källa: personaktens ”Första kontakt” och ”Första besök” (eller den första incheckningen när första besöket inte är ifyllt). Med räknas: personer vars första kontakt ligger i perioden och som har kommit, eller som inte har kommit fast 10 dagar har gått; personer utan känd första kontakt räknas inte (hur många står i raden). Värde: andelen vars första besök kom inom 10 dagar från första kontakten. Period: första kontaktens dag. Siffran för en avslutad period kan ändras under de 10 dagarna efter periodens slut, medan de sista besöken kommer in.",
                 measure: Measure::Share {
                     part: people.count(within).split,
                     whole: people.count(counted).split,
@@ -358,13 +358,13 @@ pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
             Indicator {
                 key: "days_to_first_visit",
                 label: "Dagar från första kontakt till första besök (medel)".into(),
-                how: "Samma personer, de som har kommit: dagar från första kontakt till första besök.",
+                how: "Källa och urval som raden ovan, de som har kommit. Värde: dagar från första kontakt till första besök, medel per kön.",
                 measure: mean_by_gender(days_to_visit),
             },
             Indicator {
                 key: "follow_ups_on_time",
                 label: "Uppföljningar hållna i tid, andel (%)".into(),
-                how: "Uppföljningar hållna under perioden: andelen som hölls senast det datum de var planerade till.",
+                how: "Källa: registrerade uppföljningar (hållen dag, planerad dag, sammanfattning). Med räknas: uppföljningar hållna under perioden, efter könet på den person planen gäller. Värde: andelen som hölls senast den dag de var planerade till och har en skriven sammanfattning. Period: den dag uppföljningen hölls.",
                 measure: Measure::Share {
                     part: follow_ups_on_time,
                     whole: follow_ups_all,
@@ -373,7 +373,7 @@ pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
             Indicator {
                 key: "plans_renewed",
                 label: "Pågående planer fastställda eller förnyade senaste 12 månaderna, andel (%)".into(),
-                how: "Planer som pågick periodens sista dag: andelen som fastställts eller förnyats under de 12 månaderna fram till den dagen (planens senaste förnyelse).",
+                how: "Källa: planens fastställda dag och dess förnyelser (med skriven genomgång). Med räknas: planer som pågick periodens sista dag. Värde: andelen som fastställts eller förnyats under de 12 månaderna fram till den dagen, räknat från den senaste förnyelsen den dagen eller tidigare.",
                 measure: Measure::Share {
                     part: fresh,
                     whole: running,
@@ -382,7 +382,7 @@ pub(super) fn reaching_and_following_up(ctx: &Context) -> Section {
             Indicator {
                 key: "coordinated_plan",
                 label: "Personer som fått stöd och har SIP, andel (%)".into(),
-                how: "Av personerna som fått stöd under perioden: andelen med en samordnad individuell plan (SIP) i personakten.",
+                how: "Källa: personaktens uppgift om SIP (samordnad individuell plan) och dess datum. Med räknas: personerna som fått stöd under perioden (se ”Personer som fått stöd”). Värde: andelen som hade en SIP periodens sista dag; en SIP utan datum räknas som funnen hela tiden.",
                 measure: Measure::Share {
                     part: with_sip.split,
                     whole: people.count(supported.iter().copied()).split,
@@ -413,13 +413,13 @@ pub(super) fn employers_and_placements(ctx: &Context) -> Section {
             Indicator {
                 key: "employers",
                 label: "Arbetsgivare med praktikplats".into(),
-                how: "Arbetsgivare i registret som varit arbetsplats för en Team ISA-plan som pågick under perioden. En arbetsgivare har inget kön: bara totalen visas.",
+                how: "Källa: arbetsgivarregistret och Team ISA-planernas arbetsplats, med ändringar över tid. Med räknas: arbetsgivare som var arbetsplats för en Team ISA-plan som pågick någon gång under perioden, enligt arbetsplatsen planens sista dag i perioden. En arbetsgivare har inget kön: bara totalen visas.",
                 measure: Measure::Total(employers.len() as i64),
             },
             Indicator {
                 key: "placements",
                 label: "Praktikplatser i bruk".into(),
-                how: "Team ISA-planer med en arbetsgivare som pågick någon gång under perioden.",
+                how: "Källa: Team ISA-planer och deras arbetsplats, med ändringar över tid. Med räknas: varje Team ISA-plan som pågick någon gång under perioden och hade en arbetsplats planens sista dag i perioden.",
                 measure: Measure::Count(placement_split),
             },
         ],
