@@ -104,5 +104,5 @@ async fn demo_data_prints_the_logins(db: PgPool) {
         .fetch_one(&db)
         .await
         .unwrap();
-    assert_eq!(participants, 80);
+    assert_eq!(participants, 400, "two hundred people in each demo unit");
 }

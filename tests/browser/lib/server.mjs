@@ -24,19 +24,34 @@ function psql(sql) {
   });
 }
 
+const databaseUrl = (database) => `postgres://${admin.user}:${admin.password}@${admin.host}:${admin.port}/${database}`;
+
+// The demo data (three years of history) is loaded once per test file into
+// a template database; each app gets a copy of it, made in a moment.
+let template = null;
+function demoTemplate() {
+  if (template) return template;
+  const name = `lotsen_browser_demo_${randomBytes(4).toString("hex")}`;
+  psql(`CREATE DATABASE ${name}`);
+  process.on("exit", () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  const env = { ...process.env, DATABASE_URL: databaseUrl(name), LOTSEN_LOG: "warn" };
+  execFileSync(bin, ["demo-data"], { env, stdio: ["ignore", "ignore", "inherit"] });
+  template = name;
+  return template;
+}
+
 /** Starts the app; `settings` are extra environment variables (LOTSEN_…). */
 export async function startApp(settings = {}) {
   const database = `lotsen_browser_${randomBytes(4).toString("hex")}`;
-  psql(`CREATE DATABASE ${database}`);
+  psql(`CREATE DATABASE ${database} TEMPLATE ${demoTemplate()}`);
   const env = {
     ...process.env,
-    DATABASE_URL: `postgres://${admin.user}:${admin.password}@${admin.host}:${admin.port}/${database}`,
+    DATABASE_URL: databaseUrl(database),
     LOTSEN_ADDR: "127.0.0.1:0",
     LOTSEN_LOG: "info,tower_http=warn",
     LOTSEN_STATIC_DIR: path.join(repoRoot, "static"),
     ...settings,
   };
-  execFileSync(bin, ["demo-data"], { env, stdio: ["ignore", "ignore", "inherit"] });
   const child = spawn(bin, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
   const baseUrl = await new Promise((resolve, reject) => {
     let seen = "";
