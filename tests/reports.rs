@@ -835,3 +835,51 @@ async fn every_count_on_the_overview_opens_its_list(db: PgPool) {
     }
     assert_eq!(f.manager.get("/dashboard/people?key=nothing").await.status(), StatusCode::NOT_FOUND);
 }
+
+/// A report kept in memory between requests is never older than the data:
+/// a visit, a follow-up, a closed day or a changed person shows at once.
+#[sqlx::test]
+async fn a_kept_report_follows_every_change(db: PgPool) {
+    let f = fixture(&db).await;
+    let indicators = "/indicators?unit=all&from=2026-01-01&to=2026-03-02";
+    let supported = |page: &Page| row_cells(page, "Personer som fått stöd")[3].clone();
+    let first = f.manager.get_page(indicators).await;
+    assert_eq!(
+        supported(&f.manager.get_page(indicators).await),
+        supported(&first),
+        "the same, kept"
+    );
+    // A visit of someone who had none this year.
+    let hugo = someone(f.a, "Hugo", "man", "2025-01-10", Some("2025-01-12")).insert(&db).await;
+    visit(&db, hugo, "2026-02-20").await;
+    let after_visit = f.manager.get_page(indicators).await;
+    assert_ne!(supported(&after_visit), supported(&first), "the new visit counts at once");
+    // A follow-up recorded straight in the table.
+    let follow_ups = |page: &Page| row_cells(page, "Uppföljningar hållna i tid, andel (%)");
+    let plan: i64 =
+        sqlx::query_scalar("SELECT pl.id FROM plans pl JOIN participants p ON p.id = pl.participant_id WHERE p.first_name = 'Eva'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    for held in ["2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08", "2026-01-09"] {
+        follow_up(&db, plan, "2026-01-10", held).await;
+    }
+    assert_ne!(follow_ups(&f.manager.get_page(indicators).await), follow_ups(&after_visit));
+    // A day closed in the calendar changes the yearly report's open days.
+    let annual = format!("/annual-report?unit={}&year=2026", f.a);
+    let open_days = |page: &Page| row_cells(page, "Lotsen Centrum");
+    let before = open_days(&f.manager.get_page(&annual).await);
+    sqlx::query(
+        "INSERT INTO opening_exceptions (unit_id, day, kind, created_by, created_at) SELECT $1, '2026-06-03', 'closed', min(id), now() FROM users",
+    )
+    .bind(f.a)
+    .execute(&db)
+    .await
+    .unwrap();
+    let after = open_days(&f.manager.get_page(&annual).await);
+    assert_eq!(
+        after[0].parse::<i64>().unwrap() + 1,
+        before[0].parse::<i64>().unwrap(),
+        "{before:?} {after:?}"
+    );
+}

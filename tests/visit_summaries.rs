@@ -17,6 +17,8 @@ async fn summaries_and_recount(db: &PgPool) -> [Vec<String>; 2] {
         "SELECT format('%s %s %s: %s', unit_id, visit_on, shard, visits) FROM visit_day_counts WHERE visits > 0
          UNION ALL
          SELECT format('%s %s: %s', participant_id, year, days) FROM visit_days
+         UNION ALL
+         SELECT format('cell %s %s %s %s %s: %s', unit_id, visit_on, gender, young, shard, visits) FROM visit_cells WHERE visits > 0
          ORDER BY 1",
     )
     .await;
@@ -27,6 +29,12 @@ async fn summaries_and_recount(db: &PgPool) -> [Vec<String>; 2] {
          SELECT format('%s %s: %s', participant_id, extract(year FROM visit_on),
                        bit_or(set_bit(repeat('0', 366)::bit(366), extract(doy FROM visit_on)::integer - 1, 1)))
          FROM visits WHERE cancelled_at IS NULL GROUP BY participant_id, extract(year FROM visit_on)
+         UNION ALL
+         SELECT format('cell %s %s %s %s %s: %s', v.unit_id, v.visit_on, p.gender,
+                       extract(year FROM age(v.visit_on, p.birth_date)) <= 35, v.participant_id % 8, count(*))
+         FROM visits v JOIN participants p ON p.id = v.participant_id
+         WHERE v.cancelled_at IS NULL
+         GROUP BY v.unit_id, v.visit_on, p.gender, extract(year FROM age(v.visit_on, p.birth_date)) <= 35, v.participant_id % 8
          ORDER BY 1",
     )
     .await;
@@ -118,6 +126,15 @@ async fn the_visit_summaries_always_equal_a_recount_of_the_visits(db: PgPool) {
     )
     .await;
     same("a visit removed").await;
+    // A corrected gender, and a corrected birth date that moves visits across 35.
+    run("UPDATE participants SET gender = 'man' WHERE id = $1", vec![cleo]).await;
+    same("a gender corrected").await;
+    run(
+        "UPDATE participants SET birth_date = '1990-06-01', updated_at = now() WHERE id = $1",
+        vec![anna],
+    )
+    .await;
+    same("a birth date corrected").await;
     run("DELETE FROM visits", vec![]).await;
     same("all removed").await;
     assert_eq!(

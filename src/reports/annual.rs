@@ -76,6 +76,7 @@ impl Period {
 }
 
 /// The report for a period, up to today when the period is not over.
+#[derive(Clone)]
 pub struct AnnualReport {
     pub period: Period,
     pub from: NaiveDate,
@@ -335,6 +336,20 @@ fn single_unit(query: &ReportQuery, units: &[UnitId]) -> Option<UnitId> {
     }
 }
 
+/// The report: kept from an earlier request while nothing it is made of has
+/// changed (`cache`), else built and kept.
+async fn built(state: &AppState, units: Vec<UnitId>, period: Period, today: NaiveDate) -> Result<AnnualReport, sqlx::Error> {
+    let kept = state.caches.get::<super::cache::ReportCache>();
+    let token = super::cache::token(&state.db).await?;
+    let key = format!("annual {} {period:?} {today}", super::units_key(&units));
+    if let Some(hit) = kept.get::<AnnualReport>(&key, token) {
+        return Ok((*hit).clone());
+    }
+    let report = build(&state.db, &state.caches.get::<indicators::FactCache>(), units, period, today).await?;
+    kept.put(key, token, std::sync::Arc::new(report.clone()));
+    Ok(report)
+}
+
 /// The report of a period with, for one unit's frozen period, the stored
 /// figures in place of today's (`report.tables` holds the stored ones; the
 /// second value is what today's figures would be).
@@ -345,19 +360,12 @@ async fn report_for(
     period: Period,
     today: NaiveDate,
 ) -> AppResult<(AnnualReport, Option<(frozen::Freeze, Vec<Table>)>)> {
-    let (mut report, freeze) = tokio::try_join!(
-        async {
-            build(&state.db, &state.caches.get::<indicators::FactCache>(), units, period, today)
-                .await
-                .map_err(AppError::from)
-        },
-        async {
-            match single {
-                Some(unit) => frozen::find(&state.db, unit, period).await,
-                None => Ok(None),
-            }
+    let (mut report, freeze) = tokio::try_join!(async { built(state, units, period, today).await.map_err(AppError::from) }, async {
+        match single {
+            Some(unit) => frozen::find(&state.db, unit, period).await,
+            None => Ok(None),
         }
-    )?;
+    })?;
     Ok(match freeze {
         Some(freeze) => {
             let today_tables = std::mem::replace(&mut report.tables, freeze.tables.clone());

@@ -78,8 +78,7 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
         code => Some(Gender::parse(code).ok_or(AppError::BadRequest("bad gender"))?),
     };
     let scope = Scope { units, from, to, today };
-    let facts = indicators::load_cached(&state.db, &state.caches.get::<indicators::FactCache>(), &scope).await?;
-    let sections = indicators::compute(&scope, &facts);
+    let sections = super::computed(&state, &scope).await?;
     let indicator = sections.iter().find_map(|s| s.get(&query.key)).ok_or(AppError::NotFound)?;
     let counted = indicator.counted().ok_or(AppError::NotFound)?;
     let ids: Vec<ParticipantId> = counted

@@ -75,7 +75,8 @@ pub fn in_use_on(plans: &[PlanHistory], day: NaiveDate) -> (f64, i64) {
 }
 
 /// The set plans of `units` that ran some day from `from` to `to` (of one
-/// programme when `programme` is given), with their terms: one statement.
+/// programme when `programme` is given), with their terms: one statement,
+/// a row per plan and term (no grouping in the database).
 pub async fn plans(
     db: &sqlx::PgPool,
     units: &[UnitId],
@@ -86,13 +87,11 @@ pub async fn plans(
     let rows = sqlx::query!(
         r#"SELECT p.id AS "id: PlanId", p.programme AS "programme: Programme", p.set_on AS "set_on!", p.ended_on,
                   p.weekly_hours::float8 AS "hours!", p.employer_id AS "employer_id: EmployerId",
-                  coalesce(array_agg(t.from_on ORDER BY t.from_on) FILTER (WHERE t.plan_id IS NOT NULL), '{}') AS "term_from!: Vec<NaiveDate>",
-                  coalesce(array_agg(t.weekly_hours::float8 ORDER BY t.from_on) FILTER (WHERE t.plan_id IS NOT NULL), '{}') AS "term_hours!: Vec<f64>",
-                  coalesce(array_agg(coalesce(t.employer_id, 0) ORDER BY t.from_on) FILTER (WHERE t.plan_id IS NOT NULL), '{}') AS "term_employer!: Vec<i64>"
+                  t.from_on AS "term_from?", t.weekly_hours::float8 AS "term_hours?", t.employer_id AS "term_employer?: EmployerId"
            FROM plans p LEFT JOIN plan_terms t ON t.plan_id = p.id
            WHERE p.unit_id = ANY($1) AND p.status <> 'draft' AND ($2::text IS NULL OR p.programme = $2)
              AND p.set_on <= $4 AND (p.ended_on IS NULL OR p.ended_on >= $3)
-           GROUP BY p.id"#,
+           ORDER BY p.id"#,
         units as _,
         programme.map(Programme::code),
         from,
@@ -100,35 +99,38 @@ pub async fn plans(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
+    let mut plans: Vec<PlanHistory> = Vec::new();
+    let mut terms: Vec<(NaiveDate, f64, Option<EmployerId>)> = Vec::new();
+    // Rows come plan by plan: each plan's terms are gathered, then it is finished.
+    let finish = |plans: &mut Vec<PlanHistory>, terms: &mut Vec<(NaiveDate, f64, Option<EmployerId>)>| {
+        if let Some(plan) = plans.last_mut()
+            && !terms.is_empty()
+        {
+            plan.hours = Dated::new(terms.iter().map(|(on, h, _)| (*on, *h)).collect());
+            plan.employer = Dated::new(terms.iter().map(|(on, _, e)| (*on, *e)).collect());
+        }
+        terms.clear();
+    };
+    for r in rows {
+        if plans.last().is_none_or(|p| p.id != r.id) {
+            finish(&mut plans, &mut terms);
             // A plan written before its history was kept (or by a bulk
             // load) has no terms: its present ones stand for all time.
-            let (hours, employer) = if r.term_from.is_empty() {
-                (Dated::always(r.hours), Dated::always(r.employer_id))
-            } else {
-                (
-                    Dated::new(r.term_from.iter().copied().zip(r.term_hours).collect()),
-                    Dated::new(
-                        r.term_from
-                            .iter()
-                            .copied()
-                            .zip(r.term_employer.into_iter().map(|e| (e != 0).then_some(EmployerId(e))))
-                            .collect(),
-                    ),
-                )
-            };
-            PlanHistory {
+            plans.push(PlanHistory {
                 id: r.id,
                 programme: r.programme,
                 set_on: r.set_on,
                 ended_on: r.ended_on,
-                hours,
-                employer,
-            }
-        })
-        .collect())
+                hours: Dated::always(r.hours),
+                employer: Dated::always(r.employer_id),
+            });
+        }
+        if let (Some(on), Some(hours)) = (r.term_from, r.term_hours) {
+            terms.push((on, hours, r.term_employer));
+        }
+    }
+    finish(&mut plans, &mut terms);
+    Ok(plans)
 }
 
 /// The units' capacity over time: förstegsträning hours a week and Team ISA places.

@@ -5,6 +5,7 @@
 //! written from the same tables, so they cannot disagree.
 
 pub mod annual;
+pub mod cache;
 pub mod dashboard;
 pub mod drill;
 pub mod frozen;
@@ -309,20 +310,38 @@ async fn indicators_page(State(state): State<AppState>, current: CurrentUser, Qu
         (Some(units), Ok((from, to))) => {
             let scope = Scope { units, from, to, today };
             let started = std::time::Instant::now();
-            let facts = indicators::load_cached(&state.db, &state.caches.get::<indicators::FactCache>(), &scope).await?;
-            let loaded = started.elapsed();
-            page.tables = indicators::compute(&scope, &facts).iter().map(Table::of_section).collect();
-            tracing::debug!(
-                load_ms = loaded.as_secs_f64() * 1e3,
-                compute_ms = (started.elapsed() - loaded).as_secs_f64() * 1e3,
-                "indicators"
-            );
+            let sections = computed(&state, &scope).await?;
+            page.tables = sections.iter().map(Table::of_section).collect();
+            tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "indicators");
             page.from = from.to_string();
             page.to = to.to_string();
             return Ok(Html(page.render()?).into_response());
         }
     }
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+}
+
+/// The indicators for `scope`: kept from an earlier request while nothing
+/// they are made of has changed (`cache`), else computed and kept.
+pub async fn computed(state: &AppState, scope: &Scope) -> Result<std::sync::Arc<Vec<Section>>, sqlx::Error> {
+    let kept = state.caches.get::<cache::ReportCache>();
+    let token = cache::token(&state.db).await?;
+    let key = format!("indicators {} {} {} {}", units_key(&scope.units), scope.from, scope.to, scope.today);
+    if let Some(hit) = kept.get::<Vec<Section>>(&key, token) {
+        return Ok(hit);
+    }
+    let facts = indicators::load_cached(&state.db, &state.caches.get::<indicators::FactCache>(), scope).await?;
+    let sections = std::sync::Arc::new(indicators::compute(scope, &facts));
+    kept.put(key, token, sections.clone());
+    Ok(sections)
+}
+
+/// A set of units as a key: sorted, without repeats.
+pub fn units_key(units: &[crate::ids::UnitId]) -> String {
+    let mut ids: Vec<i64> = units.iter().map(|u| u.get()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    format!("{ids:?}")
 }
 
 #[cfg(test)]
