@@ -223,6 +223,7 @@ async fn the_capacity_setting_is_changed_by_an_admin_and_used_at_once(db: PgPool
                 ("active", "on"),
                 ("first_step_hours", "mycket"),
                 ("team_isa_places", "1"),
+                ("escalation_days", "14"),
             ],
         )
         .await;
@@ -237,6 +238,7 @@ async fn the_capacity_setting_is_changed_by_an_admin_and_used_at_once(db: PgPool
                 ("active", "on"),
                 ("first_step_hours", "52,5"),
                 ("team_isa_places", "1"),
+                ("escalation_days", "14"),
             ],
         )
         .await;
@@ -285,6 +287,7 @@ async fn the_capacity_setting_is_changed_by_an_admin_and_used_at_once(db: PgPool
                 ("active", "on"),
                 ("first_step_hours", "0"),
                 ("team_isa_places", "0"),
+                ("escalation_days", "14"),
             ],
         )
         .await;
