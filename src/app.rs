@@ -69,6 +69,16 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
                     HeaderValue::from_static("public, max-age=31536000, immutable"),
                 );
             }
+            // Text files say their encoding (ServeDir names only the type).
+            let with_charset = match response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+                Some("text/css") => Some("text/css; charset=utf-8"),
+                Some("text/javascript" | "application/javascript") => Some("text/javascript; charset=utf-8"),
+                Some("image/svg+xml") => Some("image/svg+xml; charset=utf-8"),
+                _ => None,
+            };
+            if let Some(value) = with_charset {
+                response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
+            }
             response
         })
         .service(ServeDir::new(&state.config.static_dir));

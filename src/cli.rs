@@ -104,6 +104,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Lotsen lyssnar på http://{}", listener.local_addr()?);
+    if let Some(warning) = state.config.insecure_warning() {
+        tracing::warn!("{warning}");
+    }
     axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

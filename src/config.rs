@@ -96,12 +96,21 @@ impl Config {
             |v| v.parse::<u64>().ok().filter(|n| (1..=60).contains(n)),
             "sekunder, 1–60",
         )?);
+        // Secure cookies and HSTS follow the public address: on whenever it is
+        // https (issue 17); the setting can turn them on behind an http one.
+        let https = parsed("LOTSEN_PUBLIC_URL", "").starts_with("https://");
         let cookie_secure = parse_with(
             "LOTSEN_COOKIE_SECURE",
-            &parsed("LOTSEN_COOKIE_SECURE", "false"),
+            &parsed("LOTSEN_COOKIE_SECURE", if https { "true" } else { "false" }),
             parse_bool,
             "true eller false",
         )?;
+        if https && !cookie_secure {
+            return Err(ConfigError {
+                name: "LOTSEN_COOKIE_SECURE",
+                problem: "kan inte vara false när LOTSEN_PUBLIC_URL börjar med https://".into(),
+            });
+        }
         let idle_minutes = parse_with(
             "LOTSEN_SESSION_IDLE_MINUTES",
             &parsed("LOTSEN_SESSION_IDLE_MINUTES", "30"),
@@ -201,6 +210,18 @@ impl Config {
         })
     }
 
+    /// A warning for the start: cookies go without `Secure` although the app
+    /// listens beyond this machine (its public address is not https).
+    pub fn insecure_warning(&self) -> Option<String> {
+        (!self.cookie_secure && !self.addr.ip().is_loopback()).then(|| {
+            format!(
+                "Lotsen lyssnar på {} men LOTSEN_PUBLIC_URL ({}) är inte https: kakor skickas utan Secure och utan HSTS. \
+                 Sätt LOTSEN_PUBLIC_URL till https-adressen (eller LOTSEN_COOKIE_SECURE=true bakom en lastbalanserare med https).",
+                self.addr, self.public_url
+            )
+        })
+    }
+
     /// Settings for tests: everything default except the database.
     pub fn for_tests(database_url: &str) -> Self {
         let url = database_url.to_string();
@@ -250,6 +271,22 @@ mod tests {
             "LOTSEN_SESSION_IDLE_SECONDS"
         );
         assert_eq!(with(&[("LOTSEN_DRAFT_DAYS", "0")]).unwrap_err().name, "LOTSEN_DRAFT_DAYS");
+    }
+
+    #[test]
+    fn an_https_address_makes_cookies_secure_and_cannot_be_turned_off() {
+        let config = with(&[("LOTSEN_PUBLIC_URL", "https://lotsen.kommun.se")]).unwrap();
+        assert!(config.cookie_secure);
+        let err = with(&[("LOTSEN_PUBLIC_URL", "https://lotsen.kommun.se"), ("LOTSEN_COOKIE_SECURE", "false")]).unwrap_err();
+        assert_eq!(err.name, "LOTSEN_COOKIE_SECURE");
+        // Behind a balancer that speaks https, the setting still turns them on.
+        assert!(with(&[("LOTSEN_COOKIE_SECURE", "true")]).unwrap().cookie_secure);
+        // Listening beyond this machine without https: a warning at start.
+        assert!(with(&[]).unwrap().insecure_warning().is_none(), "loopback");
+        let open = with(&[("LOTSEN_ADDR", "0.0.0.0:8080")]).unwrap();
+        assert!(open.insecure_warning().is_some_and(|w| w.contains("LOTSEN_PUBLIC_URL")));
+        let safe = with(&[("LOTSEN_ADDR", "0.0.0.0:8080"), ("LOTSEN_PUBLIC_URL", "https://lotsen.kommun.se")]).unwrap();
+        assert!(safe.insecure_warning().is_none());
     }
 
     #[test]

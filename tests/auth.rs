@@ -409,7 +409,12 @@ async fn after_sign_in_the_user_returns_to_the_page_they_asked_for_but_only_loca
 
 #[sqlx::test]
 async fn secure_cookies_when_configured(db: PgPool) {
-    let app = TestApp::spawn_with(db.clone(), |c| c.cookie_secure = true).await;
+    // An https public address is what turns them on (issue 17).
+    let config =
+        lotsen::config::Config::from_lookup(|name| (name == "LOTSEN_PUBLIC_URL").then(|| "https://lotsen.kommun.example".to_string()))
+            .unwrap();
+    assert!(config.cookie_secure);
+    let app = TestApp::spawn_with(db.clone(), |c| c.cookie_secure = config.cookie_secure).await;
     create_user(&db, "anna@lotsen.test", Role::Staff, PASSWORD).await;
     // reqwest keeps Secure cookies away from http://, so drive the cookies by hand.
     let client = reqwest::Client::builder()

@@ -53,7 +53,12 @@ async fn every_kind_of_response_has_the_security_headers(db: PgPool) {
     assert_eq!(css.status(), StatusCode::OK);
     assert_security_headers(&css);
     assert_eq!(css.headers().get("cache-control").unwrap(), "public, max-age=31536000, immutable");
-    assert!(css.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/css"));
+    // Text files say their encoding (issue 17).
+    assert_eq!(css.headers().get("content-type").unwrap(), "text/css; charset=utf-8");
+    let js = browser.get("/static/app.js").await;
+    assert_eq!(js.headers().get("content-type").unwrap(), "text/javascript; charset=utf-8");
+    let svg = browser.get("/static/favicon.svg").await;
+    assert_eq!(svg.headers().get("content-type").unwrap(), "image/svg+xml; charset=utf-8");
 
     let health = browser.get("/healthz").await;
     assert_security_headers(&health);
