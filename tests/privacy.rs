@@ -114,6 +114,9 @@ async fn no_personnummer_in_urls_or_in_the_log(db: PgPool) {
         let page = browser.get_page(&path).await;
         urls.extend(urls_in(&page));
     }
+    // A page the role may not open: refused, and logged with who it was.
+    assert_eq!(browser.get("/admin/users").await.status(), StatusCode::FORBIDDEN);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     child.kill().ok();
     child.wait().ok();
 
@@ -132,4 +135,12 @@ async fn no_personnummer_in_urls_or_in_the_log(db: PgPool) {
     for number in FORMS_OF_THE_NUMBER {
         assert!(!log.contains(number), "the log contains {number}");
     }
+    let refusal = log
+        .lines()
+        .find(|l| l.contains("refused a page the user's role may not open"))
+        .expect("the refusal is logged");
+    assert!(
+        refusal.contains(&format!("user_id={user}")) && refusal.contains("/admin/users"),
+        "{refusal}"
+    );
 }

@@ -68,6 +68,8 @@ impl CurrentUser {
         if roles.contains(&self.user.role) {
             Ok(())
         } else {
+            // Logged with who was refused (issue 17); the path is on the request's span.
+            tracing::warn!(user_id = %self.user.id, role = self.user.role.code(), "refused a page the user's role may not open");
             Err(AppError::Forbidden)
         }
     }
