@@ -84,6 +84,33 @@ async fn repeated_failures_lock_the_account_for_a_while(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(lockouts, 1, "the lockout is logged");
+    // Every failed and refused sign-in is in the audit log, with the account
+    // it was for, and stays there after the throttle's 24 hours (issue 17).
+    let anna: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'anna@lotsen.test'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let logged = |action: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_log WHERE action = $1 AND record_type = 'user' AND record_id = $2")
+                .bind(action)
+                .bind(anna)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(logged("login_failed").await, 5);
+    assert_eq!(logged("login_refused").await, 1);
+    app.browser().login("ingen@lotsen.test", "fel lösenord här").await;
+    let unknown: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'login_failed' AND record_id IS NULL AND details = 'okänd e-postadress'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(unknown, 1);
 
     // Another account is not locked (this address is still under its own limit).
     create_user(&db, "bo@lotsen.test", Role::Staff, PASSWORD).await;

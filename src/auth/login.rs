@@ -103,6 +103,8 @@ async fn submit(
     let failures = throttle::failures(&state.db, &email, &client, now).await?;
     if failures.locked() {
         tracing::warn!(client = %attempt.client_key, account_failures = failures.account, client_failures = failures.client, "sign-in refused: locked out");
+        // Kept in the audit log, like every failed sign-in (issue 17).
+        sign_in_refused(&state, &email, "login_refused", "spärrad efter för många misslyckade försök", now).await?;
         return refuse(LOCKED, StatusCode::TOO_MANY_REQUESTS);
     }
 
@@ -117,6 +119,12 @@ async fn submit(
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
+            let why = match &other {
+                None => "okänd e-postadress",
+                Some(u) if !u.active => "kontot är inaktiverat",
+                Some(_) => "fel lösenord",
+            };
+            sign_in_refused(&state, &email, "login_failed", why, now).await?;
             if failures.reaches_lockout() {
                 tracing::warn!(client = %attempt.client_key, "sign-in locked out after repeated failures");
                 let mut entry = audit::Entry::new(None, "login_lockout").details("för många misslyckade inloggningsförsök");
@@ -145,6 +153,20 @@ async fn submit(
     let secure = state.config.cookie_secure;
     let cookies = CookieJar::new().add(build_cookie(session_cookie_name(secure), token, secure));
     Ok((cookies, Redirect::to(&next)).into_response())
+}
+
+/// A failed or refused sign-in, in the audit log (kept like it, unlike the
+/// throttle's attempts): the account when the address is one, and why.
+async fn sign_in_refused(state: &AppState, email: &str, action: &str, why: &str, now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
+    let account = sqlx::query_scalar!(r#"SELECT id AS "id: UserId" FROM users WHERE email = $1"#, email)
+        .fetch_optional(&state.db)
+        .await?;
+    let mut entry = audit::Entry::new(None, action).details(why);
+    if let Some(id) = account {
+        entry = entry.record("user", id);
+    }
+    entry.write(&state.db, now).await?;
+    Ok(())
 }
 
 async fn logout(State(state): State<AppState>, ctx: RequestContext) -> AppResult<Response> {
