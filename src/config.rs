@@ -98,7 +98,14 @@ impl Config {
         )?);
         // Secure cookies and HSTS follow the public address: on whenever it is
         // https (issue 17); the setting can turn them on behind an http one.
-        let https = parsed("LOTSEN_PUBLIC_URL", "").starts_with("https://");
+        let public_url = parsed("LOTSEN_PUBLIC_URL", "http://localhost:8080");
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError {
+                name: "LOTSEN_PUBLIC_URL",
+                problem: "måste börja med http:// eller https://".into(),
+            });
+        }
+        let https = public_url.starts_with("https://");
         let cookie_secure = parse_with(
             "LOTSEN_COOKIE_SECURE",
             &parsed("LOTSEN_COOKIE_SECURE", if https { "true" } else { "false" }),
@@ -173,13 +180,6 @@ impl Config {
             return Err(ConfigError {
                 name: "LOTSEN_MAIL_FROM",
                 problem: "ska vara en avsändare som Lotsen <lotsen@kommun.se>".into(),
-            });
-        }
-        let public_url = parsed("LOTSEN_PUBLIC_URL", "http://localhost:8080");
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(ConfigError {
-                name: "LOTSEN_PUBLIC_URL",
-                problem: "måste börja med http:// eller https://".into(),
             });
         }
         let digest_hour = parse_with(

@@ -173,8 +173,13 @@ fn refused(refused: crate::db::Refused) -> anyhow::Error {
 /// loaded twice looks the same.
 fn spread(id: i64, day: NaiveDate) -> i64 {
     use chrono::Datelike;
-    let x = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (day.num_days_from_ce() as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-    ((x ^ (x >> 29)) % 1_000_003) as i64
+    (roll(id, day.num_days_from_ce().into()) % 1_000_003) as i64
+}
+
+/// A steady pseudo-random number for two numbers (a record and a salt).
+fn roll(a: i64, b: i64) -> u64 {
+    let x = (a as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (b as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    (x ^ (x >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 7
 }
 
 /// Minutes after midnight on `day`, Swedish time.

@@ -773,8 +773,8 @@ async fn every_count_opens_the_list_of_people_behind_it(db: PgPool) {
         opened += 1;
     }
     assert_eq!(opened, links.len());
-    // Employment: Eva and Finn? Eva (woman) left for work in the period; the
-    // page shows "<5", the list shows her.
+    // Employment among women: Eva left for work in the period; the page
+    // shows "<5", the list shows her.
     let employed = f
         .manager
         .get_page("/indicators/people?unit=all&from=2026-01-01&to=2026-03-02&key=employment&gender=woman")

@@ -101,19 +101,19 @@ async fn submit(
     // sent in parallel all count: none slips past the limit.
     let attempt = throttle::begin_attempt(&state.db, &email, &client, now).await?;
     let failures = throttle::failures(&state.db, &email, &client, now).await?;
-    if failures.locked() {
-        tracing::warn!(client = %attempt.client_key, account_failures = failures.account, client_failures = failures.client, "sign-in refused: locked out");
-        // Kept in the audit log, like every failed sign-in (issue 17).
-        sign_in_refused(&state, &email, "login_refused", "spärrad efter för många misslyckade försök", now).await?;
-        return refuse(LOCKED, StatusCode::TOO_MANY_REQUESTS);
-    }
-
     let user = sqlx::query!(
         r#"SELECT id AS "id: UserId", password_hash, active FROM users WHERE email = $1"#,
         email
     )
     .fetch_optional(&state.db)
     .await?;
+    if failures.locked() {
+        tracing::warn!(client = %attempt.client_key, account_failures = failures.account, client_failures = failures.client, "sign-in refused: locked out");
+        // Kept in the audit log, like every failed sign-in (issue 17).
+        let why = "spärrad efter för många misslyckade försök";
+        sign_in_refused(&state, user.as_ref().map(|u| u.id), "login_refused", why, now).await?;
+        return refuse(LOCKED, StatusCode::TOO_MANY_REQUESTS);
+    }
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password_ok = password::verify_blocking(form.password.clone(), stored).await;
     let user = match user {
@@ -124,14 +124,11 @@ async fn submit(
                 Some(u) if !u.active => "kontot är inaktiverat",
                 Some(_) => "fel lösenord",
             };
-            sign_in_refused(&state, &email, "login_failed", why, now).await?;
+            let account = other.as_ref().map(|u| u.id);
+            sign_in_refused(&state, account, "login_failed", why, now).await?;
             if failures.reaches_lockout() {
                 tracing::warn!(client = %attempt.client_key, "sign-in locked out after repeated failures");
-                let mut entry = audit::Entry::new(None, "login_lockout").details("för många misslyckade inloggningsförsök");
-                if let Some(u) = &other {
-                    entry = entry.record("user", u.id);
-                }
-                entry.write(&state.db, now).await?;
+                sign_in_refused(&state, account, "login_lockout", "för många misslyckade inloggningsförsök", now).await?;
             }
             return refuse(FAILED, StatusCode::UNAUTHORIZED);
         }
@@ -155,12 +152,16 @@ async fn submit(
     Ok((cookies, Redirect::to(&next)).into_response())
 }
 
-/// A failed or refused sign-in, in the audit log (kept like it, unlike the
-/// throttle's attempts): the account when the address is one, and why.
-async fn sign_in_refused(state: &AppState, email: &str, action: &str, why: &str, now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
-    let account = sqlx::query_scalar!(r#"SELECT id AS "id: UserId" FROM users WHERE email = $1"#, email)
-        .fetch_optional(&state.db)
-        .await?;
+/// A failed or refused sign-in, or a lockout, in the audit log (kept like
+/// it, unlike the throttle's attempts): the account when the address is
+/// one, and why.
+async fn sign_in_refused(
+    state: &AppState,
+    account: Option<UserId>,
+    action: &str,
+    why: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
     let mut entry = audit::Entry::new(None, action).details(why);
     if let Some(id) = account {
         entry = entry.record("user", id);

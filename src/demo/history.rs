@@ -8,7 +8,7 @@
 //! Visits are written in bulk afterwards, on open days inside each person's
 //! time at the centre.
 
-use super::{EXAMPLE_NUMBERS, FIRST_NAMES, LAST_NAMES, NOTES, REFERRALS, at_stockholm, refused, spread};
+use super::{EXAMPLE_NUMBERS, FIRST_NAMES, LAST_NAMES, NOTES, REFERRALS, at_stockholm, refused, roll, spread};
 use crate::audit::Stamp;
 use crate::auth::Role;
 use crate::auth::context::SessionUser;
@@ -70,13 +70,8 @@ fn outcome_for(roll: u64) -> &'static str {
     "other"
 }
 
-fn roll(a: i64, b: i64) -> u64 {
-    let x = (a as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (b as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-    (x ^ (x >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 7
-}
-
 /// Who staff are, as the commands want them.
-struct Staff {
+pub(super) struct Staff {
     staff: SessionUser,
     therapist: SessionUser,
     manager: SessionUser,
@@ -121,15 +116,10 @@ struct Running {
     renew_on: Option<NaiveDate>,
 }
 
-pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], staff: &[SessionUser; 3]) -> anyhow::Result<()> {
+pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], team: &Staff) -> anyhow::Result<()> {
     let today = now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive();
     let start = today - Duration::days(HISTORY_DAYS);
-    let team = Staff {
-        staff: staff[0].clone(),
-        therapist: staff[1].clone(),
-        manager: staff[2].clone(),
-    };
-    let mut people = plan_people(units.len(), start, today, &team);
+    let mut people = plan_people(units.len(), start, today, team);
     let employers = register_employers(db, &team.staff, start).await?;
     // The first unit's two long plans: one near the two-year limit today,
     // one whose yearly renewal is due within days.
@@ -142,7 +132,7 @@ pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], staf
         let at = |minutes: u32| at_stockholm(day, minutes);
         // Arrivals.
         for p in people.iter_mut().filter(|p| p.registers_on == day) {
-            register(db, p, units[p.unit], day, &team, now).await?;
+            register(db, p, units[p.unit], day, team, now).await?;
         }
         // Running plans: boendestöd, renewals, follow-ups, ends.
         let mut finished = Vec::new();
@@ -278,7 +268,7 @@ pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], staf
                         employer: (programme == Programme::TeamIsa).then(|| employers[(r(4) as usize) % employers.len()]),
                         hold_until: if plan_count % 3 == 0 { today - Duration::days(30) } else { today },
                     };
-                    let started = start_plan(db, &mut people, person, *unit_id, fate, (day, today), plan_count, &team).await?;
+                    let started = start_plan(db, &mut people, person, *unit_id, fate, (day, today), plan_count, team).await?;
                     running.push(started);
                     if long {
                         break;
@@ -288,7 +278,7 @@ pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], staf
         }
         day += Duration::days(1);
     }
-    showcase_today(db, &mut people, &running, units, today, &team).await?;
+    showcase_today(db, &mut people, &running, units, today, team).await?;
     load_visits(db, &people, units, start, today, now).await?;
     load_drop_ins(db, units, start, today).await?;
     Ok(())
@@ -855,7 +845,7 @@ async fn load_drop_ins(db: &PgPool, units: &[UnitId], start: NaiveDate, today: N
 }
 
 /// The demo's people, for the roles the history needs.
-pub(super) async fn team(db: &PgPool) -> anyhow::Result<[SessionUser; 3]> {
+pub(super) async fn team(db: &PgPool) -> anyhow::Result<Staff> {
     let user = |email: &'static str| async move {
         sqlx::query!(
             r#"SELECT id AS "id: UserId", name, email, job_title, role AS "role: Role" FROM users WHERE email = $1"#,
@@ -872,9 +862,9 @@ pub(super) async fn team(db: &PgPool) -> anyhow::Result<[SessionUser; 3]> {
             unit_ids: Vec::new(),
         })
     };
-    Ok([
-        user("personal@lotsen.example").await?,
-        user("at@lotsen.example").await?,
-        user("chef@lotsen.example").await?,
-    ])
+    Ok(Staff {
+        staff: user("personal@lotsen.example").await?,
+        therapist: user("at@lotsen.example").await?,
+        manager: user("chef@lotsen.example").await?,
+    })
 }

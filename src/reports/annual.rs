@@ -322,9 +322,8 @@ impl AnnualPage {
 
     fn drill_href(&self, row: &TableRow, column: &usize) -> Option<String> {
         let column = *column;
-        let report = self.report.as_ref()?;
-        (self.drills() && super::drill_of(row, column))
-            .then(|| super::drill::href(&self.query.unit, report.from, report.to, &row.key, column))
+        let report = self.report.as_ref().filter(|_| self.drills())?;
+        super::drill::cell_href(row, column, &self.query.unit, report.from, report.to)
     }
 }
 

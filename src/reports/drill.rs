@@ -38,6 +38,17 @@ pub fn href(unit: &str, from: NaiveDate, to: NaiveDate, key: &str, column: usize
     format!("/indicators/people?{}", q.finish())
 }
 
+/// The address of the people behind a cell of a report's table, for a
+/// count that is not nothing (`None` for any other cell).
+pub fn cell_href(row: &super::TableRow, column: usize, unit: &str, from: NaiveDate, to: NaiveDate) -> Option<String> {
+    use super::indicators::CellValue;
+    let something = row
+        .cells
+        .get(column)
+        .is_some_and(|c| *c != CellValue::Number(0.0) && *c != CellValue::Text("–".into()));
+    (row.drill && something).then(|| href(unit, from, to, &row.key, column))
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct DrillQuery {

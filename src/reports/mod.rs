@@ -268,19 +268,8 @@ impl IndicatorsPage {
 
     fn drill_href(&self, row: &TableRow, column: &usize) -> Option<String> {
         let column = *column;
-        let (from, to) = (self.from.parse().ok()?, self.to.parse().ok()?);
-        drill_of(row, column).then(|| drill::href(&self.query.unit, from, to, &row.key, column))
+        drill::cell_href(row, column, &self.query.unit, self.from.parse().ok()?, self.to.parse().ok()?)
     }
-}
-
-/// Whether a cell of a row links to the people behind it: a count that is
-/// not nothing.
-pub fn drill_of(row: &TableRow, column: usize) -> bool {
-    row.drill
-        && row
-            .cells
-            .get(column)
-            .is_some_and(|c| *c != CellValue::Number(0.0) && *c != CellValue::Text("–".into()))
 }
 
 async fn indicators_page(State(state): State<AppState>, current: CurrentUser, Query(query): Query<ReportQuery>) -> AppResult<Response> {

@@ -452,7 +452,13 @@ pub fn this_year(today: NaiveDate) -> (NaiveDate, NaiveDate) {
 
 #[cfg(test)]
 mod tests {
+    use super::sections::support_window_end;
     use super::*;
+    use sha2::{Digest, Sha256};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
 
     fn split(women: i64, men: i64, other: i64) -> Split {
         Split { women, men, other }
@@ -495,12 +501,6 @@ mod tests {
         // women's 5 and annat's 0, so those bases are hidden too.
         assert_eq!(texts(&mean), ["..", "för få", "..", "7,4"]);
     }
-}
-
-#[cfg(test)]
-mod definition_tests {
-    use super::*;
-    use sha2::{Digest, Sha256};
 
     /// The definitions as they were when DEFINITIONS_VERSION was last raised.
     const PINNED: (i32, &str) = (1, "f5e16df60eb7c6fda80047a56d181af44ebdeb237f796bb1becbf39c71b8996c");
@@ -517,16 +517,6 @@ mod definition_tests {
             PINNED,
             "a definition changed: raise DEFINITIONS_VERSION and pin the new digest with it"
         );
-    }
-}
-
-#[cfg(test)]
-mod window_tests {
-    use super::sections::support_window_end;
-    use chrono::NaiveDate;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
     }
 
     #[test]
