@@ -7,7 +7,6 @@ use crate::ids::UnitId;
 use crate::state::AppState;
 use crate::users::{self, store::Account};
 use std::io::{BufRead, IsTerminal};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 const USAGE: &str = "Användning:
@@ -107,9 +106,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(warning) = state.config.insecure_warning() {
         tracing::warn!("{warning}");
     }
-    axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = state.config.server;
+    crate::server::serve(listener, crate::app(state), limits, shutdown_signal()).await;
     jobs.abort();
     tracing::info!("Lotsen har stängts");
     Ok(())
@@ -170,7 +168,7 @@ async fn create_user(config: Config, args: &[String]) -> anyhow::Result<()> {
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_string()
     };
-    password::check_policy(&password).map_err(|m| anyhow::anyhow!(m))?;
+    password::check_policy(&password, &[email.as_str(), name.as_str()]).map_err(|m| anyhow::anyhow!(m))?;
 
     let db = crate::db::pool(&config)?;
     crate::db::migrate(&db).await?;

@@ -48,6 +48,9 @@ pub struct Config {
     pub public_url: String,
     /// The digest goes out in the first reminder round at or after this hour (Stockholm).
     pub digest_hour: u32,
+    /// How long the server waits for a request head, and how many connections
+    /// it keeps open at once, and how long it lets requests finish on shutdown.
+    pub server: crate::server::Limits,
 }
 
 /// A bad value: the one line printed before start-up stops.
@@ -189,6 +192,25 @@ impl Config {
             "en timme 0–23",
         )?;
         let static_dir = parsed("LOTSEN_STATIC_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/static"));
+        let seconds = |name: &'static str, default: &str, max: u64| {
+            parse_with(
+                name,
+                &parsed(name, default),
+                |v| v.parse::<u64>().ok().filter(|n| (1..=max).contains(n)),
+                &format!("sekunder, 1–{max}"),
+            )
+            .map(Duration::from_secs)
+        };
+        let server = crate::server::Limits {
+            header_read_timeout: seconds("LOTSEN_HEADER_TIMEOUT_SECONDS", "10", 300)?,
+            max_connections: parse_with(
+                "LOTSEN_MAX_CONNECTIONS",
+                &parsed("LOTSEN_MAX_CONNECTIONS", "500"),
+                |v| v.parse::<usize>().ok().filter(|n| (1..=100_000).contains(n)),
+                "ett heltal 1–100000",
+            )?,
+            shutdown_grace: seconds("LOTSEN_SHUTDOWN_GRACE_SECONDS", "20", 600)?,
+        };
 
         Ok(Config {
             database_url,
@@ -207,6 +229,7 @@ impl Config {
             mail_from,
             public_url,
             digest_hour,
+            server,
         })
     }
 

@@ -4,6 +4,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 use std::str::FromStr;
 
+pub mod request;
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// A lazily connecting pool: the app starts, and answers 503, even while
@@ -19,8 +21,18 @@ pub fn pool_with(config: &Config, options: PgConnectOptions) -> PgPool {
         .acquire_timeout(config.db_acquire_timeout)
         // No ping before every use: it would double the round trips of each
         // query. A connection broken by a database restart fails its next
-        // query (that request answers 503), is dropped, and a new one is made.
+        // query; that request is run again (`auth::middleware`), and from
+        // then on every connection that has been idle since the break is
+        // pinged once before use, so the retry does not meet another dead one.
         .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                match crate::error::since_broken_connection() {
+                    Some(since) if meta.idle_for >= since => Ok(sqlx::Connection::ping(conn).await.is_ok()),
+                    _ => Ok(true),
+                }
+            })
+        })
         .connect_lazy_with(
             options
                 .application_name("lotsen")
@@ -91,14 +103,10 @@ impl<T> Ending for Kept<T> {
     }
 }
 
-/// Runs `write` in a transaction, committed when it succeeds and its rules
-/// let it through, rolled back otherwise: the open and close of every
-/// command of every store.
+/// Runs `write` in a transaction, kept when it succeeds and its rules let it
+/// through, rolled back otherwise: the open and close of every command of
+/// every store. In a request the transaction is the request's own, committed
+/// with its answer (`request`); elsewhere it is committed here.
 pub async fn in_transaction<T: Ending>(db: &PgPool, write: impl AsyncFnOnce(&mut PgConnection) -> AppResult<T>) -> AppResult<T> {
-    let mut tx = db.begin().await?;
-    let result = write(&mut tx).await?;
-    if result.keeps() {
-        tx.commit().await?;
-    }
-    Ok(result)
+    request::run(db, Ending::keeps, write).await
 }

@@ -24,6 +24,7 @@ pub mod participants;
 pub mod plans;
 pub mod reminders;
 pub mod reports;
+pub mod server;
 pub mod state;
 pub mod units;
 pub mod users;

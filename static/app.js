@@ -62,6 +62,7 @@
     function params(form) {
       var p = new URLSearchParams(new FormData(form));
       p.set("_draft_action", form.getAttribute("action"));
+      p.delete("once");
       return p.toString();
     }
     function show(form, text, urgent) {
@@ -146,5 +147,23 @@
         if (body !== s.last) navigator.sendBeacon("/drafts", new Blob([body], { type: "application/x-www-form-urlencoded" }));
       });
     });
+  });
+
+  // A form is sent once: its buttons rest after the first press. A courtesy
+  // only; the server keeps one record per form by its one-time token.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.querySelector("input[name='once']")) return;
+    // After the browser has read the pressed button's name and value.
+    setTimeout(function () {
+      form.querySelectorAll("button[type='submit'], button:not([type])").forEach(function (b) {
+        b.disabled = true;
+      });
+    }, 0);
+  });
+  // Back to a page kept by the browser: its buttons work again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form button[disabled]").forEach(function (b) { b.disabled = false; });
   });
 })();

@@ -117,6 +117,17 @@ async fn an_admin_creates_a_unit_and_a_user_who_can_then_sign_in(db: PgPool) {
         ines.login("ines@lotsen.test", "ett långt lösenord").await.status(),
         StatusCode::SEE_OTHER
     );
+    // The admin chose the password: Ines chooses her own first.
+    let changed = ines
+        .get_page("/account/password")
+        .await
+        .form("Byt lösenord")
+        .fill("Nuvarande lösenord", "ett långt lösenord")
+        .fill("Nytt lösenord", "ines eget lösenord i vår")
+        .fill("Upprepa det nya lösenordet", "ines eget lösenord i vår")
+        .submit(&ines)
+        .await;
+    assert_eq!(location(&changed), "/");
     let home = ines.get_page("/").await;
     assert_eq!(home.texts("#units-heading + ul li"), vec!["Lotsen Centrum".to_string()]);
 }

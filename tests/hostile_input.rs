@@ -7,7 +7,7 @@ mod common;
 use common::routes::{demo, fill, member_of_every_unit};
 use common::{Page, TestApp};
 use lotsen::auth::Role;
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use sqlx::PgPool;
 
 /// The free-text and choice fields the app's forms read; each form takes
@@ -182,4 +182,26 @@ async fn a_pasted_nul_costs_that_character_not_the_note(db: PgPool) {
         ("Ber\u{FFFD}it", "Berg"),
         "the rest of the form is kept"
     );
+}
+
+#[sqlx::test]
+async fn a_long_swedish_text_is_answered_beside_its_field_and_kept(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let (staff, person, form) = common::participants::journal_note(&app).await;
+    // 110 000 characters of Swedish, about 285 kB once percent-encoded.
+    let pasted = "Öl, ägg, ål, äpplen – så ät då! ".repeat(3_438);
+    assert!(pasted.chars().count() > 110_000);
+    let encoded: usize = form_urlencoded::byte_serialize(pasted.as_bytes()).map(str::len).sum();
+    assert!(encoded > 256 * 1024, "larger than the old limit: {encoded} bytes");
+    let answer = form.set("note_body", &pasted).submit(&staff).await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Page::from(answer).await;
+    assert_eq!(page.text("#f-note_body-error"), "Fel: Högst 20 000 tecken.");
+    assert_eq!(page.text("#f-note_body"), pasted.trim(), "the text is kept");
+    let notes: i64 = sqlx::query_scalar("SELECT count(*) FROM journal_notes WHERE participant_id = $1")
+        .bind(person)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(notes, 0);
 }

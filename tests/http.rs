@@ -93,7 +93,7 @@ async fn a_too_large_body_is_refused(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let browser = app.browser();
     let token = browser.get_page("/login").await.csrf_token();
-    let big = "x".repeat(300 * 1024);
+    let big = "x".repeat(lotsen::auth::middleware::MAX_FORM_BYTES + 1);
     let response = browser
         .post_raw("/login", &[("csrf_token", token.as_str()), ("email", big.as_str())])
         .await;
@@ -355,4 +355,63 @@ async fn until_the_schema_is_migrated_pages_and_readiness_answer_503(db: PgPool)
     state.schema_ready.store(true, std::sync::atomic::Ordering::Release);
     assert_eq!(browser.get("/login").await.status(), StatusCode::OK);
     assert_eq!(browser.get("/readyz").await.status(), StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn a_read_only_database_is_not_ready_and_a_form_says_nothing_was_saved(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let (staff, _, form) = common::participants::journal_note(&app).await;
+
+    // The database becomes a read-only copy (as a standby would be); an
+    // instance whose connections are opened now sees it so.
+    let name: String = sqlx::query_scalar("SELECT current_database()::text").fetch_one(&db).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE \"{name}\" SET default_transaction_read_only = on"
+    )))
+    .execute(&db)
+    .await
+    .unwrap();
+    let pool = lotsen::db::pool_with(&app.config, (*db.connect_options()).clone());
+    let read_only = TestApp::spawn(pool).await;
+    let browser = staff.with_base(read_only.addr);
+    assert_eq!(browser.get("/readyz").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    let answer = form.submit(&browser).await;
+    assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(Page::from(answer).await.text("h1"), "Det du skickade är inte sparat");
+    let notes: i64 = sqlx::query_scalar("SELECT count(*) FROM journal_notes")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(notes, 0);
+}
+
+#[sqlx::test]
+async fn after_a_database_restart_no_one_sees_a_503(db: PgPool) {
+    let mut relay = DbRelay::start(0).await;
+    let port = relay.port;
+    let options = (*db.connect_options()).clone().port(port);
+    let config = lotsen::config::Config::for_tests("postgres://unused");
+    let app = TestApp::spawn(lotsen::db::pool_with(&config, options)).await;
+    let email = "anna@lotsen.test";
+    common::create_user(&db, email, Role::Staff, common::PASSWORD).await;
+    let browser = app.browser();
+    assert_eq!(browser.login(email, common::PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    // Several connections in the pool, all of them idle.
+    let pages: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, url) = (browser.client.clone(), app.url("/"));
+            tokio::spawn(async move { client.get(url).send().await.unwrap().status() })
+        })
+        .collect();
+    for page in pages {
+        assert_eq!(page.await.unwrap(), StatusCode::OK);
+    }
+
+    // The database restarts: every open connection is gone, new ones work.
+    relay.cut();
+    let _restarted = DbRelay::start(port).await;
+    for n in 0..12 {
+        assert_eq!(browser.get("/").await.status(), StatusCode::OK, "request {n} after the restart");
+    }
 }

@@ -11,6 +11,7 @@ const LAYERS: &[&str] = &[
     "error",
     "ids",
     "clock",
+    "server",
     "config",
     "audit",
     "db",

@@ -242,7 +242,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         Err(errors) => return render_list(&state, &current, unit_id, form, errors).await,
     };
     let id = store::schedule_activity(&state.db, unit_id, &s, current.stamp(now)).await?;
-    current.flash(&state.db, "Aktiviteten är schemalagd.").await?;
+    current.flash("Aktiviteten är schemalagd.");
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }
 
@@ -322,7 +322,7 @@ async fn update(
     let (current, id) = (&auth.current, auth.id);
     let (a, unit_id) = load(&state, &auth).await?;
     if a.cancelled_at.is_some() {
-        current.flash(&state.db, "Aktiviteten är inställd och kan inte ändras.").await?;
+        current.flash("Aktiviteten är inställd och kan inte ändras.");
         return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
     }
     let s = match checked(&state, unit_id, &form).await? {
@@ -343,7 +343,7 @@ async fn update(
             return render_edit(&state, current, (a, unit_id), form, errors, None).await;
         }
     }
-    current.flash(&state.db, "Ändringarna är sparade.").await?;
+    current.flash("Ändringarna är sparade.");
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }
 
@@ -372,7 +372,7 @@ async fn cancel(
     let (current, id) = (&auth.current, auth.id);
     let (a, _) = load(&state, &auth).await?;
     if a.cancelled_at.is_some() {
-        current.flash(&state.db, "Aktiviteten är redan inställd.").await?;
+        current.flash("Aktiviteten är redan inställd.");
         return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
     }
     let reason = match optional_text(&form.reason, 500) {
@@ -387,12 +387,10 @@ async fn cancel(
     if !store::call_off(&state.db, auth.id, version, &reason, current.stamp(now)).await? {
         // Changed since the page was shown: show it as it is now before it is called off.
         let message = changed_since(&state.db, id).await?;
-        current
-            .flash(&state.db, &format!("{message} Aktiviteten är inte inställd: se hur den ser ut nu."))
-            .await?;
+        current.flash(&format!("{message} Aktiviteten är inte inställd: se hur den ser ut nu."));
         return Ok(Redirect::to(&format!("/activities/{id}")).into_response());
     }
-    current.flash(&state.db, "Aktiviteten är inställd.").await?;
+    current.flash("Aktiviteten är inställd.");
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }
 
@@ -552,7 +550,7 @@ async fn add_attendance(
         let (a, _) = load(&state, &auth).await?;
         return render_show(&state, current, a, form, None, errors).await;
     }
-    current.flash(&state.db, &format!("{} är med på aktiviteten.", person.name)).await?;
+    current.flash(&format!("{} är med på aktiviteten.", person.name));
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }
 
@@ -569,6 +567,6 @@ async fn remove_attendance(
         .parse::<ParticipantId>()
         .map_err(|_| AppError::BadRequest("no participant"))?;
     store::remove_attendance(&state.db, auth.id, participant_id, current.stamp(now)).await?;
-    current.flash(&state.db, "Deltagaren är borttagen från närvaron.").await?;
+    current.flash("Deltagaren är borttagen från närvaron.");
     Ok(Redirect::to(&format!("/activities/{id}")).into_response())
 }

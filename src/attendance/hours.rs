@@ -324,7 +324,7 @@ async fn save_week(State(state): State<AppState>, auth: Authorized<PlanId>, Form
         return render_plan_week(&state, current, &plan, monday, Some(form.hours), errors).await;
     }
     store::save_worked_hours(&state.db, auth.id, &values, current.stamp(now)).await?;
-    current.flash(&state.db, "Veckans timmar är sparade.").await?;
+    current.flash("Veckans timmar är sparade.");
     Ok(Redirect::to(&format!("/plans/{id}/hours?week={}", week_code(monday))).into_response())
 }
 

@@ -203,7 +203,7 @@ async fn add_exception(State(state): State<AppState>, current: CurrentUser, Form
         return render(&state, &current, unit_id, year, form, "exception", errors).await;
     };
     store::set_exception(&state.db, unit_id, day, kind, &note, current.stamp(now)).await?;
-    current.flash(&state.db, &format!("Kalendern är ändrad för {day}.")).await?;
+    current.flash(&format!("Kalendern är ändrad för {day}."));
     Ok(back(unit_id, year))
 }
 
@@ -217,7 +217,7 @@ async fn remove_exception(
     let unit_id = chosen_unit(&current, &form.unit_id)?;
     let day = required_date(&form.day).map_err(|_| AppError::BadRequest("no day"))?;
     store::remove_exception(&state.db, unit_id, day, current.stamp(now)).await?;
-    current.flash(&state.db, &format!("{day} följer nu den vanliga kalendern.")).await?;
+    current.flash(&format!("{day} följer nu den vanliga kalendern."));
     Ok(back(unit_id, day.year()))
 }
 
@@ -248,7 +248,7 @@ async fn add_young_adult_period(
         return render(&state, &current, unit_id, year, form, "young_adults", errors).await;
     };
     store::add_young_adult_period(&state.db, unit_id, starts_at, ends_at, &note, current.stamp(now)).await?;
-    current.flash(&state.db, "Tiden för Yngre Lotsen är sparad.").await?;
+    current.flash("Tiden för Yngre Lotsen är sparad.");
     Ok(back(unit_id, year))
 }
 
@@ -265,6 +265,6 @@ async fn remove_young_adult_period(
         .parse::<YoungAdultPeriodId>()
         .map_err(|_| AppError::BadRequest("no period"))?;
     store::remove_young_adult_period(&state.db, unit_id, id, current.stamp(now)).await?;
-    current.flash(&state.db, "Tiden för Yngre Lotsen är borttagen.").await?;
+    current.flash("Tiden för Yngre Lotsen är borttagen.");
     Ok(back(unit_id, state.clock.today().year()))
 }

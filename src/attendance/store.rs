@@ -240,31 +240,38 @@ pub async fn cancel_visit(db: &PgPool, visit: VisitId, stamp: Stamp) -> AppResul
 }
 
 /// Checks a visitor out now; false when the visit is undone or already out.
-pub async fn check_out(db: &PgPool, visit: VisitId, at: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query!(
-        "UPDATE visits SET checked_out_at = $2 WHERE id = $1 AND cancelled_at IS NULL AND checked_out_at IS NULL AND checked_in_at <= $2",
-        visit as _,
-        at
-    )
-    .execute(db)
-    .await?
-    .rows_affected();
-    Ok(updated > 0)
+pub async fn check_out(db: &PgPool, visit: VisitId, at: DateTime<Utc>) -> AppResult<bool> {
+    in_transaction(db, async |tx| {
+        let updated = sqlx::query!(
+            "UPDATE visits SET checked_out_at = $2 WHERE id = $1 AND cancelled_at IS NULL AND checked_out_at IS NULL AND checked_in_at <= $2",
+            visit as _,
+            at
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        Ok(Kept(updated > 0))
+    })
+    .await
+    .map(|Kept(out)| out)
 }
 
 /// Counts a drop-in visitor up or down (`change` ±1) for the day; never below zero.
-pub async fn count_drop_in(db: &PgPool, unit_id: UnitId, day: NaiveDate, gender: Gender, change: i32) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO drop_in_visits (unit_id, visit_on, gender, visitors) VALUES ($1, $2, $3, greatest($4, 0))
-         ON CONFLICT (unit_id, visit_on, gender) DO UPDATE SET visitors = greatest(drop_in_visits.visitors + $4, 0)",
-        unit_id as _,
-        day,
-        gender.code(),
-        change
-    )
-    .execute(db)
-    .await?;
-    Ok(())
+pub async fn count_drop_in(db: &PgPool, unit_id: UnitId, day: NaiveDate, gender: Gender, change: i32) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        sqlx::query!(
+            "INSERT INTO drop_in_visits (unit_id, visit_on, gender, visitors) VALUES ($1, $2, $3, greatest($4, 0))
+             ON CONFLICT (unit_id, visit_on, gender) DO UPDATE SET visitors = greatest(drop_in_visits.visitors + $4, 0)",
+            unit_id as _,
+            day,
+            gender.code(),
+            change
+        )
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// An activity scheduled: the row, its leaders and the audit entry.
@@ -428,23 +435,26 @@ pub async fn add_attendance(
     participant: ParticipantId,
     stamp: Stamp,
 ) -> AppResult<Result<(), Refused>> {
-    let added = sqlx::query!(
-        "INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING",
-        activity as _,
-        participant as _,
-        stamp.by as _,
-        stamp.at
-    )
-    .execute(db)
-    .await;
-    match added {
-        Err(err) if violated_check(&err) == Some("group_activity_attendance_held") => refuse("q", CALLED_OFF),
-        other => {
-            other?;
-            Ok(Ok(()))
+    in_transaction(db, async |tx| {
+        let added = sqlx::query!(
+            "INSERT INTO group_activity_attendance (activity_id, participant_id, recorded_by, recorded_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            activity as _,
+            participant as _,
+            stamp.by as _,
+            stamp.at
+        )
+        .execute(&mut *tx)
+        .await;
+        match added {
+            Err(err) if violated_check(&err) == Some("group_activity_attendance_held") => refuse("q", CALLED_OFF),
+            other => {
+                other?;
+                Ok(Ok(()))
+            }
         }
-    }
+    })
+    .await
 }
 
 /// Takes a participant off the attendance, audited.

@@ -489,7 +489,7 @@ async fn decide(state: &AppState, current: &CurrentUser, person: Person, day: Na
     let stamp = current.stamp(state.clock.now());
     match store::check_in(&state.db, person, day, state.clock.today(), form.confirm == "yes", stamp).await? {
         CheckIn::Logged(message) => {
-            current.flash(&state.db, &message).await?;
+            current.flash(&message);
             Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response())
         }
         CheckIn::Refused(message) => render(state, current, unit_id, form, None, message, None).await,
@@ -513,7 +513,7 @@ async fn cancel(State(state): State<AppState>, visit: Authorized<VisitId>) -> Ap
         Some(name) => format!("Incheckningen av {name} är ångrad."),
         None => "Incheckningen var redan ångrad.".to_string(),
     };
-    current.flash(&state.db, &message).await?;
+    current.flash(&message);
     Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response())
 }
 
@@ -521,7 +521,7 @@ async fn check_out(State(state): State<AppState>, visit: Authorized<VisitId>) ->
     let now = state.clock.now();
     let (current, unit_id) = (&visit.current, visit.unit_id);
     if store::check_out(&state.db, visit.id, now).await? {
-        current.flash(&state.db, &format!("Utcheckad kl. {}.", clock_time(now))).await?;
+        current.flash(&format!("Utcheckad kl. {}.", clock_time(now)));
     }
     Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response())
 }
@@ -545,9 +545,7 @@ async fn drop_in(State(state): State<AppState>, current: CurrentUser, FormData(f
     };
     let today = state.clock.today();
     if let Some(why) = closed_because(today, exception_on(&state.db, unit_id, today).await?) {
-        current
-            .flash(&state.db, &format!("Besök kan inte registreras i dag: {why}."))
-            .await?;
+        current.flash(&format!("Besök kan inte registreras i dag: {why}."));
         return Ok(Redirect::to(&format!("/visits?unit={unit_id}")).into_response());
     }
     // Never below zero: a take-away with nothing to take changes nothing.
@@ -557,6 +555,6 @@ async fn drop_in(State(state): State<AppState>, current: CurrentUser, FormData(f
     } else {
         format!("Ett besök utan registrering är borttaget ({}).", gender.label().to_lowercase())
     };
-    current.flash(&state.db, &message).await?;
+    current.flash(&message);
     Ok(Redirect::to(&format!("/visits?unit={unit_id}#drop-in")).into_response())
 }

@@ -17,6 +17,9 @@ pub struct SessionUser {
     pub role: Role,
     /// The active units the user belongs to: whose participants they may see.
     pub unit_ids: Vec<UnitId>,
+    /// The password was set by an administrator: the user must choose their
+    /// own before any page opens (`CurrentUser`).
+    pub must_change_password: bool,
 }
 
 /// Per-request facts set by `web::middleware::session`.

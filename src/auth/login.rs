@@ -81,8 +81,14 @@ async fn submit(
     State(state): State<AppState>,
     ctx: RequestContext,
     ClientAddr(client): ClientAddr,
+    headers: axum::http::HeaderMap,
     FormData(form): FormData<LoginForm>,
 ) -> AppResult<Response> {
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let now = state.clock.now();
     let email = form.email.trim().to_lowercase();
     let next = safe_next(Some(&form.next)).to_string();
@@ -108,7 +114,8 @@ async fn submit(
     .fetch_optional(&state.db)
     .await?;
     if failures.locked() {
-        tracing::warn!(client = %attempt.client_key, account_failures = failures.account, client_failures = failures.client, "sign-in refused: locked out");
+        tracing::warn!(client = %attempt.client_key, pair_failures = failures.pair, account_failures = failures.account, client_failures = failures.client, "sign-in refused: locked out");
+        throttle::refused(&state.db, &attempt).await?;
         // Kept in the audit log, like every failed sign-in (issue 17).
         let why = "spärrad efter för många misslyckade försök";
         sign_in_refused(&state, user.as_ref().map(|u| u.id), "login_refused", why, now).await?;
@@ -139,7 +146,7 @@ async fn submit(
     if let Some(old) = ctx.session_token_hash {
         session::destroy(&mut *tx, &old).await?;
     }
-    let token = session::create(&mut *tx, user.id, now).await?;
+    let token = session::create(&mut *tx, user.id, &session::device_of(&user_agent), now).await?;
     audit::Entry::new(Some(user.id), "login")
         .record("user", user.id)
         .write(&mut *tx, now)

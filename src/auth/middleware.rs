@@ -3,7 +3,9 @@
 
 use crate::auth::context::{PostRefused, RequestContext, SessionSeen};
 use crate::auth::session::{self, SessionState};
-use crate::error::AppError;
+use crate::auth::submit::{self, Sent};
+use crate::db::request::Claim;
+use crate::error::{AppError, Failed};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -15,16 +17,65 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
-/// Forms are small; anything larger is refused before it is read.
-pub const MAX_FORM_BYTES: usize = 256 * 1024;
+/// What a form may carry: five times the longest text a field takes (a
+/// journal note, 20 000 characters), however it arrives. A character can
+/// be four bytes of UTF-8, each sent percent-encoded as three, so twelve
+/// bytes; Swedish text is about three times its length. A field over its
+/// own limit is then answered beside the field with the text kept;
+/// anything larger is refused before it is read.
+pub const MAX_FORM_CHARS: usize = 100_000;
+pub const MAX_FORM_BYTES: usize = MAX_FORM_CHARS * 12 + 64 * 1024;
 
 /// Loads the session (if any), decides the CSRF token, checks it on every
 /// state-changing request, and hands a `RequestContext` to the handlers.
+/// A request that failed because its pooled database connection had died
+/// (the database restarted) is run once more: nothing it did was kept, since
+/// a request's work is committed only with its answer (`auth::submit`).
 pub async fn session(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match session_inner(state, request, next).await {
+    let (parts, body) = request.into_parts();
+    let body = if is_state_changing(&parts.method) {
+        match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+            Ok(bytes) => bytes,
+            Err(_) => return AppError::BadRequest("body too large").into_response(),
+        }
+    } else {
+        axum::body::Bytes::new()
+    };
+    // A form that saves something carries a one-time token.
+    let saves = submit::claim_key(&body).is_some();
+    let response = run(&state, copy(&parts, &body), next.clone(), saves).await;
+    if response.extensions().get::<Failed>().is_some_and(|failed| failed.retry) {
+        tracing::info!("a pooled database connection had died; the request runs again on another");
+        return run(&state, copy(&parts, &body), next, saves).await;
+    }
+    response
+}
+
+async fn run(state: &AppState, request: Request, next: Next, saves: bool) -> Response {
+    let response = match session_inner(state.clone(), request, next).await {
         Ok(response) => response,
         Err(err) => err.into_response(),
+    };
+    // A form that met an unreachable database: its work was rolled back, say so.
+    match response.extensions().get::<Failed>().copied() {
+        Some(failed) if saves && failed.unavailable => {
+            let mut not_saved = crate::error::not_saved_response();
+            not_saved.extensions_mut().insert(failed);
+            not_saved
+        }
+        _ => response,
     }
+}
+
+/// The request again, for a second run.
+fn copy(parts: &Parts, body: &axum::body::Bytes) -> Request {
+    let mut request = Request::new(Body::from(body.clone()));
+    *request.method_mut() = parts.method.clone();
+    *request.uri_mut() = parts.uri.clone();
+    *request.version_mut() = parts.version;
+    *request.headers_mut() = parts.headers.clone();
+    *request.extensions_mut() = parts.extensions.clone();
+    request
 }
 
 async fn session_inner(state: AppState, request: Request, next: Next) -> Result<Response, AppError> {
@@ -101,6 +152,7 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
         _ => None,
     };
 
+    let mut once = None;
     let body = if is_state_changing(&parts.method) {
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
@@ -125,10 +177,18 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
             }
             return Ok(response);
         }
+        once = submit::claim_key(&bytes);
         Body::from(bytes)
     } else {
         body
     };
+    let user_id = user.as_ref().map(|u| u.id);
+    // The same form sent again: answered with where the first one led.
+    if let (Some(token), Some(user_id)) = (&once, user_id)
+        && let Some(location) = submit::answered(&state.db, token, user_id).await?
+    {
+        return Ok(submit::again(&state.db, session_token_hash.as_ref(), &location).await);
+    }
 
     parts.extensions.insert(RequestContext {
         user,
@@ -139,7 +199,19 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
         asset_version: state.asset_version.clone(),
     });
 
-    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let request = Request::from_parts(parts, body);
+    let mut response = if is_state_changing(request.method()) {
+        let claim = once.clone().zip(user_id).map(|(token, user)| Claim { token, user, at: now });
+        let (response, work) = crate::db::request::scope(claim, next.run(request)).await;
+        let sent = Sent {
+            token: once.as_deref(),
+            user: user_id,
+            session: session_token_hash.as_ref(),
+        };
+        submit::finish(&state.db, work, response, sent).await
+    } else {
+        next.run(request).await
+    };
     if let Some(seen) = seen {
         response.extensions_mut().insert(seen);
     }

@@ -5,6 +5,7 @@ pub mod login;
 pub mod middleware;
 pub mod password;
 pub mod session;
+pub mod submit;
 pub mod throttle;
 
 use crate::auth::context::{RequestContext, SessionUser};
@@ -79,14 +80,18 @@ impl CurrentUser {
         crate::audit::Stamp { by: self.user.id, at: now }
     }
 
-    /// A message for the next page this user sees (after the redirect).
-    pub async fn flash(&self, db: impl sqlx::PgExecutor<'_>, message: &str) -> Result<(), AppError> {
-        if let Some(hash) = &self.ctx.session_token_hash {
-            session::set_flash(db, hash, message).await?;
+    /// The message the next page shows once. It is saved with the request's
+    /// work, in its transaction (`db::request`), so it says only what was kept.
+    pub fn flash(&self, message: &str) {
+        if !crate::db::request::flash(message) {
+            tracing::warn!("a flash message outside a request that changes something was not kept");
         }
-        Ok(())
     }
 }
+
+/// The user's own password page, the one page open to a user who must
+/// change a password an administrator set.
+pub const CHANGE_PASSWORD: &str = "/account/password";
 
 pub struct SignInRequired(String);
 
@@ -104,6 +109,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             .await
             .map_err(IntoResponse::into_response)?;
         match ctx.user.clone() {
+            // A password set by an administrator is changed before anything else.
+            Some(user) if user.must_change_password && parts.uri.path() != CHANGE_PASSWORD => {
+                Err(Redirect::to(CHANGE_PASSWORD).into_response())
+            }
             Some(user) => Ok(CurrentUser { user, ctx }),
             None => {
                 let mut target = String::from("/login");

@@ -32,6 +32,40 @@ pub fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Browser and system named from a User-Agent, for "Mina inloggningar": enough
+/// to tell one's own devices apart, nothing that identifies the machine.
+pub fn device_of(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(mark, _)| user_agent.contains(mark))
+    .map(|(_, name)| *name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(mark, _)| user_agent.contains(mark))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} på {s}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(s)) => format!("Okänd webbläsare på {s}"),
+        (None, None) => "Okänd enhet".to_string(),
+    }
+}
+
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -68,7 +102,7 @@ pub async fn load(
 ) -> Result<SessionState, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT s.csrf_token, s.created_at, s.last_seen_at, s.flash,
-                  u.id AS "id: UserId", u.name, u.email, u.job_title, u.role AS "role: Role", u.active,
+                  u.id AS "id: UserId", u.name, u.email, u.job_title, u.role AS "role: Role", u.active, u.must_change_password,
                   array(SELECT m.unit_id FROM unit_memberships m JOIN units un ON un.id = m.unit_id
                         WHERE m.user_id = u.id AND un.active ORDER BY un.name) AS "unit_ids!: Vec<UnitId>",
                   EXISTS (SELECT 1 FROM drafts d WHERE d.user_id = u.id) AS "has_drafts!"
@@ -105,6 +139,7 @@ pub async fn load(
             job_title: row.job_title,
             role: row.role,
             unit_ids: row.unit_ids,
+            must_change_password: row.must_change_password,
         },
         csrf_token: row.csrf_token,
         flash: row.flash,
@@ -112,17 +147,19 @@ pub async fn load(
     }))
 }
 
-/// Starts a new session for `user_id`; returns the cookie token. The caller
-/// removes any earlier session of the same browser (id rotation at sign-in).
-pub async fn create<'e>(db: impl sqlx::PgExecutor<'e>, user_id: UserId, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
+/// Starts a new session for `user_id` on `device` (see `device_of`); returns
+/// the cookie token. The caller removes any earlier session of the same
+/// browser (id rotation at sign-in).
+pub async fn create<'e>(db: impl sqlx::PgExecutor<'e>, user_id: UserId, device: &str, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
     let token = new_token();
     let hash = token_hash(&token);
     sqlx::query!(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, device) VALUES ($1, $2, $3, $4, $4, $5)",
         &hash[..],
         user_id as _,
         new_token(),
-        now
+        now,
+        device
     )
     .execute(db)
     .await?;
@@ -153,6 +190,51 @@ pub async fn destroy_all_for_user<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Us
     Ok(done.rows_affected())
 }
 
+/// One of a user's sessions, for "Mina inloggningar".
+pub struct OwnSession {
+    pub id: i64,
+    pub device: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The session this page is seen in.
+    pub current: bool,
+}
+
+/// The user's sessions that can still be used, the one in use first, then
+/// the most recently seen.
+pub async fn own(
+    db: &PgPool,
+    user_id: UserId,
+    in_use: &[u8; 32],
+    now: DateTime<Utc>,
+    idle: Duration,
+    absolute: Duration,
+) -> Result<Vec<OwnSession>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        OwnSession,
+        r#"SELECT id AS "id!", device, created_at, last_seen_at, token_hash = $2 AS "current!"
+           FROM sessions WHERE user_id = $1
+           ORDER BY token_hash = $2 DESC, last_seen_at DESC, id DESC"#,
+        user_id as _,
+        &in_use[..]
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|s| s.current || is_alive(s.created_at, s.last_seen_at, now, idle, absolute))
+        .collect())
+}
+
+/// Ends one of the user's own sessions by its handle; false when there was
+/// none such (already ended, or someone else's).
+pub async fn destroy_own<'e>(db: impl sqlx::PgExecutor<'e>, user_id: UserId, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!("DELETE FROM sessions WHERE user_id = $1 AND id = $2", user_id as _, id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Removes sessions that can no longer be used; run by the background sweep.
 pub async fn delete_expired<'e>(
     db: impl sqlx::PgExecutor<'e>,
@@ -175,6 +257,17 @@ pub async fn delete_expired<'e>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_is_its_browser_and_system() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0";
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_of(firefox), "Firefox på Linux");
+        assert_eq!(device_of(edge), "Edge på Windows");
+        assert_eq!(device_of(iphone), "Safari på iPhone");
+        assert_eq!(device_of("curl/8.0"), "Okänd enhet");
+    }
     use chrono::TimeZone;
 
     #[test]

@@ -1,6 +1,10 @@
-//! Sign-in throttling (ASVS 2.2.1): after repeated failures an account, or a
-//! client address, is locked out for a while. Failures are counted in
-//! PostgreSQL so that every app instance sees the same numbers.
+//! Sign-in throttling (ASVS 2.2.1) that cannot be turned against users:
+//! failures lock an account *from the address they came from* after a few,
+//! the account from everywhere only after many more (a guesser spread over
+//! many addresses), and an address after many (one trying many accounts).
+//! An attempt refused during a lock does not count, so it cannot extend the
+//! lock; an administrator can lift it. Failures are counted in PostgreSQL so
+//! that every app instance sees the same numbers.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -8,16 +12,20 @@ use sqlx::PgPool;
 /// Failures are counted over this window; the lockout lasts until enough of
 /// them have aged out of it.
 pub const WINDOW_MINUTES: i64 = 15;
-/// Failures for one account (since its last successful sign-in) before lockout.
-pub const MAX_ACCOUNT_FAILURES: i64 = 5;
+/// Failures for one account from one address (since the account's last
+/// successful sign-in or unlock) before that address is locked out of it.
+pub const MAX_PAIR_FAILURES: i64 = 5;
+/// Failures for one account from any address before it is locked for all.
+pub const MAX_ACCOUNT_FAILURES: i64 = 30;
 /// Failures from one client address, whichever accounts were tried.
-pub const MAX_CLIENT_FAILURES: i64 = 20;
+pub const MAX_CLIENT_FAILURES: i64 = 100;
 /// What a locked-out user is told.
 pub const LOCKED_MESSAGE: &str = "För många misslyckade inloggningsförsök. Vänta 15 minuter och försök igen.";
 
 /// Failures counted so far, the attempt being made included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FailureCounts {
+    pub pair: i64,
     pub account: i64,
     pub client: i64,
 }
@@ -25,12 +33,12 @@ pub struct FailureCounts {
 impl FailureCounts {
     /// Refuse this attempt: the earlier failures already reached a limit.
     pub fn locked(self) -> bool {
-        self.account > MAX_ACCOUNT_FAILURES || self.client > MAX_CLIENT_FAILURES
+        self.pair > MAX_PAIR_FAILURES || self.account > MAX_ACCOUNT_FAILURES || self.client > MAX_CLIENT_FAILURES
     }
 
     /// This attempt, if it fails, is the one that starts the lockout.
     pub fn reaches_lockout(self) -> bool {
-        self.account == MAX_ACCOUNT_FAILURES || self.client == MAX_CLIENT_FAILURES
+        self.pair == MAX_PAIR_FAILURES || self.account == MAX_ACCOUNT_FAILURES || self.client == MAX_CLIENT_FAILURES
     }
 }
 
@@ -75,18 +83,35 @@ pub async fn succeeded<'e>(db: impl sqlx::PgExecutor<'e>, attempt: &Attempt) -> 
     Ok(())
 }
 
+/// The attempt was refused by a lock: it stays on record but counts no more.
+pub async fn refused(db: &PgPool, attempt: &Attempt) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE login_attempts SET refused = true WHERE id = $1", attempt.id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Failures within the window that count: not refused by a lock, not before
+/// the account's unlock, and not before its last successful sign-in (from
+/// this address, for the address's own lock: the owner signing in elsewhere
+/// does not let a guesser go on).
 pub async fn failures(db: &PgPool, email: &str, client_addr: &str, now: DateTime<Utc>) -> Result<FailureCounts, sqlx::Error> {
     let since = now - chrono::Duration::minutes(WINDOW_MINUTES);
     let email: String = email.chars().take(254).collect();
     let row = sqlx::query!(
-        r#"SELECT
-             (SELECT count(*) FROM login_attempts
-               WHERE email = $1 AND NOT succeeded
-                 AND attempted_at > $3
-                 AND id > coalesce((SELECT max(id) FROM login_attempts WHERE email = $1 AND succeeded), 0)
-             ) AS "account!",
-             (SELECT count(*) FROM login_attempts
-               WHERE client_addr = $2 AND NOT succeeded AND attempted_at > $3) AS "client!""#,
+        r#"WITH fresh AS (
+               SELECT greatest($3, (SELECT sign_in_unlocked_at FROM users WHERE email = $1)) AS since,
+                      coalesce((SELECT max(id) FROM login_attempts WHERE email = $1 AND succeeded), 0) AS after_any,
+                      coalesce((SELECT max(id) FROM login_attempts WHERE email = $1 AND client_addr = $2 AND succeeded), 0) AS after_here
+           ),
+           account AS (
+               SELECT a.id, a.client_addr FROM login_attempts a, fresh
+               WHERE a.email = $1 AND NOT a.succeeded AND NOT a.refused AND a.attempted_at > fresh.since
+           )
+           SELECT (SELECT count(*) FROM account, fresh WHERE client_addr = $2 AND id > fresh.after_here) AS "pair!",
+                  (SELECT count(*) FROM account, fresh WHERE id > fresh.after_any) AS "account!",
+                  (SELECT count(*) FROM login_attempts
+                    WHERE client_addr = $2 AND NOT succeeded AND NOT refused AND attempted_at > $3) AS "client!""#,
         email,
         client_key(client_addr),
         since
@@ -94,9 +119,16 @@ pub async fn failures(db: &PgPool, email: &str, client_addr: &str, now: DateTime
     .fetch_one(db)
     .await?;
     Ok(FailureCounts {
+        pair: row.pair,
         account: row.account,
         client: row.client,
     })
+}
+
+/// The failures that count against an account now, from any address: what
+/// an administrator sees before lifting a lock.
+pub async fn account_failures(db: &PgPool, email: &str, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    failures(db, email, "", now).await.map(|counts| counts.account)
 }
 
 /// Attempts older than a day decide nothing any more.
@@ -124,11 +156,14 @@ mod tests {
 
     #[test]
     fn lockout_starts_after_the_limits() {
+        let counts = |pair, account, client| FailureCounts { pair, account, client };
         // Counts include the attempt being made: the 6th attempt after 5 failures is refused.
-        assert!(!FailureCounts { account: 5, client: 20 }.locked());
-        assert!(FailureCounts { account: 6, client: 0 }.locked());
-        assert!(FailureCounts { account: 0, client: 21 }.locked());
-        assert!(FailureCounts { account: 5, client: 1 }.reaches_lockout());
-        assert!(!FailureCounts { account: 4, client: 1 }.reaches_lockout());
+        assert!(!counts(5, 30, 100).locked());
+        assert!(counts(6, 6, 6).locked());
+        assert!(counts(1, 31, 1).locked());
+        assert!(counts(0, 0, 101).locked());
+        assert!(counts(5, 5, 5).reaches_lockout());
+        assert!(counts(1, 30, 1).reaches_lockout());
+        assert!(!counts(4, 29, 99).reaches_lockout());
     }
 }

@@ -860,6 +860,7 @@ pub(super) async fn team(db: &PgPool) -> anyhow::Result<Staff> {
             job_title: r.job_title,
             role: r.role,
             unit_ids: Vec::new(),
+            must_change_password: false,
         })
     };
     Ok(Staff {

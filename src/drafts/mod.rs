@@ -293,7 +293,7 @@ async fn discard(
     // Another user's draft is refused like one that does not exist.
     let page = store::discard(&state.db, current.user.id, id).await?.ok_or(AppError::Forbidden)?;
     let back = if form.from == "todo" { "/todo".to_string() } else { page };
-    current.flash(&state.db, "Den ej sparade texten är borttagen.").await?;
+    current.flash("Den ej sparade texten är borttagen.");
     Ok(Redirect::to(&back).into_response())
 }
 

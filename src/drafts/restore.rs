@@ -47,7 +47,8 @@ impl Filler {
                 }
             }
             "submit" | "button" | "reset" | "image" | "file" | "password" => {}
-            _ if name == "csrf_token" => {}
+            // The page's own tokens stay: a draft's were for an earlier showing.
+            _ if name == "csrf_token" || name == crate::auth::submit::FIELD => {}
             _ => {
                 if let Some(value) = self.next(&name) {
                     // lol_html escapes only `"` in attribute values: `&` is ours

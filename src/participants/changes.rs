@@ -41,7 +41,7 @@ async fn answer(
     let (form, anchor) = section;
     match result {
         Ok(()) => {
-            auth.current.flash(&state.db, message).await?;
+            auth.current.flash(message);
             Ok(Redirect::to(&format!("/participants/{}#{anchor}", auth.id)).into_response())
         }
         Err(Refused { field, message }) => {

@@ -105,7 +105,7 @@ async fn add(State(state): State<AppState>, auth: Authorized<ParticipantId>, For
     store::write_note(&state.db, note, &current.user, state.clock.now())
         .await?
         .map_err(|_| AppError::BadRequest("note"))?;
-    current.flash(&state.db, "Anteckningen är sparad.").await?;
+    current.flash("Anteckningen är sparad.");
     Ok(Redirect::to(&format!("/participants/{id}#journal")).into_response())
 }
 
@@ -198,9 +198,7 @@ async fn correct(
     if let Err(Refused { message, .. }) = store::write_note(&state.db, note, &current.user, state.clock.now()).await? {
         return refuse(&state, &auth, note_id, "correct_body", &message, form).await;
     }
-    current
-        .flash(&state.db, "Anteckningen är rättad. Originalet finns kvar, överstruket.")
-        .await?;
+    current.flash("Anteckningen är rättad. Originalet finns kvar, överstruket.");
     Ok(Redirect::to(&format!("/participants/{id}#note-{note_id}")).into_response())
 }
 
@@ -235,8 +233,6 @@ async fn dispute(
     store::write_note(&state.db, note, &current.user, state.clock.now())
         .await?
         .map_err(|_| AppError::BadRequest("dispute"))?;
-    current
-        .flash(&state.db, "Den enskildes invändning är antecknad och kopplad till anteckningen.")
-        .await?;
+    current.flash("Den enskildes invändning är antecknad och kopplad till anteckningen.");
     Ok(Redirect::to(&format!("/participants/{id}#journal")).into_response())
 }

@@ -401,9 +401,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
             return refuse(form, errors, units);
         }
     };
-    current
-        .flash(&state.db, &format!("{} {} är registrerad.", fields.first_name, fields.last_name))
-        .await?;
+    current.flash(&format!("{} {} är registrerad.", fields.first_name, fields.last_name));
     Ok(Redirect::to(&format!("/participants/{id}")).into_response())
 }
 
@@ -492,7 +490,7 @@ async fn update(
         access::log(&state.db, &current.user, &[id], Action::View, now).await?;
         return page(form, errors, Some(conflict), units).refused();
     }
-    current.flash(&state.db, "Uppgifterna är sparade.").await?;
+    current.flash("Uppgifterna är sparade.");
     Ok(Redirect::to(&format!("/participants/{id}")).into_response())
 }
 

@@ -216,7 +216,7 @@ async fn answer(
 ) -> AppResult<Response> {
     match result {
         Ok(()) => {
-            auth.current.flash(&state.db, message).await?;
+            auth.current.flash(message);
             Ok(Redirect::to(&format!("/participants/{}#relatives", auth.participant()?)).into_response())
         }
         Err(Refused { field, message }) => {

@@ -104,7 +104,7 @@ async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
     } else {
         "Bedömningen är sparad. En arbetsterapeut behöver signera den."
     };
-    current.flash(&state.db, message).await?;
+    current.flash(message);
     Ok(Redirect::to(&format!("/plans/{id}#assessments")).into_response())
 }
 
@@ -115,6 +115,6 @@ async fn sign(State(state): State<AppState>, assessment: Authorized<AssessmentId
         return Err(AppError::Forbidden);
     }
     store::sign_assessment(&state.db, id, assessment_id, current.stamp(now)).await?;
-    current.flash(&state.db, "Bedömningen är signerad.").await?;
+    current.flash("Bedömningen är signerad.");
     Ok(Redirect::to(&format!("/plans/{id}#assessments")).into_response())
 }

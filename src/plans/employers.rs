@@ -125,8 +125,6 @@ pub async fn create(State(state): State<AppState>, current: CurrentUser, FormDat
         errors.add(field, message);
         return render(&state, &current, form, errors).await;
     }
-    current
-        .flash(&state.db, &format!("{} är tillagd i arbetsgivarregistret.", new.name))
-        .await?;
+    current.flash(&format!("{} är tillagd i arbetsgivarregistret.", new.name));
     Ok(Redirect::to("/employers").into_response())
 }

@@ -337,19 +337,14 @@ async fn create(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
             } else {
                 "efter förfallodagen"
             };
-            current
-                .flash(
-                    &state.db,
-                    &format!("Uppföljningen är registrerad ({on_time}). Nästa uppföljning senast {next}."),
-                )
-                .await?;
+            current.flash(&format!(
+                "Uppföljningen är registrerad ({on_time}). Nästa uppföljning senast {next}."
+            ));
             Ok(Redirect::to(&format!("/plans/{id}#follow-ups")).into_response())
         }
         Ok(Recorded::AlreadyHeld) => {
             // A double submit, or a colleague was first: one follow-up per plan and day.
-            current
-                .flash(&state.db, "En uppföljning för den dagen var redan registrerad.")
-                .await?;
+            current.flash("En uppföljning för den dagen var redan registrerad.");
             Ok(Redirect::to(&format!("/plans/{id}#follow-ups")).into_response())
         }
         Err(Refused { field, message }) => {

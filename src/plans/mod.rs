@@ -232,12 +232,7 @@ async fn create(State(state): State<AppState>, auth: Authorized<ParticipantId>, 
             return page(form, errors).await;
         }
     };
-    current
-        .flash(
-            &state.db,
-            "Planen är sparad som utkast. Lägg till mål och fastställ planen när den är klar.",
-        )
-        .await?;
+    current.flash("Planen är sparad som utkast. Lägg till mål och fastställ planen när den är klar.");
     Ok(Redirect::to(&format!("/plans/{id}")).into_response())
 }
 
@@ -463,8 +458,8 @@ async fn show(State(state): State<AppState>, auth: Authorized<PlanId>) -> AppRes
     .await
 }
 
-async fn saved(state: &AppState, current: &CurrentUser, id: PlanId, message: &str) -> AppResult<Response> {
-    current.flash(&state.db, message).await?;
+fn saved(current: &CurrentUser, id: PlanId, message: &str) -> AppResult<Response> {
+    current.flash(message);
     Ok(Redirect::to(&format!("/plans/{id}")).into_response())
 }
 
@@ -599,7 +594,7 @@ async fn update(State(state): State<AppState>, auth: Authorized<PlanId>, FormDat
             return edit_page(&state, current, &latest, form, errors, Some(conflict)).await;
         }
     }
-    saved(&state, current, id, "Planen är sparad.").await
+    saved(current, id, "Planen är sparad.")
 }
 
 async fn activate(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
@@ -616,21 +611,17 @@ async fn activate(State(state): State<AppState>, auth: Authorized<PlanId>, FormD
             errors.add(field, message);
             render_show(&state, current, plan, "activate", errors, typed).await
         }
-        Activation::Queued { usage } => {
-            saved(
-                &state,
-                current,
-                id,
-                &format!("Det finns ingen plats just nu ({usage}). Planen står i kö och aktiveras när en plats blir ledig."),
-            )
-            .await
-        }
+        Activation::Queued { usage } => saved(
+            current,
+            id,
+            &format!("Det finns ingen plats just nu ({usage}). Planen står i kö och aktiveras när en plats blir ledig."),
+        ),
         Activation::Activated { warning } => {
             let message = match warning {
                 Some(w) => format!("Planen är fastställd och aktiv. {w}"),
                 None => "Planen är fastställd och aktiv.".into(),
             };
-            saved(&state, current, id, &message).await
+            saved(current, id, &message)
         }
     }
 }
@@ -648,7 +639,7 @@ async fn renew(State(state): State<AppState>, auth: Authorized<PlanId>, FormData
         return render_show(&state, current, plan, "renew", errors, typed).await;
     };
     match store::renew(&state.db, &plan, renewed_on, &typed.renewal_review, today, current.stamp(now)).await? {
-        Ok(due) => saved(&state, current, id, &format!("Planen är förnyad. Nästa förnyelse senast {due}.")).await,
+        Ok(due) => saved(current, id, &format!("Planen är förnyad. Nästa förnyelse senast {due}.")),
         Err(Refused { field, message }) => {
             errors.add(field, message);
             render_show(&state, current, plan, "renew", errors, typed).await
@@ -688,7 +679,7 @@ async fn complete(state: &AppState, auth: &Authorized<PlanId>, what: store::Comp
     let (current, id) = (&auth.current, auth.id);
     let plan = plan_of(state, auth).await?;
     match store::complete(&state.db, &plan, what, &typed.completion, current.stamp(state.clock.now())).await? {
-        Ok(()) => saved(state, current, id, "Kompletterat. Det syns att det skrevs i efterhand.").await,
+        Ok(()) => saved(current, id, "Kompletterat. Det syns att det skrevs i efterhand."),
         Err(Refused { field, message }) => {
             let mut errors = FieldErrors::default();
             errors.add(field, message);
@@ -714,7 +705,7 @@ async fn end(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(t
         return render_show(&state, current, plan, "end", errors, typed).await;
     };
     match store::end(&state.db, &plan, ended_on, today, outcome, &note, current.stamp(now)).await? {
-        Ok(()) => saved(&state, current, id, "Planen är avslutad. Platsen är ledig för nästa i kön.").await,
+        Ok(()) => saved(current, id, "Planen är avslutad. Platsen är ledig för nästa i kön."),
         Err(Refused { field, message }) => {
             errors.add(field, message);
             render_show(&state, current, plan, "end", errors, typed).await
@@ -749,7 +740,7 @@ async fn add_goal(State(state): State<AppState>, auth: Authorized<PlanId>, FormD
     } else {
         "Målet är tillagt."
     };
-    saved(&state, current, id, message).await
+    saved(current, id, message)
 }
 
 async fn add_activity(State(state): State<AppState>, auth: Authorized<PlanId>, FormData(typed): FormData<Typed>) -> AppResult<Response> {
@@ -782,7 +773,7 @@ async fn add_activity(State(state): State<AppState>, auth: Authorized<PlanId>, F
         errors.add(field, message);
         return render_show(&state, current, plan, "activity", errors, typed).await;
     }
-    saved(&state, current, id, "Planaktiviteten är tillagd.").await
+    saved(current, id, "Planaktiviteten är tillagd.")
 }
 
 async fn set_activity_status(
@@ -798,11 +789,5 @@ async fn set_activity_status(
         return Err(AppError::BadRequest("unknown activity status"));
     };
     store::set_activity_status(&state.db, &plan, activity_id, status, current.stamp(now)).await?;
-    saved(
-        &state,
-        current,
-        id,
-        &format!("Planaktiviteten är nu {}.", status.label().to_lowercase()),
-    )
-    .await
+    saved(current, id, &format!("Planaktiviteten är nu {}.", status.label().to_lowercase()))
 }

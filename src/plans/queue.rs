@@ -195,7 +195,7 @@ async fn activate(
                 Some(w) => format!("Planen är aktiverad. {w}"),
                 None => "Planen är aktiverad och personen är borttagen från kön.".into(),
             };
-            current.flash(&state.db, &message).await?;
+            current.flash(&message);
             Ok(Redirect::to("/queue").into_response())
         }
         Activation::Refused { message, .. } => {
@@ -219,6 +219,6 @@ async fn remove(
         return render(&state, current, Some(entry_id), errors, form).await;
     };
     store::remove_from_queue(&state.db, entry_id, plan_id, &reason, state.clock.today(), current.stamp(now)).await?;
-    current.flash(&state.db, "Personen är borttagen ur kön.").await?;
+    current.flash("Personen är borttagen ur kön.");
     Ok(Redirect::to("/queue").into_response())
 }

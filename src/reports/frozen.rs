@@ -163,7 +163,7 @@ pub async fn post(State(state): State<AppState>, current: CurrentUser, FormData(
     }
     let report = annual::build(&state.db, &state.caches.get::<indicators::FactCache>(), vec![unit], period, today).await?;
     freeze(&state.db, unit, period, &report.tables, current.stamp(state.clock.now())).await?;
-    current.flash(&state.db, &format!("{} är fastställd.", report.heading())).await?;
+    current.flash(&format!("{} är fastställd.", report.heading()));
     Ok(Redirect::to(&format!("/annual-report?{}", annual::query_of(&unit.to_string(), period))).into_response())
 }
 

@@ -228,7 +228,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
     };
     match inserted {
         Some(name) => {
-            current.flash(&state.db, &format!("Enheten {name} är skapad.")).await?;
+            current.flash(&format!("Enheten {name} är skapad."));
             Ok(Redirect::to("/admin/units").into_response())
         }
         None => {
@@ -310,7 +310,7 @@ async fn update(
         };
         match change(&state.db, id, settings, current.stamp(now)).await? {
             Ok(()) => {
-                current.flash(&state.db, &format!("Enheten {name} är sparad.")).await?;
+                current.flash(&format!("Enheten {name} är sparad."));
                 return Ok(Redirect::to("/admin/units").into_response());
             }
             Err(Refused { field, message }) => errors.add(field, message),

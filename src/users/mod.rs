@@ -6,7 +6,7 @@ pub mod queries;
 pub mod store;
 
 use crate::auth::context::Layout;
-use crate::auth::{CurrentUser, Role, password};
+use crate::auth::{CurrentUser, Role, password, throttle};
 use crate::db::Refused;
 use crate::error::{AppError, AppResult};
 use crate::ids::{UnitId, UserId};
@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
         .route("/admin/users/new", get(new_form))
         .route("/admin/users/{id}", get(edit_form).post(update))
         .route("/admin/users/{id}/password", post(reset_password))
+        .route("/admin/users/{id}/unlock", post(unlock))
 }
 
 #[derive(Template)]
@@ -76,6 +77,8 @@ struct FormPage {
     roles: [Role; 3],
     errors: FieldErrors,
     password_errors: FieldErrors,
+    /// Failed sign-ins that count against the account now, from any address.
+    sign_in_failures: i64,
 }
 
 impl FormPage {
@@ -89,6 +92,7 @@ impl FormPage {
             roles: Role::ALL,
             errors: FieldErrors::default(),
             password_errors: FieldErrors::default(),
+            sign_in_failures: 0,
         }
     }
 
@@ -165,7 +169,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
     let now = state.clock.now();
     let units = queries::unit_choices(&state.db).await?;
     let mut errors = FieldErrors::default();
-    if let Err(message) = password::check_policy(&form.password) {
+    if let Err(message) = password::check_policy(&form.password, &[&form.email, &form.name]) {
         errors.add("password", message);
     }
     let valid = validate(&form, &units, &mut errors);
@@ -186,15 +190,28 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         return refuse(form, errors);
     }
 
-    current.flash(&state.db, &format!("Användaren {} är skapad.", valid.name)).await?;
+    current.flash(&format!("Användaren {} är skapad.", valid.name));
     Ok(Redirect::to("/admin/users").into_response())
 }
 
 async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<UserId>) -> AppResult<Response> {
     current.require(&[Role::Admin])?;
     let user = queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let page = FormPage::new(&current, Some(id), user.into(), queries::unit_choices(&state.db).await?);
+    let sign_in_failures = throttle::account_failures(&state.db, &user.email, state.clock.now()).await?;
+    let page = FormPage {
+        sign_in_failures,
+        ..FormPage::new(&current, Some(id), user.into(), queries::unit_choices(&state.db).await?)
+    };
     Ok(Html(page.render()?).into_response())
+}
+
+/// Lifts the sign-in lock of an account: its failures so far count no more.
+async fn unlock(State(state): State<AppState>, current: CurrentUser, Path(id): Path<UserId>) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let user = queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    store::unlock_sign_in(&state.db, id, current.stamp(state.clock.now())).await?;
+    current.flash(&format!("Spärren är hävd: {} kan logga in igen.", user.name));
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
 async fn update(
@@ -235,9 +252,7 @@ async fn update(
         return refuse(form, errors);
     }
 
-    current
-        .flash(&state.db, &format!("Ändringarna för {} är sparade.", valid.name))
-        .await?;
+    current.flash(&format!("Ändringarna för {} är sparade.", valid.name));
     Ok(Redirect::to("/admin/users").into_response())
 }
 
@@ -256,7 +271,7 @@ async fn reset_password(
     current.require(&[Role::Admin])?;
     let now = state.clock.now();
     let user = queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    if let Err(message) = password::check_policy(&reset.new_password) {
+    if let Err(message) = password::check_policy(&reset.new_password, &[&user.email, &user.name]) {
         let mut password_errors = FieldErrors::default();
         password_errors.add("new_password", message);
         let units = queries::unit_choices(&state.db).await?;
@@ -268,8 +283,6 @@ async fn reset_password(
     }
     let hash = password::hash_blocking(reset.new_password).await?;
     store::reset_password(&state.db, id, &hash, current.stamp(now)).await?;
-    current
-        .flash(&state.db, &format!("Nytt lösenord är satt för {}.", user.name))
-        .await?;
+    current.flash(&format!("Nytt lösenord är satt för {}.", user.name));
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }

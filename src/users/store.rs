@@ -7,7 +7,7 @@ use crate::audit::{self, Stamp};
 use crate::auth::Role;
 use crate::auth::session;
 use crate::db::{Kept, Refused, in_transaction, refuse};
-use crate::error::{AppResult, violated_constraint};
+use crate::error::{AppError, AppResult, violated_constraint};
 use crate::ids::{UnitId, UserId};
 use sqlx::PgPool;
 
@@ -23,9 +23,37 @@ pub struct Account {
 
 const EMAIL_TAKEN: &str = "Det finns redan en användare med den e-postadressen.";
 
-/// Creates an account with the (already hashed) first password.
+/// Creates an account with the (already hashed) first password, set by an
+/// admin: the user must change it at the first sign-in.
 pub async fn create(db: &PgPool, account: &Account, password_hash: &str, stamp: Stamp) -> AppResult<Result<UserId, Refused>> {
-    create_as(db, account, password_hash, Some(stamp.by), stamp.at, account.role.code()).await
+    let created = create_as(db, account, password_hash, Some(stamp.by), stamp.at, account.role.code()).await?;
+    if let Ok(id) = created {
+        in_transaction(db, async |tx| must_change(tx, id).await).await?;
+    }
+    Ok(created)
+}
+
+/// The password was set by someone else than its user.
+async fn must_change(tx: &mut sqlx::PgConnection, id: UserId) -> AppResult<()> {
+    sqlx::query!("UPDATE users SET must_change_password = true WHERE id = $1", id as _)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Lifts a sign-in lock: failures before now no longer count.
+pub async fn unlock_sign_in(db: &PgPool, id: UserId, stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        sqlx::query!("UPDATE users SET sign_in_unlocked_at = $2 WHERE id = $1", id as _, stamp.at)
+            .execute(&mut *tx)
+            .await?;
+        audit::Entry::new(Some(stamp.by), "login_unlocked")
+            .record("user", id)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Creates an account where no user signs for it (`actor` none): the
@@ -114,11 +142,13 @@ pub async fn change_own_password(db: &PgPool, password_hash: &str, keep: Option<
 /// `None` when an admin sets it.
 async fn replace_password(db: &PgPool, id: UserId, password_hash: &str, own: Option<Option<&[u8; 32]>>, stamp: Stamp) -> AppResult<u64> {
     in_transaction(db, async |tx| {
+        // Set by an admin, it must be changed; set by its user, it is theirs.
         sqlx::query!(
-            "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+            "UPDATE users SET password_hash = $2, password_changed_at = $3, must_change_password = $4 WHERE id = $1",
             id as _,
             password_hash,
-            stamp.at
+            stamp.at,
+            own.is_none()
         )
         .execute(&mut *tx)
         .await?;
@@ -129,6 +159,44 @@ async fn replace_password(db: &PgPool, id: UserId, password_hash: &str, own: Opt
             None => audit::Entry::new(Some(stamp.by), "password_reset"),
         };
         entry.record("user", id).write(&mut *tx, stamp.at).await?;
+        Ok(Kept(ended))
+    })
+    .await
+    .map(|Kept(ended)| ended)
+}
+
+/// The user ends one of their own sessions (another device); audited.
+/// False when it had already ended; another user's session is refused.
+pub async fn end_own_session(db: &PgPool, session: i64, stamp: Stamp) -> AppResult<bool> {
+    in_transaction(db, async |tx| {
+        if session::destroy_own(&mut *tx, stamp.by, session).await? {
+            audit::Entry::new(Some(stamp.by), "session_ended")
+                .record("user", stamp.by)
+                .write(&mut *tx, stamp.at)
+                .await?;
+            return Ok(Kept(true));
+        }
+        let someone_elses = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT FROM sessions WHERE id = $1) AS "exists!""#, session)
+            .fetch_one(&mut *tx)
+            .await?;
+        if someone_elses {
+            return Err(AppError::Forbidden);
+        }
+        Ok(Kept(false))
+    })
+    .await
+    .map(|Kept(ended)| ended)
+}
+
+/// The user ends every session of theirs but the one in use; audited with how many.
+pub async fn end_other_sessions(db: &PgPool, keep: &[u8; 32], stamp: Stamp) -> AppResult<u64> {
+    in_transaction(db, async |tx| {
+        let ended = session::destroy_all_for_user(&mut *tx, stamp.by, Some(keep)).await?;
+        audit::Entry::new(Some(stamp.by), "sessions_ended")
+            .record("user", stamp.by)
+            .details(&format!("{ended} andra sessioner avslutade"))
+            .write(&mut *tx, stamp.at)
+            .await?;
         Ok(Kept(ended))
     })
     .await

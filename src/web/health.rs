@@ -1,5 +1,6 @@
 //! Probes for a load balancer: `/healthz` (the process answers) and
-//! `/readyz` (and it reaches PostgreSQL).
+//! `/readyz` (and it reaches a PostgreSQL that takes writes: not a standby
+//! in recovery, not set read-only).
 
 use crate::state::AppState;
 use axum::extract::State;
@@ -14,9 +15,12 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
     if !state.is_ready() {
         return (StatusCode::SERVICE_UNAVAILABLE, "databasen är inte migrerad ännu");
     }
-    let probe = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db);
+    // A new session's default is what the app's transactions get.
+    let probe = sqlx::query_as::<_, (bool, String)>("SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only')")
+        .fetch_one(&state.db);
     match tokio::time::timeout(Duration::from_secs(3), probe).await {
-        Ok(Ok(_)) => (StatusCode::OK, "ok"),
+        Ok(Ok((false, read_only))) if read_only == "off" => (StatusCode::OK, "ok"),
+        Ok(Ok(_)) => (StatusCode::SERVICE_UNAVAILABLE, "databasen tar inte emot ändringar (skrivskyddad)"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "databasen svarar inte"),
     }
 }

@@ -63,11 +63,9 @@ impl TestApp {
         let router = lotsen::app::app_with(state, extra);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                .await
-                .unwrap();
-        });
+        // The server the binary runs, with its timeouts and connection cap.
+        let limits = config.server;
+        let server = tokio::spawn(lotsen::server::serve(listener, router, limits, std::future::pending()));
         TestApp {
             addr,
             db,
@@ -181,6 +179,11 @@ impl Browser {
         let page = self.get_page(form_page).await;
         let token = page.csrf_token();
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        // The form's one-time token, as a browser sends it.
+        let once = page.attr(&format!("form[action=\"{action}\"] input[name=once]"), "value");
+        if let Some(once) = &once {
+            all.push(("once", once));
+        }
         all.extend_from_slice(fields);
         self.post_raw(action, &all).await
     }
@@ -303,7 +306,18 @@ pub struct DbRelay {
 
 impl DbRelay {
     pub async fn start(port: u16) -> DbRelay {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        // A port just given up by a cut relay is free once its task has ended.
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+                Ok(listener) => break listener,
+                Err(_) if tries < 50 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(err) => panic!("port {port}: {err}"),
+            }
+        };
         let port = listener.local_addr().unwrap().port();
         let connections: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
         let conns = connections.clone();
@@ -590,6 +604,49 @@ impl Form {
         self
     }
 
+    /// Sets the field named `name` (the name sent, not the label).
+    pub fn set(mut self, name: &str, value: &str) -> Form {
+        match self.fields.iter_mut().find(|(n, _)| n == name) {
+            Some(field) => field.1 = value.to_string(),
+            None => self.fields.push((name.to_string(), value.to_string())),
+        }
+        self
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.controls.iter().any(|c| c.1 == name) || self.fields.iter().any(|(n, _)| n == name)
+    }
+
+    /// What a person in a hurry sends: every list left on its blank choice
+    /// takes its first real option, and every group of radio buttons with
+    /// none chosen its first button.
+    pub fn first_choices(mut self) -> Form {
+        for (name, _, value) in &self.options {
+            if value.is_empty() {
+                continue;
+            }
+            match self.fields.iter_mut().find(|(n, _)| n == name) {
+                Some(field) if field.1.is_empty() => field.1 = value.clone(),
+                Some(_) => {}
+                None => self.fields.push((name.clone(), value.clone())),
+            }
+        }
+        for (_, name, kind, value) in &self.controls {
+            if kind == "radio" && !self.fields.iter().any(|(n, _)| n == name) {
+                self.fields.push((name.clone(), value.clone()));
+            }
+        }
+        self
+    }
+
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.fields
+    }
+
+    pub fn value_of(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
     /// Presses the form's button: posts what it holds.
     pub async fn submit(self, browser: &Browser) -> reqwest::Response {
         let fields: Vec<(&str, &str)> = self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
@@ -610,6 +667,22 @@ impl Page {
             [] => panic!("no form has a button {button:?}"),
             _ => panic!("several forms have a button {button:?}"),
         };
+        form_of(form)
+    }
+
+    /// The form that posts to `action` (the first, when several do).
+    pub fn form_to(&self, action: &str) -> Form {
+        let form = self
+            .html
+            .select(&sel("form"))
+            .find(|f| f.value().attr("action") == Some(action))
+            .unwrap_or_else(|| panic!("no form posts to {action}"));
+        form_of(form)
+    }
+}
+
+fn form_of(form: scraper::ElementRef<'_>) -> Form {
+    {
         let mut fields = Vec::new();
         for input in form.select(&sel("input[name], select[name], textarea[name]")) {
             let e = input.value();
@@ -662,7 +735,9 @@ impl Page {
             options,
         }
     }
+}
 
+impl Page {
     /// The control labelled `label` on the page (a `<label for>`), or the
     /// fieldset whose legend reads so.
     fn labelled(&self, label: &str) -> scraper::ElementRef<'_> {

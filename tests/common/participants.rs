@@ -45,3 +45,18 @@ pub async fn anna(browser: &super::Browser, unit: i64) -> i64 {
 pub async fn count(db: &PgPool, sql: &'static str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql).fetch_one(db).await.unwrap()
 }
+
+/// A staff member of a new unit with Anna Berg registered, and the journal
+/// form of her personakt filled with a note, ready to send.
+pub async fn journal_note(app: &super::TestApp) -> (super::Browser, i64, super::Form) {
+    let unit = super::create_unit(&app.db, "Lotsen").await;
+    let (staff, _) = app.signed_in_at(lotsen::auth::Role::Staff, unit).await;
+    let person = anna(&staff, unit).await;
+    let page = staff.get_page(&format!("/participants/{person}")).await;
+    let form = page
+        .form_to(&format!("/participants/{person}/journal"))
+        .first_choices()
+        .set("note_event_on", "2026-03-01")
+        .set("note_body", "Samtal om veckan.");
+    (staff, person, form)
+}
