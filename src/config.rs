@@ -48,6 +48,9 @@ pub struct Config {
     pub public_url: String,
     /// The digest goes out in the first reminder round at or after this hour (Stockholm).
     pub digest_hour: u32,
+    /// Administrators and managers must have a second factor (TOTP) for
+    /// their password; `LOTSEN_REQUIRE_TOTP`, on unless set to false.
+    pub require_totp: bool,
     /// How long the server waits for a request head, and how many connections
     /// it keeps open at once, and how long it lets requests finish on shutdown.
     pub server: crate::server::Limits,
@@ -201,6 +204,12 @@ impl Config {
             )
             .map(Duration::from_secs)
         };
+        let require_totp = parse_with(
+            "LOTSEN_REQUIRE_TOTP",
+            &parsed("LOTSEN_REQUIRE_TOTP", "true"),
+            parse_bool,
+            "true eller false",
+        )?;
         let server = crate::server::Limits {
             header_read_timeout: seconds("LOTSEN_HEADER_TIMEOUT_SECONDS", "10", 300)?,
             max_connections: parse_with(
@@ -229,6 +238,7 @@ impl Config {
             mail_from,
             public_url,
             digest_hour,
+            require_totp,
             server,
         })
     }

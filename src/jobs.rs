@@ -56,6 +56,7 @@ fn spawn_housekeeping(state: AppState) -> tokio::task::JoinHandle<()> {
                     sessions = done.sessions,
                     attempts = done.attempts,
                     drafts = done.drafts,
+                    tokens = done.tokens,
                     "housekeeping done"
                 ),
                 Ok(None) => tracing::debug!("housekeeping ran elsewhere"),
@@ -71,9 +72,13 @@ pub struct Housekeeping {
     pub sessions: u64,
     pub attempts: u64,
     pub drafts: u64,
+    /// Forms' one-time tokens a day old (no session that sent them is left)
+    /// and sign-ins that never got their code.
+    pub tokens: u64,
 }
 
-/// Deletes expired sessions, old sign-in attempts and drafts past their time.
+/// Deletes expired sessions, old sign-in attempts, drafts past their time,
+/// old one-time tokens and unfinished sign-ins.
 /// Returns `None` when another instance holds the lock. Every delete uses an
 /// indexed column, so the cost follows what is due, not how much history there is.
 pub async fn housekeeping(state: &AppState) -> Result<Option<Housekeeping>, sqlx::Error> {
@@ -89,10 +94,23 @@ pub async fn housekeeping(state: &AppState) -> Result<Option<Housekeeping>, sqlx
     let sessions = session::delete_expired(&mut *tx, now, config.session_idle_timeout, config.session_absolute_timeout).await?;
     let attempts = throttle::delete_old(&mut *tx, now).await?;
     let drafts = crate::drafts::store::delete_expired(&mut tx, now, config.draft_days).await?;
+    let day_ago = now - chrono::Duration::days(1);
+    let submissions = sqlx::query!("DELETE FROM submissions WHERE made_at < $1", day_ago)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let pending = sqlx::query!(
+        "DELETE FROM pending_sign_ins WHERE created_at < $1",
+        now - chrono::Duration::hours(1)
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     tx.commit().await?;
     Ok(Some(Housekeeping {
         sessions,
         attempts,
         drafts,
+        tokens: submissions + pending,
     }))
 }

@@ -542,3 +542,22 @@ async fn cut_after_the_commit_the_page_cannot_tell_and_sending_again_keeps_one(d
     assert_eq!(notes(&db, person).await, 1, "sending again did not make a second note");
     assert_eq!(staff.follow(again).await.text(".flash"), lotsen::auth::submit::SENT_BEFORE);
 }
+
+#[sqlx::test]
+async fn spent_tokens_are_swept_after_a_day(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let (staff, person, form) = common::participants::journal_note(&app).await;
+    assert_eq!(form.submit(&staff).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        number(&db, &format!("SELECT count(*) FROM journal_notes WHERE participant_id = {person}")).await,
+        1
+    );
+    let tokens = || number(&db, "SELECT count(*) FROM submissions");
+    let spent = tokens().await;
+    assert!(spent >= 2, "the registration's and the note's");
+    let state = lotsen::AppState::new(db.clone(), app.config.clone(), app.clock.clone());
+    assert_eq!(lotsen::jobs::housekeeping(&state).await.unwrap().unwrap().tokens, 0);
+    app.clock.advance(chrono::Duration::days(2));
+    assert_eq!(lotsen::jobs::housekeeping(&state).await.unwrap().unwrap().tokens as i64, spent);
+    assert_eq!(tokens().await, 0);
+}

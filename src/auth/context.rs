@@ -20,6 +20,9 @@ pub struct SessionUser {
     /// The password was set by an administrator: the user must choose their
     /// own before any page opens (`CurrentUser`).
     pub must_change_password: bool,
+    /// The role needs a second factor and the account has none yet: the
+    /// user adds one before any other page opens (`CurrentUser`).
+    pub must_add_second_factor: bool,
 }
 
 /// Per-request facts set by `web::middleware::session`.
@@ -81,6 +84,11 @@ impl Layout {
     /// Managers and admins: the waiting list (kö), the overview, indicators and the yearly report.
     pub fn is_manager_or_admin(&self) -> bool {
         self.user.as_ref().is_some_and(|u| matches!(u.role, Role::Manager | Role::Admin))
+    }
+
+    /// The signed-in user's role, lower case, for running text.
+    pub fn role_label(&self) -> String {
+        self.user.as_ref().map(|u| u.role.label().to_lowercase()).unwrap_or_default()
     }
 
     pub fn aria_current(&self, section: &str) -> &'static str {

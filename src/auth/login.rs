@@ -3,7 +3,7 @@
 use crate::audit;
 use crate::auth::context::{Layout, RequestContext};
 use crate::auth::middleware::{ClientAddr, build_cookie, removal_cookie, session_cookie_name};
-use crate::auth::{password, safe_next, session, throttle};
+use crate::auth::{password, safe_next, second_factor, session, throttle};
 use crate::error::AppResult;
 use crate::ids::UserId;
 use crate::state::AppState;
@@ -19,7 +19,20 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 pub fn routes() -> Routes {
-    Routes::new().route("/login", get(show).post(submit)).route("/logout", post(logout))
+    Routes::new()
+        .route("/login", get(show).post(submit))
+        .route("/login/code", get(code_form).post(code_submit))
+        .route("/logout", post(logout))
+}
+
+/// The cookie that carries a sign-in between the password and the code.
+const PENDING_COOKIE: &str = "lotsen_pending";
+const PENDING_COOKIE_SECURE: &str = "__Host-lotsen_pending";
+/// How long the code may take after the password.
+const PENDING_MINUTES: i64 = 5;
+
+fn pending_cookie_name(secure: bool) -> &'static str {
+    if secure { PENDING_COOKIE_SECURE } else { PENDING_COOKIE }
 }
 
 /// Unknown user, wrong password and deactivated account all get this one message.
@@ -84,11 +97,7 @@ async fn submit(
     headers: axum::http::HeaderMap,
     FormData(form): FormData<LoginForm>,
 ) -> AppResult<Response> {
-    let user_agent = headers
-        .get(axum::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let device = device_of(&headers);
     let now = state.clock.now();
     let email = form.email.trim().to_lowercase();
     let next = safe_next(Some(&form.next)).to_string();
@@ -108,7 +117,7 @@ async fn submit(
     let attempt = throttle::begin_attempt(&state.db, &email, &client, now).await?;
     let failures = throttle::failures(&state.db, &email, &client, now).await?;
     let user = sqlx::query!(
-        r#"SELECT id AS "id: UserId", password_hash, active FROM users WHERE email = $1"#,
+        r#"SELECT id AS "id: UserId", password_hash, active, totp_secret IS NOT NULL AS "has_second_factor!" FROM users WHERE email = $1"#,
         email
     )
     .fetch_optional(&state.db)
@@ -141,22 +150,184 @@ async fn submit(
         }
     };
 
-    // A new session id at every sign-in; the browser's old one (if any) goes.
+    if user.has_second_factor {
+        // The password is right; the session starts after the code.
+        throttle::refused(&state.db, &attempt).await?;
+        let token = session::new_token();
+        sqlx::query!(
+            "INSERT INTO pending_sign_ins (token_hash, user_id, next, created_at) VALUES ($1, $2, $3, $4)",
+            &session::token_hash(&token)[..],
+            user.id as _,
+            next,
+            now
+        )
+        .execute(&state.db)
+        .await?;
+        let secure = state.config.cookie_secure;
+        let cookies = CookieJar::new().add(build_cookie(pending_cookie_name(secure), token, secure));
+        return Ok((cookies, Redirect::to("/login/code")).into_response());
+    }
+    start_session(&state, &ctx, user.id, &device, &attempt, "lösenord", &next, now).await
+}
+
+/// The browser and system signing in, for "Mina inloggningar".
+fn device_of(headers: &axum::http::HeaderMap) -> String {
+    let agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    session::device_of(agent.unwrap_or(""))
+}
+
+/// Signs the user in: a new session id (the browser's old one, if any, goes),
+/// the sign-in in the audit log with how, and the attempt counted as a success.
+#[allow(clippy::too_many_arguments)]
+async fn start_session(
+    state: &AppState,
+    ctx: &RequestContext,
+    user: UserId,
+    device: &str,
+    attempt: &throttle::Attempt,
+    how: &str,
+    next: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     if let Some(old) = ctx.session_token_hash {
         session::destroy(&mut *tx, &old).await?;
     }
-    let token = session::create(&mut *tx, user.id, &session::device_of(&user_agent), now).await?;
-    audit::Entry::new(Some(user.id), "login")
-        .record("user", user.id)
+    let token = session::create(&mut *tx, user, device, now).await?;
+    audit::Entry::new(Some(user), "login")
+        .record("user", user)
+        .details(how)
         .write(&mut *tx, now)
         .await?;
-    throttle::succeeded(&mut *tx, &attempt).await?;
+    throttle::succeeded(&mut *tx, attempt).await?;
     tx.commit().await?;
 
     let secure = state.config.cookie_secure;
-    let cookies = CookieJar::new().add(build_cookie(session_cookie_name(secure), token, secure));
-    Ok((cookies, Redirect::to(&next)).into_response())
+    let cookies = CookieJar::new()
+        .add(build_cookie(session_cookie_name(secure), token, secure))
+        .add(removal_cookie(pending_cookie_name(secure), secure));
+    Ok((cookies, Redirect::to(next)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "auth/code.html")]
+struct CodePage {
+    layout: Layout,
+    error: &'static str,
+}
+
+/// The sign-in waiting for its code: its user and where it goes after.
+struct Pending {
+    user: UserId,
+    email: String,
+    secret: String,
+    next: String,
+}
+
+async fn pending(state: &AppState, jar: &CookieJar) -> AppResult<Option<Pending>> {
+    let Some(cookie) = jar.get(pending_cookie_name(state.config.cookie_secure)) else {
+        return Ok(None);
+    };
+    let since = state.clock.now() - chrono::Duration::minutes(PENDING_MINUTES);
+    let row = sqlx::query!(
+        r#"SELECT p.user_id AS "user_id: UserId", p.next, u.email, u.totp_secret AS "secret!"
+           FROM pending_sign_ins p JOIN users u ON u.id = p.user_id
+           WHERE p.token_hash = $1 AND p.created_at > $2 AND u.active AND u.totp_secret IS NOT NULL"#,
+        &session::token_hash(cookie.value())[..],
+        since
+    )
+    .fetch_optional(&state.db)
+    .await?;
+    Ok(row.map(|r| Pending {
+        user: r.user_id,
+        email: r.email,
+        secret: r.secret,
+        next: r.next,
+    }))
+}
+
+const WRONG_CODE: &str = "Koden stämmer inte. Skriv de sex siffrorna som appen visar nu, eller en oanvänd återställningskod.";
+
+async fn code_form(State(state): State<AppState>, ctx: RequestContext, jar: CookieJar) -> AppResult<Response> {
+    if pending(&state, &jar).await?.is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let page = CodePage {
+        layout: Layout::new(&ctx, "login"),
+        error: "",
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CodeForm {
+    code: String,
+}
+
+async fn code_submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ClientAddr(client): ClientAddr,
+    headers: axum::http::HeaderMap,
+    jar: CookieJar,
+    FormData(form): FormData<CodeForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let Some(pending) = pending(&state, &jar).await? else {
+        return Ok(Redirect::to("/login?expired=1").into_response());
+    };
+    let refuse = |error: &'static str, status: StatusCode| -> AppResult<Response> {
+        let page = CodePage {
+            layout: Layout::new(&ctx, "login"),
+            error,
+        };
+        crate::web::render(&page, status)
+    };
+    // Guessing codes counts like guessing passwords, for the same account and address.
+    let attempt = throttle::begin_attempt(&state.db, &pending.email, &client, now).await?;
+    if throttle::failures(&state.db, &pending.email, &client, now).await?.locked() {
+        throttle::refused(&state.db, &attempt).await?;
+        sign_in_refused(
+            &state,
+            Some(pending.user),
+            "login_refused",
+            "spärrad efter för många misslyckade försök",
+            now,
+        )
+        .await?;
+        return refuse(LOCKED, StatusCode::TOO_MANY_REQUESTS);
+    }
+    let mut tx = state.db.begin().await?;
+    let how = second_factor::accept(&mut tx, pending.user, &pending.secret, &form.code, now).await?;
+    tx.commit().await?;
+    let Some(how) = how else {
+        sign_in_refused(&state, Some(pending.user), "login_failed", "fel kod", now).await?;
+        return refuse(WRONG_CODE, StatusCode::UNAUTHORIZED);
+    };
+    sqlx::query!(
+        "DELETE FROM pending_sign_ins WHERE user_id = $1 OR created_at <= $2",
+        pending.user as _,
+        now - chrono::Duration::minutes(PENDING_MINUTES)
+    )
+    .execute(&state.db)
+    .await?;
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let how = format!("lösenord och {how}");
+    start_session(
+        &state,
+        &ctx,
+        pending.user,
+        &session::device_of(user_agent),
+        &attempt,
+        &how,
+        &pending.next,
+        now,
+    )
+    .await
 }
 
 /// A failed or refused sign-in, or a lockout, in the audit log (kept like

@@ -103,7 +103,16 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
     if let Some(cookie) = jar.get(session_cookie_name(secure)) {
         let hash = session::token_hash(cookie.value());
         let config = &state.config;
-        match session::load(&state.db, &hash, now, config.session_idle_timeout, config.session_absolute_timeout).await? {
+        let loaded = session::load(
+            &state.db,
+            &hash,
+            now,
+            config.session_idle_timeout,
+            config.session_absolute_timeout,
+            config.require_totp,
+        )
+        .await?;
+        match loaded {
             SessionState::Valid(loaded) => {
                 user = Some(loaded.user);
                 flash = loaded.flash;

@@ -4,6 +4,7 @@ pub mod context;
 pub mod login;
 pub mod middleware;
 pub mod password;
+pub mod second_factor;
 pub mod session;
 pub mod submit;
 pub mod throttle;
@@ -93,6 +94,10 @@ impl CurrentUser {
 /// change a password an administrator set.
 pub const CHANGE_PASSWORD: &str = "/account/password";
 
+/// Where a user adds (or manages) their second factor: the one page open to
+/// an administrator or manager who has none yet.
+pub const ADD_SECOND_FACTOR: &str = "/account/two-factor";
+
 pub struct SignInRequired(String);
 
 impl IntoResponse for SignInRequired {
@@ -112,6 +117,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             // A password set by an administrator is changed before anything else.
             Some(user) if user.must_change_password && parts.uri.path() != CHANGE_PASSWORD => {
                 Err(Redirect::to(CHANGE_PASSWORD).into_response())
+            }
+            // Then a second factor, where the role needs one.
+            Some(user) if user.must_add_second_factor && !user.must_change_password && parts.uri.path() != ADD_SECOND_FACTOR => {
+                Err(Redirect::to(ADD_SECOND_FACTOR).into_response())
             }
             Some(user) => Ok(CurrentUser { user, ctx }),
             None => {

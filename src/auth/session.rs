@@ -99,10 +99,12 @@ pub async fn load(
     now: DateTime<Utc>,
     idle: Duration,
     absolute: Duration,
+    require_second_factor: bool,
 ) -> Result<SessionState, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT s.csrf_token, s.created_at, s.last_seen_at, s.flash,
                   u.id AS "id: UserId", u.name, u.email, u.job_title, u.role AS "role: Role", u.active, u.must_change_password,
+                  u.totp_secret IS NOT NULL AS "has_second_factor!",
                   array(SELECT m.unit_id FROM unit_memberships m JOIN units un ON un.id = m.unit_id
                         WHERE m.user_id = u.id AND un.active ORDER BY un.name) AS "unit_ids!: Vec<UnitId>",
                   EXISTS (SELECT 1 FROM drafts d WHERE d.user_id = u.id) AS "has_drafts!"
@@ -140,6 +142,7 @@ pub async fn load(
             role: row.role,
             unit_ids: row.unit_ids,
             must_change_password: row.must_change_password,
+            must_add_second_factor: !row.has_second_factor && crate::auth::second_factor::required_for(row.role, require_second_factor),
         },
         csrf_token: row.csrf_token,
         flash: row.flash,

@@ -83,7 +83,10 @@ pub async fn succeeded<'e>(db: impl sqlx::PgExecutor<'e>, attempt: &Attempt) -> 
     Ok(())
 }
 
-/// The attempt was refused by a lock: it stays on record but counts no more.
+/// The attempt was refused by a lock, or its password was right and the code
+/// is still to come: it stays on record but counts no more. (A right
+/// password is not a success that resets the count, or codes could be
+/// guessed five at a time by anyone who has the password.)
 pub async fn refused(db: &PgPool, attempt: &Attempt) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE login_attempts SET refused = true WHERE id = $1", attempt.id)
         .execute(db)

@@ -861,6 +861,7 @@ pub(super) async fn team(db: &PgPool) -> anyhow::Result<Staff> {
             role: r.role,
             unit_ids: Vec::new(),
             must_change_password: false,
+            must_add_second_factor: false,
         })
     };
     Ok(Staff {

@@ -5,7 +5,7 @@
 use super::store;
 use crate::auth::context::Layout;
 use crate::auth::middleware::ClientAddr;
-use crate::auth::{CurrentUser, password, session, throttle};
+use crate::auth::{CurrentUser, password, second_factor, session, throttle};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData};
@@ -20,6 +20,9 @@ use serde::Deserialize;
 pub fn routes() -> Routes {
     Routes::new()
         .route("/account/password", get(show).post(submit))
+        .route("/account/two-factor", get(two_factor).post(add_two_factor))
+        .route("/account/two-factor/recovery-codes", post(replace_codes))
+        .route("/account/two-factor/off", post(turn_off))
         .route("/account/sessions", get(sessions))
         .route("/account/sessions/{id}/end", post(end_session))
         .route("/account/sessions/end-others", post(end_others))
@@ -152,4 +155,129 @@ async fn end_others(State(state): State<AppState>, current: CurrentUser) -> AppR
     let ended = store::end_other_sessions(&state.db, &in_use, current.stamp(state.clock.now())).await?;
     current.flash(&format!("{ended} andra inloggningar är avslutade."));
     Ok(Redirect::to("/account/sessions").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "users/two_factor.html")]
+struct TwoFactorPage {
+    layout: Layout,
+    /// The account has a second factor.
+    on: bool,
+    /// Its role must have one.
+    required: bool,
+    /// Recovery codes not yet used.
+    codes_left: i64,
+    /// Setting up: the new secret, its app address and QR code (SVG).
+    secret: String,
+    address: String,
+    qr: String,
+    error: String,
+    /// Just made: shown this once.
+    new_codes: Vec<String>,
+}
+
+impl TwoFactorPage {
+    async fn of(state: &AppState, current: &CurrentUser) -> AppResult<TwoFactorPage> {
+        let user = &current.user;
+        let on = second_factor::secret_of(&state.db, user.id).await?.is_some();
+        let codes_left = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL"#,
+            user.id as _
+        )
+        .fetch_one(&state.db)
+        .await?;
+        let mut page = TwoFactorPage {
+            layout: Layout::new(&current.ctx, "two_factor"),
+            on,
+            required: second_factor::required_for(user.role, state.config.require_totp),
+            codes_left,
+            secret: String::new(),
+            address: String::new(),
+            qr: String::new(),
+            error: String::new(),
+            new_codes: Vec::new(),
+        };
+        if !on {
+            page.set_up(second_factor::new_secret(), &user.email);
+        }
+        Ok(page)
+    }
+
+    fn set_up(&mut self, secret: String, account: &str) {
+        self.address = second_factor::app_address(&secret, account);
+        self.qr = second_factor::qr_svg(&self.address);
+        self.secret = secret;
+    }
+}
+
+async fn two_factor(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    let page = TwoFactorPage::of(&state, &current).await?;
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TwoFactorForm {
+    secret: String,
+    code: String,
+}
+
+/// Turns the second factor on once a code from the app shows it was set up right.
+async fn add_two_factor(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    FormData(form): FormData<TwoFactorForm>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let mut page = TwoFactorPage::of(&state, &current).await?;
+    if page.on {
+        return Ok(Redirect::to(crate::auth::ADD_SECOND_FACTOR).into_response());
+    }
+    let secret = form.secret.trim().to_string();
+    let valid_secret = secret.len() == 32 && secret.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b));
+    let step = valid_secret.then(|| second_factor::step_of(&secret, &form.code, now)).flatten();
+    let Some(step) = step else {
+        if valid_secret {
+            page.set_up(secret, &current.user.email);
+        }
+        page.error = "Koden stämmer inte. Skriv de sex siffrorna som appen visar nu.".into();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    };
+    let codes = second_factor::new_recovery_codes();
+    store::add_second_factor(&state.db, &secret, step, &codes, current.stamp(now)).await?;
+    // Shown once, on this answer: they are kept only hashed.
+    let page = TwoFactorPage {
+        on: true,
+        codes_left: codes.len() as i64,
+        secret: String::new(),
+        address: String::new(),
+        qr: String::new(),
+        new_codes: codes,
+        ..page
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn replace_codes(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    let page = TwoFactorPage::of(&state, &current).await?;
+    if !page.on {
+        return Err(AppError::Conflict("Tvåstegsverifiering är inte på."));
+    }
+    let codes = second_factor::new_recovery_codes();
+    store::new_recovery_codes(&state.db, &codes, current.stamp(state.clock.now())).await?;
+    let page = TwoFactorPage {
+        codes_left: codes.len() as i64,
+        new_codes: codes,
+        ..page
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn turn_off(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    if second_factor::required_for(current.user.role, state.config.require_totp) {
+        return Err(AppError::Forbidden);
+    }
+    store::remove_second_factor(&state.db, current.user.id, current.stamp(state.clock.now())).await?;
+    current.flash("Tvåstegsverifiering är avstängd.");
+    Ok(Redirect::to(crate::auth::ADD_SECOND_FACTOR).into_response())
 }

@@ -29,6 +29,7 @@ pub fn routes() -> Routes {
         .route("/admin/users/{id}", get(edit_form).post(update))
         .route("/admin/users/{id}/password", post(reset_password))
         .route("/admin/users/{id}/unlock", post(unlock))
+        .route("/admin/users/{id}/two-factor/reset", post(reset_two_factor))
 }
 
 #[derive(Template)]
@@ -203,6 +204,16 @@ async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id)
         ..FormPage::new(&current, Some(id), user.into(), queries::unit_choices(&state.db).await?)
     };
     Ok(Html(page.render()?).into_response())
+}
+
+/// Takes a user's second factor away (a lost phone): they sign in with the
+/// password and, where their role needs one, add a new one first.
+async fn reset_two_factor(State(state): State<AppState>, current: CurrentUser, Path(id): Path<UserId>) -> AppResult<Response> {
+    current.require(&[Role::Admin])?;
+    let user = queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    store::remove_second_factor(&state.db, id, current.stamp(state.clock.now())).await?;
+    current.flash(&format!("Tvåstegsverifieringen för {} är borttagen.", user.name));
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
 /// Lifts the sign-in lock of an account: its failures so far count no more.

@@ -202,3 +202,80 @@ pub async fn end_other_sessions(db: &PgPool, keep: &[u8; 32], stamp: Stamp) -> A
     .await
     .map(|Kept(ended)| ended)
 }
+
+/// The user's second factor, confirmed with a code from the app (`step` is
+/// that code's, so it cannot be used again): the secret and new recovery
+/// codes, kept hashed; audited.
+pub async fn add_second_factor(db: &PgPool, secret: &str, step: i64, codes: &[String], stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        sqlx::query!(
+            "UPDATE users SET totp_secret = $2, totp_last_step = $3 WHERE id = $1",
+            stamp.by as _,
+            secret,
+            step
+        )
+        .execute(&mut *tx)
+        .await?;
+        replace_recovery_codes(tx, stamp.by, codes).await?;
+        audit::Entry::new(Some(stamp.by), "second_factor_added")
+            .record("user", stamp.by)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// New recovery codes for the user; the old ones stop working. Audited.
+pub async fn new_recovery_codes(db: &PgPool, codes: &[String], stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        replace_recovery_codes(tx, stamp.by, codes).await?;
+        audit::Entry::new(Some(stamp.by), "recovery_codes_replaced")
+            .record("user", stamp.by)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+async fn replace_recovery_codes(tx: &mut sqlx::PgConnection, user: UserId, codes: &[String]) -> AppResult<()> {
+    sqlx::query!("DELETE FROM recovery_codes WHERE user_id = $1", user as _)
+        .execute(&mut *tx)
+        .await?;
+    let hashes: Vec<Vec<u8>> = codes
+        .iter()
+        .map(|c| crate::auth::second_factor::recovery_hash(c).to_vec())
+        .collect();
+    sqlx::query!(
+        "INSERT INTO recovery_codes (user_id, code_hash) SELECT $1, unnest($2::bytea[])",
+        user as _,
+        &hashes
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Takes the second factor away (the user, where the role does not need
+/// one; or an admin, for a lost phone): the next sign-in is by password and,
+/// where required, asks for a new one. Audited.
+pub async fn remove_second_factor(db: &PgPool, user: UserId, stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        sqlx::query!(
+            "UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE id = $1",
+            user as _
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!("DELETE FROM recovery_codes WHERE user_id = $1", user as _)
+            .execute(&mut *tx)
+            .await?;
+        audit::Entry::new(Some(stamp.by), "second_factor_removed")
+            .record("user", user)
+            .write(&mut *tx, stamp.at)
+            .await?;
+        Ok(())
+    })
+    .await
+}
