@@ -41,18 +41,24 @@ pub async fn session(State(state): State<AppState>, request: Request, next: Next
     } else {
         axum::body::Bytes::new()
     };
-    // A form that saves something carries a one-time token.
-    let saves = submit::claim_key(&body).is_some();
-    let response = run(&state, copy(&parts, &body), next.clone(), saves).await;
+    // A form that saves something carries a one-time token: its claim key,
+    // worked out once for both runs.
+    let once = if is_state_changing(&parts.method) {
+        submit::claim_key(&body)
+    } else {
+        None
+    };
+    let response = run(&state, copy(&parts, &body), next.clone(), once.clone()).await;
     if response.extensions().get::<Failed>().is_some_and(|failed| failed.retry) {
         tracing::info!("a pooled database connection had died; the request runs again on another");
-        return run(&state, copy(&parts, &body), next, saves).await;
+        return run(&state, copy(&parts, &body), next, once).await;
     }
     response
 }
 
-async fn run(state: &AppState, request: Request, next: Next, saves: bool) -> Response {
-    let response = match session_inner(state.clone(), request, next).await {
+async fn run(state: &AppState, request: Request, next: Next, once: Option<String>) -> Response {
+    let saves = once.is_some();
+    let response = match session_inner(state.clone(), request, next, once).await {
         Ok(response) => response,
         Err(err) => err.into_response(),
     };
@@ -78,7 +84,7 @@ fn copy(parts: &Parts, body: &axum::body::Bytes) -> Request {
     request
 }
 
-async fn session_inner(state: AppState, request: Request, next: Next) -> Result<Response, AppError> {
+async fn session_inner(state: AppState, request: Request, next: Next, once: Option<String>) -> Result<Response, AppError> {
     // Pages are read with GET and changed with POST (HTML forms know no
     // other verbs). Any other method goes on with no request context, so the
     // router answers 405 — and a handler that needs the context fails closed.
@@ -161,7 +167,6 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
         _ => None,
     };
 
-    let mut once = None;
     let body = if is_state_changing(&parts.method) {
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
@@ -186,7 +191,6 @@ async fn session_inner(state: AppState, request: Request, next: Next) -> Result<
             }
             return Ok(response);
         }
-        once = submit::claim_key(&bytes);
         Body::from(bytes)
     } else {
         body

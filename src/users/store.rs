@@ -26,19 +26,7 @@ const EMAIL_TAKEN: &str = "Det finns redan en användare med den e-postadressen.
 /// Creates an account with the (already hashed) first password, set by an
 /// admin: the user must change it at the first sign-in.
 pub async fn create(db: &PgPool, account: &Account, password_hash: &str, stamp: Stamp) -> AppResult<Result<UserId, Refused>> {
-    let created = create_as(db, account, password_hash, Some(stamp.by), stamp.at, account.role.code()).await?;
-    if let Ok(id) = created {
-        in_transaction(db, async |tx| must_change(tx, id).await).await?;
-    }
-    Ok(created)
-}
-
-/// The password was set by someone else than its user.
-async fn must_change(tx: &mut sqlx::PgConnection, id: UserId) -> AppResult<()> {
-    sqlx::query!("UPDATE users SET must_change_password = true WHERE id = $1", id as _)
-        .execute(tx)
-        .await?;
-    Ok(())
+    insert(db, account, password_hash, Some(stamp.by), stamp.at, account.role.code(), true).await
 }
 
 /// Lifts a sign-in lock: failures before now no longer count.
@@ -66,6 +54,20 @@ pub async fn create_as(
     at: chrono::DateTime<chrono::Utc>,
     details: &str,
 ) -> AppResult<Result<UserId, Refused>> {
+    insert(db, account, password_hash, actor, at, details, false).await
+}
+
+/// The account, its units and its audit entry in one transaction;
+/// `must_change` when someone else than its user chose the password.
+async fn insert(
+    db: &PgPool,
+    account: &Account,
+    password_hash: &str,
+    actor: Option<UserId>,
+    at: chrono::DateTime<chrono::Utc>,
+    details: &str,
+    must_change: bool,
+) -> AppResult<Result<UserId, Refused>> {
     in_transaction(db, async |tx| {
         let id = match queries::insert(
             tx,
@@ -84,6 +86,11 @@ pub async fn create_as(
             Err(err) => return Err(err.into()),
         };
         queries::set_units(tx, id, &account.unit_ids).await?;
+        if must_change {
+            sqlx::query!("UPDATE users SET must_change_password = true WHERE id = $1", id as _)
+                .execute(&mut *tx)
+                .await?;
+        }
         audit::Entry::new(actor, "user_created")
             .record("user", id)
             .details(details)
