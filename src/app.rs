@@ -36,6 +36,7 @@ pub fn pages() -> routes::Routes {
     routes::Routes::new()
         .route("/", routes::get(crate::home::show))
         .merge(crate::auth::login::routes())
+        .merge(crate::auth::oidc::routes())
         .merge(crate::users::account::routes())
         .merge(crate::users::routes())
         .merge(crate::units::routes())

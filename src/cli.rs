@@ -189,6 +189,7 @@ async fn create_user(config: Config, args: &[String]) -> anyhow::Result<()> {
         role,
         unit_ids,
         active: true,
+        oidc_subject: None,
     };
     if let Err(refused) = users::store::create_as(&db, &account, &hash, None, now, "kommandoraden").await? {
         anyhow::bail!("{}", refused.message);

@@ -20,6 +20,29 @@ impl SmtpUrl {
     }
 }
 
+/// A secret setting (a client secret): never printed.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// Sign-in through the municipality's identity provider (OpenID Connect):
+/// on when `LOTSEN_OIDC_ISSUER` is set.
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    /// The provider's issuer URL; its metadata is at `/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// None for a public client (PKCE only).
+    pub client_secret: Option<Secret>,
+    /// The provider's name on the button: "Logga in med {label}".
+    pub label: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: String,
@@ -51,9 +74,49 @@ pub struct Config {
     /// Administrators and managers must have a second factor (TOTP) for
     /// their password; `LOTSEN_REQUIRE_TOTP`, on unless set to false.
     pub require_totp: bool,
+    /// Sign-in through the municipality's identity provider, when set up.
+    pub oidc: Option<OidcSettings>,
     /// How long the server waits for a request head, and how many connections
     /// it keeps open at once, and how long it lets requests finish on shutdown.
     pub server: crate::server::Limits,
+}
+
+/// The identity provider's settings: all or none. The issuer is https, or
+/// http on this machine only (for tests and trials).
+fn oidc_settings(get: &impl Fn(&'static str) -> Option<String>) -> Result<Option<OidcSettings>, ConfigError> {
+    let Some(issuer) = get("LOTSEN_OIDC_ISSUER").map(|v| v.trim().to_string()) else {
+        if get("LOTSEN_OIDC_CLIENT_ID").is_some() {
+            return Err(ConfigError {
+                name: "LOTSEN_OIDC_ISSUER",
+                problem: "saknas, men LOTSEN_OIDC_CLIENT_ID är satt".into(),
+            });
+        }
+        return Ok(None);
+    };
+    let local = [
+        "http://localhost:",
+        "http://localhost/",
+        "http://127.0.0.1:",
+        "http://127.0.0.1/",
+        "http://[::1]:",
+    ];
+    let local_or_https = issuer.starts_with("https://") || local.iter().any(|p| issuer.starts_with(p));
+    if !local_or_https || issuer.contains(char::is_whitespace) {
+        return Err(ConfigError {
+            name: "LOTSEN_OIDC_ISSUER",
+            problem: "måste vara en https-adress (http bara för localhost)".into(),
+        });
+    }
+    let client_id = get("LOTSEN_OIDC_CLIENT_ID").ok_or(ConfigError {
+        name: "LOTSEN_OIDC_CLIENT_ID",
+        problem: "behövs när LOTSEN_OIDC_ISSUER är satt".into(),
+    })?;
+    Ok(Some(OidcSettings {
+        issuer,
+        client_id: client_id.trim().to_string(),
+        client_secret: get("LOTSEN_OIDC_CLIENT_SECRET").map(|v| Secret(v.trim().to_string())),
+        label: get("LOTSEN_OIDC_LABEL").map_or_else(|| "kommunens inloggning".to_string(), |v| v.trim().to_string()),
+    }))
 }
 
 /// A bad value: the one line printed before start-up stops.
@@ -210,6 +273,7 @@ impl Config {
             parse_bool,
             "true eller false",
         )?;
+        let oidc = oidc_settings(&get)?;
         let server = crate::server::Limits {
             header_read_timeout: seconds("LOTSEN_HEADER_TIMEOUT_SECONDS", "10", 300)?,
             max_connections: parse_with(
@@ -239,6 +303,7 @@ impl Config {
             public_url,
             digest_hour,
             require_totp,
+            oidc,
             server,
         })
     }
@@ -293,6 +358,34 @@ mod tests {
         assert!(!config.cookie_secure);
         assert_eq!(config.session_idle_timeout, Duration::from_secs(30 * 60));
         assert_eq!(config.draft_days, 14);
+    }
+
+    #[test]
+    fn the_identity_provider_is_all_or_nothing_and_https_beyond_this_machine() {
+        assert!(with(&[]).unwrap().oidc.is_none());
+        let on = with(&[
+            ("LOTSEN_OIDC_ISSUER", "https://login.kommun.se/realms/personal"),
+            ("LOTSEN_OIDC_CLIENT_ID", "lotsen"),
+            ("LOTSEN_OIDC_CLIENT_SECRET", "hemligt-värde"),
+        ])
+        .unwrap();
+        let oidc = on.oidc.expect("configured");
+        assert_eq!(oidc.client_id, "lotsen");
+        assert_eq!(oidc.label, "kommunens inloggning");
+        // The secret is never printed.
+        assert!(!format!("{oidc:?}").contains("hemligt"));
+        let missing_id = with(&[("LOTSEN_OIDC_ISSUER", "https://login.kommun.se")]).unwrap_err();
+        assert_eq!(missing_id.name, "LOTSEN_OIDC_CLIENT_ID");
+        let missing_issuer = with(&[("LOTSEN_OIDC_CLIENT_ID", "lotsen")]).unwrap_err();
+        assert_eq!(missing_issuer.name, "LOTSEN_OIDC_ISSUER");
+        let plain = with(&[
+            ("LOTSEN_OIDC_ISSUER", "http://login.kommun.se"),
+            ("LOTSEN_OIDC_CLIENT_ID", "lotsen"),
+        ])
+        .unwrap_err();
+        assert_eq!(plain.name, "LOTSEN_OIDC_ISSUER");
+        let local = with(&[("LOTSEN_OIDC_ISSUER", "http://127.0.0.1:9000"), ("LOTSEN_OIDC_CLIENT_ID", "lotsen")]).unwrap();
+        assert!(local.oidc.is_some());
     }
 
     #[test]

@@ -84,6 +84,7 @@ pub async fn load(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
                 units.clone()
             },
             active: true,
+            oidc_subject: None,
         };
         // Already there from an earlier run: an e-mail address is taken once.
         let _ = crate::users::store::create_as(db, &account, &hash, None, now, "demodata").await?;

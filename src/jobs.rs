@@ -106,11 +106,15 @@ pub async fn housekeeping(state: &AppState) -> Result<Option<Housekeeping>, sqlx
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    let provider_sign_ins = sqlx::query!("DELETE FROM oidc_sign_ins WHERE created_at < $1", now - chrono::Duration::hours(1))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     tx.commit().await?;
     Ok(Some(Housekeeping {
         sessions,
         attempts,
         drafts,
-        tokens: submissions + pending,
+        tokens: submissions + pending + provider_sign_ins,
     }))
 }

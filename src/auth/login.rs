@@ -3,7 +3,7 @@
 use crate::audit;
 use crate::auth::context::{Layout, RequestContext};
 use crate::auth::middleware::{ClientAddr, build_cookie, removal_cookie, session_cookie_name};
-use crate::auth::{password, safe_next, second_factor, session, throttle};
+use crate::auth::{oidc, password, safe_next, second_factor, session, throttle};
 use crate::error::AppResult;
 use crate::ids::UserId;
 use crate::state::AppState;
@@ -45,8 +45,33 @@ struct LoginPage {
     layout: Layout,
     email: String,
     next: String,
-    error: &'static str,
+    error: String,
     notice: &'static str,
+    /// The identity provider's name and the link that starts a sign-in
+    /// there, when it is set up. A link, not a form: the page's
+    /// `form-action 'self'` would stop a form's redirect to the provider.
+    provider: Option<(String, String)>,
+}
+
+/// The sign-in page with what was typed and why it did not go through.
+pub(crate) fn page(
+    state: &AppState,
+    ctx: &RequestContext,
+    email: &str,
+    next: &str,
+    error: String,
+    notice: &'static str,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let page = LoginPage {
+        layout: Layout::new(ctx, "login"),
+        email: email.to_string(),
+        next: next.to_string(),
+        error,
+        notice,
+        provider: state.config.oidc.as_ref().map(|o| (o.label.clone(), oidc::start_link(next))),
+    };
+    crate::web::render(&page, status)
 }
 
 #[derive(Deserialize, Default)]
@@ -59,7 +84,7 @@ pub struct LoginQuery {
     draft: Option<String>,
 }
 
-async fn show(ctx: RequestContext, Query(query): Query<LoginQuery>) -> AppResult<Response> {
+async fn show(State(state): State<AppState>, ctx: RequestContext, Query(query): Query<LoginQuery>) -> AppResult<Response> {
     if ctx.user.is_some() {
         return Ok(Redirect::to(safe_next(query.next.as_deref())).into_response());
     }
@@ -72,14 +97,8 @@ async fn show(ctx: RequestContext, Query(query): Query<LoginQuery>) -> AppResult
     } else {
         ""
     };
-    let page = LoginPage {
-        layout: Layout::new(&ctx, "login"),
-        email: String::new(),
-        next: safe_next(query.next.as_deref()).to_string(),
-        error: "",
-        notice,
-    };
-    Ok(Html(page.render()?).into_response())
+    let next = safe_next(query.next.as_deref());
+    page(&state, &ctx, "", next, String::new(), notice, StatusCode::OK)
 }
 
 #[derive(Deserialize, Default)]
@@ -102,14 +121,7 @@ async fn submit(
     let email = form.email.trim().to_lowercase();
     let next = safe_next(Some(&form.next)).to_string();
     let refuse = |error: &'static str, status: StatusCode| -> AppResult<Response> {
-        let page = LoginPage {
-            layout: Layout::new(&ctx, "login"),
-            email: form.email.trim().to_string(),
-            next: next.clone(),
-            error,
-            notice: "",
-        };
-        crate::web::render(&page, status)
+        page(&state, &ctx, form.email.trim(), &next, error.to_string(), "", status)
     };
 
     // The attempt is written before the password is checked, so requests
@@ -167,7 +179,15 @@ async fn submit(
         let cookies = CookieJar::new().add(build_cookie(pending_cookie_name(secure), token, secure));
         return Ok((cookies, Redirect::to("/login/code")).into_response());
     }
-    start_session(&state, &ctx, user.id, &device, &attempt, "lösenord", &next, now).await
+    let sign_in = SignIn {
+        user: user.id,
+        device: &device,
+        how: "lösenord",
+        next: &next,
+        external: false,
+        attempt: Some(&attempt),
+    };
+    start_session(&state, &ctx, sign_in, now).await
 }
 
 /// The browser and system signing in, for "Mina inloggningar".
@@ -176,37 +196,50 @@ fn device_of(headers: &axum::http::HeaderMap) -> String {
     session::device_of(agent.unwrap_or(""))
 }
 
+/// A sign-in that went through: who, on what, how (for the audit log) and
+/// where to next.
+pub(crate) struct SignIn<'a> {
+    pub user: UserId,
+    pub device: &'a str,
+    pub how: &'a str,
+    pub next: &'a str,
+    /// Through the identity provider: its sign-in was the strong one.
+    pub external: bool,
+    /// The password's attempt, counted as a success.
+    pub attempt: Option<&'a throttle::Attempt>,
+}
+
 /// Signs the user in: a new session id (the browser's old one, if any, goes),
-/// the sign-in in the audit log with how, and the attempt counted as a success.
-#[allow(clippy::too_many_arguments)]
-async fn start_session(
+/// the sign-in in the audit log with how, and the attempt counted as a
+/// success; the cookies of the steps before (code, provider) are removed.
+pub(crate) async fn start_session(
     state: &AppState,
     ctx: &RequestContext,
-    user: UserId,
-    device: &str,
-    attempt: &throttle::Attempt,
-    how: &str,
-    next: &str,
+    sign_in: SignIn<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Response> {
+    let user = sign_in.user;
     let mut tx = state.db.begin().await?;
     if let Some(old) = ctx.session_token_hash {
         session::destroy(&mut *tx, &old).await?;
     }
-    let token = session::create(&mut *tx, user, device, now).await?;
+    let token = session::create(&mut *tx, user, sign_in.device, sign_in.external, now).await?;
     audit::Entry::new(Some(user), "login")
         .record("user", user)
-        .details(how)
+        .details(sign_in.how)
         .write(&mut *tx, now)
         .await?;
-    throttle::succeeded(&mut *tx, attempt).await?;
+    if let Some(attempt) = sign_in.attempt {
+        throttle::succeeded(&mut *tx, attempt).await?;
+    }
     tx.commit().await?;
 
     let secure = state.config.cookie_secure;
     let cookies = CookieJar::new()
         .add(build_cookie(session_cookie_name(secure), token, secure))
-        .add(removal_cookie(pending_cookie_name(secure), secure));
-    Ok((cookies, Redirect::to(next)).into_response())
+        .add(removal_cookie(pending_cookie_name(secure), secure))
+        .add(removal_cookie(oidc::cookie_name(secure), secure));
+    Ok((cookies, Redirect::to(sign_in.next)).into_response())
 }
 
 #[derive(Template)]
@@ -317,23 +350,21 @@ async fn code_submit(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let how = format!("lösenord och {how}");
-    start_session(
-        &state,
-        &ctx,
-        pending.user,
-        &session::device_of(user_agent),
-        &attempt,
-        &how,
-        &pending.next,
-        now,
-    )
-    .await
+    let sign_in = SignIn {
+        user: pending.user,
+        device: &session::device_of(user_agent),
+        how: &how,
+        next: &pending.next,
+        external: false,
+        attempt: Some(&attempt),
+    };
+    start_session(&state, &ctx, sign_in, now).await
 }
 
 /// A failed or refused sign-in, or a lockout, in the audit log (kept like
 /// it, unlike the throttle's attempts): the account when the address is
 /// one, and why.
-async fn sign_in_refused(
+pub(crate) async fn sign_in_refused(
     state: &AppState,
     account: Option<UserId>,
     action: &str,

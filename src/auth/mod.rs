@@ -3,6 +3,7 @@
 pub mod context;
 pub mod login;
 pub mod middleware;
+pub mod oidc;
 pub mod password;
 pub mod second_factor;
 pub mod session;

@@ -102,7 +102,7 @@ pub async fn load(
     require_second_factor: bool,
 ) -> Result<SessionState, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT s.csrf_token, s.created_at, s.last_seen_at, s.flash,
+        r#"SELECT s.csrf_token, s.created_at, s.last_seen_at, s.flash, s.external,
                   u.id AS "id: UserId", u.name, u.email, u.job_title, u.role AS "role: Role", u.active, u.must_change_password,
                   u.totp_secret IS NOT NULL AS "has_second_factor!",
                   array(SELECT m.unit_id FROM unit_memberships m JOIN units un ON un.id = m.unit_id
@@ -141,8 +141,12 @@ pub async fn load(
             job_title: row.job_title,
             role: row.role,
             unit_ids: row.unit_ids,
-            must_change_password: row.must_change_password,
-            must_add_second_factor: !row.has_second_factor && crate::auth::second_factor::required_for(row.role, require_second_factor),
+            // Signed in through the identity provider: no password was used and
+            // the provider's sign-in was the strong one.
+            must_change_password: row.must_change_password && !row.external,
+            must_add_second_factor: !row.external
+                && !row.has_second_factor
+                && crate::auth::second_factor::required_for(row.role, require_second_factor),
         },
         csrf_token: row.csrf_token,
         flash: row.flash,
@@ -151,18 +155,26 @@ pub async fn load(
 }
 
 /// Starts a new session for `user_id` on `device` (see `device_of`); returns
-/// the cookie token. The caller removes any earlier session of the same
-/// browser (id rotation at sign-in).
-pub async fn create<'e>(db: impl sqlx::PgExecutor<'e>, user_id: UserId, device: &str, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
+/// the cookie token; `external` when the identity provider signed the user
+/// in. The caller removes any earlier session of the same browser (id
+/// rotation at sign-in).
+pub async fn create<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    user_id: UserId,
+    device: &str,
+    external: bool,
+    now: DateTime<Utc>,
+) -> Result<String, sqlx::Error> {
     let token = new_token();
     let hash = token_hash(&token);
     sqlx::query!(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, device) VALUES ($1, $2, $3, $4, $4, $5)",
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, device, external) VALUES ($1, $2, $3, $4, $4, $5, $6)",
         &hash[..],
         user_id as _,
         new_token(),
         now,
-        device
+        device,
+        external
     )
     .execute(db)
     .await?;

@@ -63,6 +63,8 @@ pub struct UserForm {
     unit_ids: Vec<String>,
     password: String,
     active: Option<String>,
+    /// The id at the identity provider (`sub`), when sign-in through it is set up.
+    oidc_subject: String,
 }
 
 #[derive(Template)]
@@ -80,10 +82,12 @@ struct FormPage {
     password_errors: FieldErrors,
     /// Failed sign-ins that count against the account now, from any address.
     sign_in_failures: i64,
+    /// The identity provider's name, when sign-in through it is set up.
+    provider: Option<String>,
 }
 
 impl FormPage {
-    fn new(current: &CurrentUser, user_id: Option<UserId>, form: UserForm, units: Vec<UnitChoice>) -> Self {
+    fn new(state: &AppState, current: &CurrentUser, user_id: Option<UserId>, form: UserForm, units: Vec<UnitChoice>) -> Self {
         FormPage {
             layout: Layout::new(&current.ctx, "users"),
             user_id,
@@ -94,6 +98,7 @@ impl FormPage {
             errors: FieldErrors::default(),
             password_errors: FieldErrors::default(),
             sign_in_failures: 0,
+            provider: state.config.oidc.as_ref().map(|o| o.label.clone()),
         }
     }
 
@@ -118,6 +123,7 @@ impl From<queries::UserDetail> for UserForm {
             unit_ids: user.unit_ids.iter().map(UnitId::to_string).collect(),
             password: String::new(),
             active: user.active.then(|| "on".into()),
+            oidc_subject: user.oidc_subject.unwrap_or_default(),
         }
     }
 }
@@ -141,6 +147,13 @@ fn validate(form: &UserForm, units: &[UnitChoice], errors: &mut FieldErrors) -> 
             None => errors.add("unit_ids", "Välj bland enheterna i listan."),
         }
     }
+    let oidc_subject = Some(form.oidc_subject.trim()).filter(|s| !s.is_empty());
+    if oidc_subject.is_some_and(|s| s.len() > 255 || !s.bytes().all(|b| b.is_ascii_graphic())) {
+        errors.add(
+            "oidc_subject",
+            "Id:t är högst 255 tecken, utan mellanslag och utan å, ä, ö. Kopiera det precis som inloggningstjänsten visar det.",
+        );
+    }
     if !errors.is_empty() {
         return None;
     }
@@ -151,6 +164,7 @@ fn validate(form: &UserForm, units: &[UnitChoice], errors: &mut FieldErrors) -> 
         role: role?,
         unit_ids,
         active: form.active.is_some(),
+        oidc_subject: oidc_subject.map(str::to_string),
     })
 }
 
@@ -161,7 +175,7 @@ async fn new_form(State(state): State<AppState>, current: CurrentUser) -> AppRes
         active: Some("on".into()),
         ..UserForm::default()
     };
-    let page = FormPage::new(&current, None, form, queries::unit_choices(&state.db).await?);
+    let page = FormPage::new(&state, &current, None, form, queries::unit_choices(&state.db).await?);
     Ok(Html(page.render()?).into_response())
 }
 
@@ -177,7 +191,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
     let refuse = |form: UserForm, errors: FieldErrors| {
         FormPage {
             errors,
-            ..FormPage::new(&current, None, form, units.clone())
+            ..FormPage::new(&state, &current, None, form, units.clone())
         }
         .refused()
     };
@@ -201,7 +215,7 @@ async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id)
     let sign_in_failures = throttle::account_failures(&state.db, &user.email, state.clock.now()).await?;
     let page = FormPage {
         sign_in_failures,
-        ..FormPage::new(&current, Some(id), user.into(), queries::unit_choices(&state.db).await?)
+        ..FormPage::new(&state, &current, Some(id), user.into(), queries::unit_choices(&state.db).await?)
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -236,7 +250,13 @@ async fn update(
     let stored = queries::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let units = queries::unit_choices(&state.db).await?;
     let mut errors = FieldErrors::default();
-    let valid = validate(&form, &units, &mut errors);
+    let valid = validate(&form, &units, &mut errors).map(|mut account| {
+        // Without the identity provider the field is not on the form: the id stays.
+        if state.config.oidc.is_none() {
+            account.oidc_subject = stored.oidc_subject.clone();
+        }
+        account
+    });
     // An admin cannot lock themselves out.
     if id == current.user.id {
         if form.active.is_none() {
@@ -250,7 +270,7 @@ async fn update(
         FormPage {
             errors,
             stored_name: stored.name.clone(),
-            ..FormPage::new(&current, Some(id), form, units.clone())
+            ..FormPage::new(&state, &current, Some(id), form, units.clone())
         }
         .refused()
     };
@@ -288,7 +308,7 @@ async fn reset_password(
         let units = queries::unit_choices(&state.db).await?;
         return FormPage {
             password_errors,
-            ..FormPage::new(&current, Some(id), user.into(), units)
+            ..FormPage::new(&state, &current, Some(id), user.into(), units)
         }
         .refused();
     }

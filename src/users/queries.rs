@@ -36,13 +36,15 @@ pub struct UserDetail {
     pub role: Role,
     pub active: bool,
     pub unit_ids: Vec<UnitId>,
+    pub oidc_subject: Option<String>,
 }
 
 pub async fn find(db: &PgPool, id: UserId) -> Result<Option<UserDetail>, sqlx::Error> {
     sqlx::query_as!(
         UserDetail,
         r#"SELECT u.email, u.name, u.job_title, u.role AS "role: Role", u.active,
-                  array(SELECT unit_id FROM unit_memberships WHERE user_id = u.id ORDER BY unit_id) AS "unit_ids!: Vec<UnitId>"
+                  array(SELECT unit_id FROM unit_memberships WHERE user_id = u.id ORDER BY unit_id) AS "unit_ids!: Vec<UnitId>",
+                  u.oidc_subject
            FROM users u WHERE u.id = $1"#,
         id as _
     )
@@ -70,17 +72,19 @@ pub async fn insert(
     job_title: &str,
     role: Role,
     active: bool,
+    oidc_subject: Option<&str>,
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<UserId, sqlx::Error> {
     sqlx::query_scalar!(
-        "INSERT INTO users (email, name, job_title, role, active, password_hash, created_at, password_changed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id AS \"id: UserId\"",
+        "INSERT INTO users (email, name, job_title, role, active, oidc_subject, password_hash, created_at, password_changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id AS \"id: UserId\"",
         email,
         name,
         job_title,
         role as Role,
         active,
+        oidc_subject,
         password_hash,
         now
     )
@@ -88,6 +92,7 @@ pub async fn insert(
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     tx: &mut sqlx::PgConnection,
     id: UserId,
@@ -96,15 +101,17 @@ pub async fn update(
     job_title: &str,
     role: Role,
     active: bool,
+    oidc_subject: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "UPDATE users SET email = $2, name = $3, job_title = $4, role = $5, active = $6 WHERE id = $1",
+        "UPDATE users SET email = $2, name = $3, job_title = $4, role = $5, active = $6, oidc_subject = $7 WHERE id = $1",
         id as _,
         email,
         name,
         job_title,
         role as Role,
-        active
+        active,
+        oidc_subject
     )
     .execute(&mut *tx)
     .await?;

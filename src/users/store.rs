@@ -19,9 +19,21 @@ pub struct Account {
     pub role: Role,
     pub unit_ids: Vec<UnitId>,
     pub active: bool,
+    /// The id at the identity provider (`sub`) the account signs in with there.
+    pub oidc_subject: Option<String>,
 }
 
 const EMAIL_TAKEN: &str = "Det finns redan en användare med den e-postadressen.";
+const SUBJECT_TAKEN: &str = "Id:t är redan kopplat till en annan användare.";
+
+/// The field a unique constraint of `users` belongs to, with its message.
+fn taken(err: &sqlx::Error) -> Option<(&'static str, &'static str)> {
+    match violated_constraint(err) {
+        Some("users_email_key") => Some(("email", EMAIL_TAKEN)),
+        Some("users_oidc_subject_key") => Some(("oidc_subject", SUBJECT_TAKEN)),
+        _ => None,
+    }
+}
 
 /// Creates an account with the (already hashed) first password, set by an
 /// admin: the user must change it at the first sign-in.
@@ -76,14 +88,17 @@ async fn insert(
             &account.job_title,
             account.role,
             account.active,
+            account.oidc_subject.as_deref(),
             password_hash,
             at,
         )
         .await
         {
             Ok(id) => id,
-            Err(err) if violated_constraint(&err) == Some("users_email_key") => return refuse("email", EMAIL_TAKEN),
-            Err(err) => return Err(err.into()),
+            Err(err) => match taken(&err) {
+                Some((field, message)) => return refuse(field, message),
+                None => return Err(err.into()),
+            },
         };
         queries::set_units(tx, id, &account.unit_ids).await?;
         if must_change {
@@ -112,12 +127,15 @@ pub async fn update(db: &PgPool, id: UserId, account: &Account, stamp: Stamp) ->
             &account.job_title,
             account.role,
             account.active,
+            account.oidc_subject.as_deref(),
         )
         .await
         {
             Ok(()) => {}
-            Err(err) if violated_constraint(&err) == Some("users_email_key") => return refuse("email", EMAIL_TAKEN),
-            Err(err) => return Err(err.into()),
+            Err(err) => match taken(&err) {
+                Some((field, message)) => return refuse(field, message),
+                None => return Err(err.into()),
+            },
         }
         queries::set_units(tx, id, &account.unit_ids).await?;
         if !account.active {

@@ -2,6 +2,7 @@
 // loaded with demo data, the browser-side twin of tests/common/mod.rs.
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,8 +18,8 @@ export const DEMO_USERS = {
   staff: "personal@lotsen.example",
 };
 
-function psql(sql) {
-  execFileSync("psql", ["-h", admin.host, "-p", admin.port, "-U", admin.user, "-d", "lotsen", "-qc", sql], {
+function psql(sql, database = "lotsen") {
+  execFileSync("psql", ["-h", admin.host, "-p", admin.port, "-U", admin.user, "-d", database, "-qc", sql], {
     env: { ...process.env, PGPASSWORD: admin.password },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -72,10 +73,23 @@ export async function startApp(settings = {}) {
   });
   return {
     baseUrl,
+    /** Runs one SQL statement in this app's database (for what no page does). */
+    sql(statement) {
+      psql(statement, database);
+    },
     async stop() {
       child.kill("SIGTERM");
       await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on("exit", resolve)));
       psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     },
   };
+}
+
+/** A port nothing listens on now, for a server that must know its address before it starts. */
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
