@@ -74,6 +74,9 @@ pub struct Config {
     /// Administrators and managers must have a second factor (TOTP) for
     /// their password; `LOTSEN_REQUIRE_TOTP`, on unless set to false.
     pub require_totp: bool,
+    /// Staff outside a person's caseload give a reason before the personakt
+    /// opens (`LOTSEN_REASON_OUTSIDE_CASELOAD`, on unless set to false).
+    pub reason_outside_caseload: bool,
     /// Sign-in through the municipality's identity provider, when set up.
     pub oidc: Option<OidcSettings>,
     /// How long the server waits for a request head, and how many connections
@@ -273,6 +276,12 @@ impl Config {
             parse_bool,
             "true eller false",
         )?;
+        let reason_outside_caseload = parse_with(
+            "LOTSEN_REASON_OUTSIDE_CASELOAD",
+            &parsed("LOTSEN_REASON_OUTSIDE_CASELOAD", "true"),
+            parse_bool,
+            "true eller false",
+        )?;
         let oidc = oidc_settings(&get)?;
         let server = crate::server::Limits {
             header_read_timeout: seconds("LOTSEN_HEADER_TIMEOUT_SECONDS", "10", 300)?,
@@ -303,6 +312,7 @@ impl Config {
             public_url,
             digest_hour,
             require_totp,
+            reason_outside_caseload,
             oidc,
             server,
         })

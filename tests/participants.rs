@@ -276,19 +276,34 @@ async fn views_searches_and_prints_are_logged_and_managers_see_who_opened(db: Pg
     );
     assert_eq!(staff.get_page(&format!("/participants/{id}")).await.count("#access"), 0);
     assert_eq!(staff.get("/access-log").await.status(), StatusCode::FORBIDDEN);
-    let filtered = manager
-        .get_page(&format!(
-            "/access-log?user={staff_id}&participant={id}&from=2026-03-01&to=2026-03-02"
-        ))
-        .await;
+    let user = staff_id.to_string();
+    let by_manager = &manager;
+    let filters = |from: &'static str, to: &'static str| {
+        let user = user.clone();
+        async move {
+            let kept = by_manager
+                .submit(
+                    "/access-log",
+                    "/access-log/search",
+                    &[("user", &user), ("person", "640823-3234"), ("from", from), ("to", to)],
+                )
+                .await;
+            assert!(!location(&kept).contains("640823"), "no number in the URL");
+            by_manager.follow(kept).await
+        }
+    };
+    let filtered = filters("2026-03-01", "2026-03-02").await;
     assert_eq!(
         filtered.count("tbody tr"),
         4,
         "two views, a search and a print: {:?}",
         filtered.texts("tbody tr")
     );
-    let none = manager.get_page(&format!("/access-log?user={staff_id}&from=2026-03-03")).await;
+    let none = filters("2026-03-03", "").await;
     assert_eq!(none.count("tbody tr"), 0);
+    // The personakt's link shows that person's reads.
+    let linked = manager.get_page(&format!("/access-log?participant={id}")).await;
+    assert!(linked.count("tbody tr") >= 5, "{:?}", linked.texts("tbody tr"));
 }
 
 #[sqlx::test]

@@ -43,6 +43,7 @@ async fn no_personnummer_in_urls_or_in_the_log(db: PgPool) {
         .env("DATABASE_URL", &url)
         .env("LOTSEN_ADDR", "127.0.0.1:0")
         .env("LOTSEN_REQUIRE_TOTP", "false")
+        .env("LOTSEN_REASON_OUTSIDE_CASELOAD", "false")
         .env("LOTSEN_LOG", "debug")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())

@@ -7,6 +7,7 @@
 //! forgets the check does not compile. An id that arrives in a form instead of
 //! the path is checked with [`Authorized::check`], the same rule.
 
+pub mod reason;
 pub mod review;
 
 use crate::auth::CurrentUser;
@@ -20,7 +21,7 @@ use crate::state::AppState;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::Method;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::marker::PhantomData;
@@ -55,6 +56,38 @@ pub async fn log(
         user.role.code(),
         participant_ids as _,
         action.code()
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Writes the access-log row of one read of a person's record: whether it
+/// was inside the reader's caseload, and the reason given when it was not.
+pub async fn log_read(
+    db: impl sqlx::PgExecutor<'_>,
+    user: &SessionUser,
+    participant: ParticipantId,
+    action: Action,
+    opening: &reason::Opening,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let (in_caseload, reason, note) = match opening {
+        reason::Opening::Direct { in_caseload } => (*in_caseload, None, None),
+        reason::Opening::Given { reason, note } => (false, Some(*reason), Some(note.as_str())),
+        reason::Opening::Ask => return Ok(()),
+    };
+    sqlx::query!(
+        "INSERT INTO access_log (occurred_at, user_id, user_role, unit_id, participant_id, action, in_caseload, reason, reason_note)
+         SELECT $1, $2, $3, p.unit_id, p.id, $5, $6, $7, $8 FROM participants p WHERE p.id = $4",
+        now,
+        user.id as _,
+        user.role.code(),
+        participant as _,
+        action.code(),
+        in_caseload,
+        reason as Option<reason::Reason>,
+        note.filter(|n| !n.is_empty())
     )
     .execute(db)
     .await?;
@@ -204,10 +237,20 @@ impl<T: Guarded, R: Read> FromRequestParts<AppState> for Authorized<T, R> {
             }
         }
         admit(state, &current.user, &owner).await.map_err(IntoResponse::into_response)?;
+        // A read: outside the caseload, the reason first (asked once per
+        // person and session); then the access-log row, with the reason.
         if parts.method == Method::GET
             && let Some(participant) = owner.participant_id
         {
-            log(&state.db, &current.user, &[participant], R::ACTION, state.clock.now())
+            let session = current.ctx.session_token_hash;
+            let opening = reason::opening(state, &current.user, session.as_ref(), participant)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            if opening == reason::Opening::Ask {
+                let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                return Err(Redirect::to(&reason::ask_path(participant, here)).into_response());
+            }
+            log_read(&state.db, &current.user, participant, R::ACTION, &opening, state.clock.now())
                 .await
                 .map_err(|e| AppError::from(e).into_response())?;
         }

@@ -48,7 +48,8 @@ pub fn routes() -> Routes {
         .merge(journal::routes())
         .merge(versions::routes())
         .merge(relatives::routes())
-        .route("/access-log", get(access::review::page))
+        .merge(access::review::routes())
+        .merge(access::reason::routes())
 }
 
 /// The units a participant may be registered in: the user's own.
@@ -279,6 +280,24 @@ async fn list(State(state): State<AppState>, mut current: CurrentUser, Query(que
         ..query
     };
     render_list(&state, &current, filter, "Deltagare", "participants", "/participants").await
+}
+
+/// The people a search for `q` (a name, or a number as the participants'
+/// search reads it) finds in `units`; at most `limit`.
+pub async fn matching_people(
+    db: &sqlx::PgPool,
+    q: &str,
+    units: Vec<UnitId>,
+    limit: i64,
+) -> AppResult<Result<Vec<ParticipantId>, &'static str>> {
+    let form = FilterForm {
+        q: q.to_string(),
+        ..FilterForm::default()
+    };
+    match form.to_filter(units) {
+        Ok(filter) => Ok(Ok(queries::matching_ids(db, &filter, limit).await?)),
+        Err(message) => Ok(Err(message)),
+    }
 }
 
 /// A search is kept for the session and answered by a redirect to its

@@ -311,6 +311,14 @@ pub async fn count(db: &PgPool, filter: &ListFilter) -> Result<i64, sqlx::Error>
 /// The page is chosen first, on
 /// the participants table alone; the unit and kontaktman are joined to its
 /// 25 rows only, so a later page costs little more than the first.
+/// The ids the filter finds (the same rule as the list), at most `limit`.
+pub async fn matching_ids(db: &PgPool, filter: &ListFilter, limit: i64) -> Result<Vec<ParticipantId>, sqlx::Error> {
+    let mut qb = QueryBuilder::new("SELECT p.id FROM participants p");
+    filter.push_where(&mut qb);
+    qb.push(" ORDER BY p.id LIMIT ").push_bind(limit);
+    qb.build_query_scalar().fetch_all(db).await
+}
+
 pub async fn list(db: &PgPool, filter: &ListFilter, page: i64) -> Result<(Vec<ListRow>, bool), sqlx::Error> {
     let mut qb = QueryBuilder::new(
         "SELECT p.id, p.first_name, p.last_name, p.identity_kind, p.identity_number, p.birth_date, p.status, p.has_home_support,

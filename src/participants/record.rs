@@ -334,8 +334,9 @@ pub(super) async fn render_show(
         Some(
             sqlx::query_as!(
                 access::review::LogRow,
-                r#"SELECT a.occurred_at, u.name AS user_name, a.user_role, coalesce(un.name, '') AS "unit_name!",
-                          a.participant_id AS "participant_id: ParticipantId", NULL::text AS participant_name, a.action
+                r#"SELECT a.id, a.occurred_at, u.name AS user_name, a.user_role, coalesce(un.name, '') AS "unit_name!",
+                          a.participant_id AS "participant_id: ParticipantId", NULL::text AS participant_name, a.action,
+                          a.in_caseload, a.reason AS "reason: access::reason::Reason", a.reason_note
                    FROM access_log a JOIN users u ON u.id = a.user_id LEFT JOIN units un ON un.id = a.unit_id
                    WHERE a.participant_id = $1 ORDER BY a.occurred_at DESC, a.id DESC LIMIT 50"#,
                 id as _

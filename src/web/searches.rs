@@ -12,6 +12,7 @@ use uuid::Uuid;
 pub enum Kind {
     Participants,
     Visits,
+    AccessLog,
 }
 
 impl Kind {
@@ -19,6 +20,7 @@ impl Kind {
         match self {
             Kind::Participants => "participants",
             Kind::Visits => "visits",
+            Kind::AccessLog => "access_log",
         }
     }
 }

@@ -34,7 +34,8 @@ let browser;
 let pagesChecked = 0;
 
 before(async () => {
-  app = await startApp();
+  // As in production: staff give a reason before a personakt outside their caseload.
+  app = await startApp({ LOTSEN_REASON_OUTSIDE_CASELOAD: "true" });
   browser = await launch();
 });
 

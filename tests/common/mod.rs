@@ -60,6 +60,8 @@ impl TestApp {
         let mut config = Config::for_tests("postgres://unused");
         // Signing in with a code from an app is tested on its own (tests/two_factor.rs).
         config.require_totp = false;
+        // So is the reason asked outside one's caseload (tests/reason.rs).
+        config.reason_outside_caseload = false;
         adjust(&mut config);
         let state = AppState::new(db.clone(), config.clone(), clock.clone());
         let router = lotsen::app::app_with(state, extra);

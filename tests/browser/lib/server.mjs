@@ -53,6 +53,8 @@ export async function startApp(settings = {}) {
     LOTSEN_STATIC_DIR: path.join(repoRoot, "static"),
     // The demo's managers and admins have no app for codes.
     LOTSEN_REQUIRE_TOTP: "false",
+    // The journeys open people outside the demo staff's caseload; the crawler turns it on.
+    LOTSEN_REASON_OUTSIDE_CASELOAD: "false",
     ...settings,
   };
   const child = spawn(bin, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
