@@ -37,6 +37,7 @@ pub fn pages() -> routes::Routes {
         .route("/", routes::get(crate::home::show))
         .merge(crate::auth::login::routes())
         .merge(crate::auth::oidc::routes())
+        .merge(crate::privacy::routes())
         .merge(crate::users::account::routes())
         .merge(crate::users::routes())
         .merge(crate::units::routes())

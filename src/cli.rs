@@ -31,13 +31,13 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         "serve" => serve(config).await,
         "migrate" => {
             let db = crate::db::pool(&config)?;
-            crate::db::migrate(&db).await?;
+            crate::db::migrate_schema(&config, &db).await?;
             println!("Databasen är uppdaterad.");
             Ok(())
         }
         "demo-data" => {
             let db = crate::db::pool(&config)?;
-            crate::db::migrate(&db).await?;
+            crate::db::migrate_schema(&config, &db).await?;
             crate::demo::load(&db, SystemClock.now()).await?;
             println!(
                 "Demodata finns. Logga in med lösenordet {:?} som någon av:",
@@ -50,7 +50,7 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         "remind" => {
             let db = crate::db::pool(&config)?;
-            crate::db::migrate(&db).await?;
+            crate::db::migrate_schema(&config, &db).await?;
             let started = std::time::Instant::now();
             match crate::reminders::sweep::run(&db, SystemClock.today(), SystemClock.now()).await? {
                 Some(report) => println!(
@@ -89,7 +89,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let background = state.clone();
     let jobs = tokio::spawn(async move {
         loop {
-            match crate::db::migrate(&background.db).await {
+            match crate::db::migrate_schema(&background.config, &background.db).await {
                 Ok(()) => break,
                 Err(err) => {
                     tracing::warn!(error = %err, "could not migrate the database yet; trying again in 2 s");
@@ -171,7 +171,7 @@ async fn create_user(config: Config, args: &[String]) -> anyhow::Result<()> {
     password::check_policy(&password, &[email.as_str(), name.as_str()]).map_err(|m| anyhow::anyhow!(m))?;
 
     let db = crate::db::pool(&config)?;
-    crate::db::migrate(&db).await?;
+    crate::db::migrate_schema(&config, &db).await?;
     let hash = password::hash_blocking(password).await?;
     let now = SystemClock.now();
     let mut unit_ids = Vec::new();

@@ -46,6 +46,9 @@ pub struct OidcSettings {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: String,
+    /// The tables' owner, for migrations (`DATABASE_OWNER_URL`); without it
+    /// the migrations run over `database_url` (a development database).
+    pub database_owner_url: Option<String>,
     pub addr: SocketAddr,
     pub db_max_connections: u32,
     /// How long a request waits for a database connection before the app
@@ -77,6 +80,9 @@ pub struct Config {
     /// Staff outside a person's caseload give a reason before the personakt
     /// opens (`LOTSEN_REASON_OUTSIDE_CASELOAD`, on unless set to false).
     pub reason_outside_caseload: bool,
+    /// How long a person's records are kept, and whether some are kept for
+    /// research (`LOTSEN_RETENTION_YEARS`, `LOTSEN_KEEP_FOR_RESEARCH`).
+    pub retention: crate::domain::retention::Retention,
     /// Sign-in through the municipality's identity provider, when set up.
     pub oidc: Option<OidcSettings>,
     /// How long the server waits for a request head, and how many connections
@@ -147,6 +153,16 @@ impl Config {
         if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
             return Err(ConfigError {
                 name: "DATABASE_URL",
+                problem: "måste börja med postgres://".into(),
+            });
+        }
+        let database_owner_url = get("DATABASE_OWNER_URL");
+        if database_owner_url
+            .as_deref()
+            .is_some_and(|url| !(url.starts_with("postgres://") || url.starts_with("postgresql://")))
+        {
+            return Err(ConfigError {
+                name: "DATABASE_OWNER_URL",
                 problem: "måste börja med postgres://".into(),
             });
         }
@@ -282,6 +298,20 @@ impl Config {
             parse_bool,
             "true eller false",
         )?;
+        let retention = crate::domain::retention::Retention {
+            years: parse_with(
+                "LOTSEN_RETENTION_YEARS",
+                &parsed("LOTSEN_RETENTION_YEARS", "5"),
+                |v| v.parse::<u32>().ok().filter(|n| (1..=100).contains(n)),
+                "år, 1–100",
+            )?,
+            keep_for_research: parse_with(
+                "LOTSEN_KEEP_FOR_RESEARCH",
+                &parsed("LOTSEN_KEEP_FOR_RESEARCH", "true"),
+                parse_bool,
+                "true eller false",
+            )?,
+        };
         let oidc = oidc_settings(&get)?;
         let server = crate::server::Limits {
             header_read_timeout: seconds("LOTSEN_HEADER_TIMEOUT_SECONDS", "10", 300)?,
@@ -296,6 +326,7 @@ impl Config {
 
         Ok(Config {
             database_url,
+            database_owner_url,
             addr,
             db_max_connections,
             db_acquire_timeout,
@@ -313,6 +344,7 @@ impl Config {
             digest_hour,
             require_totp,
             reason_outside_caseload,
+            retention,
             oidc,
             server,
         })

@@ -49,6 +49,23 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
 
+/// Migrates as the tables' owner (`DATABASE_OWNER_URL`) when it is set, over
+/// a connection of its own; else over `pool` (a development database whose
+/// one role owns the tables). The server's own role may not change the schema.
+pub async fn migrate_schema(config: &Config, pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    let Some(owner_url) = config.database_owner_url.as_deref() else {
+        return migrate(pool).await;
+    };
+    let owner = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(config.db_acquire_timeout)
+        .connect_with(PgConnectOptions::from_str(owner_url)?)
+        .await?;
+    let done = MIGRATOR.run(&owner).await;
+    owner.close().await;
+    done
+}
+
 // The domain's enums (src/domain/, free of sqlx) that columns hold as codes.
 stored_as_code!(crate::domain::plans::Programme);
 stored_as_code!(crate::domain::plans::PlanStatus);

@@ -22,6 +22,7 @@ pub mod ids;
 pub mod jobs;
 pub mod participants;
 pub mod plans;
+pub mod privacy;
 pub mod reminders;
 pub mod reports;
 pub mod server;

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{TestApp, create_unit, location};
-use lotsen::access::review::PAGE_SIZE;
 use lotsen::auth::Role;
+use lotsen::participants::access_log::PAGE_SIZE;
 use sqlx::PgPool;
 
 #[sqlx::test]

@@ -27,6 +27,7 @@ const LAYERS: &[&str] = &[
     "attendance",
     "reminders",
     "reports",
+    "privacy",
     "home",
     "app",
     "jobs",

@@ -40,7 +40,9 @@ async fn no_personnummer_in_urls_or_in_the_log(db: PgPool) {
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_lotsen"))
         .arg("serve")
-        .env("DATABASE_URL", &url)
+        // The server's own role, as in production; the owner migrates.
+        .env("DATABASE_URL", url.replacen("lotsen:lotsen@", "lotsen_app:lotsen_app@", 1))
+        .env("DATABASE_OWNER_URL", &url)
         .env("LOTSEN_ADDR", "127.0.0.1:0")
         .env("LOTSEN_REQUIRE_TOTP", "false")
         .env("LOTSEN_REASON_OUTSIDE_CASELOAD", "false")

@@ -8,7 +8,6 @@
 //! the path is checked with [`Authorized::check`], the same rule.
 
 pub mod reason;
-pub mod review;
 
 use crate::auth::CurrentUser;
 use crate::auth::context::SessionUser;

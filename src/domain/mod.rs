@@ -7,3 +7,4 @@
 pub mod ages;
 pub mod calendar;
 pub mod plans;
+pub mod retention;

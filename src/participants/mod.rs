@@ -3,6 +3,7 @@
 //! (status, kontaktman, boendestöd, närstående, samtycken), `journal`, and
 //! `access` (who may see whom, and the access log).
 
+pub mod access_log;
 pub mod changes;
 pub mod form;
 pub mod identity;
@@ -48,7 +49,7 @@ pub fn routes() -> Routes {
         .merge(journal::routes())
         .merge(versions::routes())
         .merge(relatives::routes())
-        .merge(access::review::routes())
+        .merge(access_log::routes())
         .merge(access::reason::routes())
 }
 

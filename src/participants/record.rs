@@ -210,7 +210,7 @@ struct ShowPage {
     layout: Layout,
     r: Record,
     staff: Vec<StaffChoice>,
-    accesses: Option<Vec<access::review::LogRow>>,
+    accesses: Option<Vec<super::access_log::LogRow>>,
     plans: Vec<PlanListRow>,
     errors: FieldErrors,
     /// Which form on the page `errors` and `typed` belong to.
@@ -333,7 +333,7 @@ pub(super) async fn render_show(
     let accesses = if super::may_review_access(current) {
         Some(
             sqlx::query_as!(
-                access::review::LogRow,
+                super::access_log::LogRow,
                 r#"SELECT a.id, a.occurred_at, u.name AS user_name, a.user_role, coalesce(un.name, '') AS "unit_name!",
                           a.participant_id AS "participant_id: ParticipantId", NULL::text AS participant_name, a.action,
                           a.in_caseload, a.reason AS "reason: access::reason::Reason", a.reason_note

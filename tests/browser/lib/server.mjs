@@ -47,7 +47,10 @@ export async function startApp(settings = {}) {
   psql(`CREATE DATABASE ${database} TEMPLATE ${demoTemplate()}`);
   const env = {
     ...process.env,
-    DATABASE_URL: databaseUrl(database),
+    // As in production: the server signs in as the app role (owning nothing),
+    // the owner only migrates.
+    DATABASE_URL: `postgres://lotsen_app:lotsen_app@${admin.host}:${admin.port}/${database}`,
+    DATABASE_OWNER_URL: databaseUrl(database),
     LOTSEN_ADDR: "127.0.0.1:0",
     LOTSEN_LOG: "info,tower_http=warn",
     LOTSEN_STATIC_DIR: path.join(repoRoot, "static"),

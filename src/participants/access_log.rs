@@ -5,8 +5,8 @@
 //! the user, the reason and the dates. The filters are kept for the session
 //! (`web::searches`), so the page's URL holds no name or number.
 
-use super::Action;
-use super::reason::Reason;
+use crate::access::Action;
+use crate::access::reason::Reason;
 use crate::auth::context::Layout;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
@@ -200,7 +200,7 @@ async fn rows(
     } else if filter.person.trim().is_empty() {
         None
     } else {
-        match crate::participants::matching_people(&state.db, &filter.person, units.clone(), PEOPLE_LIMIT).await? {
+        match super::matching_people(&state.db, &filter.person, units.clone(), PEOPLE_LIMIT).await? {
             Ok(ids) => Some(ids),
             Err(message) => {
                 errors.add("person", message);

@@ -1,0 +1,9 @@
+//! Data protection duties (issue 18): the records of processing (GDPR art. 30).
+
+pub mod processing;
+
+use crate::web::routes::Routes;
+
+pub fn routes() -> Routes {
+    processing::routes()
+}
