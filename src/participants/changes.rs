@@ -26,6 +26,7 @@ pub fn routes() -> Routes {
         .route("/participants/{id}/relatives", post(add_relative))
         .route("/participants/{id}/consents", post(add_consent))
         .route("/participants/{id}/consents/{consent_id}/withdraw", post(withdraw_consent))
+        .route("/participants/{id}/protected-identity", post(set_protected_identity))
 }
 
 /// After a command: back to the personakt at the section that changed, or
@@ -272,6 +273,33 @@ async fn withdraw_consent(
         }),
     };
     answer(&state, &auth, result, ("withdraw", "consents"), "Samtycket är återkallat.", typed).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ProtectedForm {
+    protected: Option<String>,
+}
+
+/// Skyddade personuppgifter: marked or cleared by a manager or by staff named
+/// on the person.
+async fn set_protected_identity(
+    State(state): State<AppState>,
+    auth: Authorized<ParticipantId>,
+    FormData(form): FormData<ProtectedForm>,
+) -> AppResult<Response> {
+    let current = &auth.current;
+    if current.user.role != crate::auth::Role::Manager && !super::queries::in_caseload(&state.db, auth.id, current.user.id).await? {
+        return Err(crate::error::AppError::Forbidden);
+    }
+    let protected = form.protected.is_some();
+    store::set_protected_identity(&state.db, auth.id, protected, current.stamp(state.clock.now())).await?;
+    current.flash(if protected {
+        "Personen är markerad med skyddade personuppgifter."
+    } else {
+        "Markeringen för skyddade personuppgifter är borttagen."
+    });
+    Ok(Redirect::to(&format!("/participants/{}#details", auth.id)).into_response())
 }
 
 #[cfg(test)]

@@ -64,6 +64,21 @@ pub struct ParticipantFields {
     pub coordinated_plan_next_follow_up: Option<NaiveDate>,
 }
 
+/// Shown instead of a protected person's address and contact details.
+pub const PROTECTED: &str = "Skyddad uppgift";
+
+impl ParticipantFields {
+    /// The fields as someone not named on a person with protected identity
+    /// sees them: address and contact details replaced, where there are any.
+    pub fn hide_contact(&mut self) {
+        for field in [&mut self.phone, &mut self.email, &mut self.address] {
+            if !field.is_empty() {
+                *field = PROTECTED.to_string();
+            }
+        }
+    }
+}
+
 fn yes_no(value: &str) -> Option<bool> {
     match value {
         "yes" => Some(true),

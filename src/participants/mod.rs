@@ -224,7 +224,9 @@ async fn render_list(
     let staff = crate::users::queries::staff_of_units(&state.db, &units).await?;
     let mut page = filter_form.page();
     let (rows, total, has_next, error) = match filter_form.to_filter(units) {
-        Ok(filter) => {
+        Ok(mut filter) => {
+            // Protected people are in the lists of those named on them only.
+            filter.viewer = Some(current.user.id);
             // Counting every participant of a unit is the costliest part of
             // the plain list, and tells little: only searches are counted.
             let total = if filter.is_search() {
@@ -343,6 +345,9 @@ struct FormPage {
     identity_kinds: [identity::IdentityKind; 4],
     genders: &'static [Gender],
     referral_sources: &'static [ReferralSource],
+    /// A protected person's address and contact details are not on the form
+    /// of someone not named on them; saving keeps them as they are.
+    contact_hidden: bool,
 }
 
 pub struct Conflict {
@@ -382,6 +387,7 @@ async fn new_form(State(state): State<AppState>, current: CurrentUser) -> AppRes
         identity_kinds: identity::IdentityKind::ALL,
         genders: Gender::ALL,
         referral_sources: ReferralSource::ALL,
+        contact_hidden: false,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -407,6 +413,7 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
             identity_kinds: identity::IdentityKind::ALL,
             genders: Gender::ALL,
             referral_sources: ReferralSource::ALL,
+            contact_hidden: false,
         }
         .refused()
     };
@@ -429,7 +436,11 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
 async fn edit_form(State(state): State<AppState>, auth: Authorized<ParticipantId>) -> AppResult<Response> {
     let (current, id, unit_id) = (auth.current, auth.id, auth.unit_id);
     let summary = queries::summary(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let saved = queries::version(&state.db, id, summary.version).await?.ok_or(AppError::NotFound)?;
+    let mut saved = queries::version(&state.db, id, summary.version).await?.ok_or(AppError::NotFound)?;
+    let contact_hidden = queries::contact_hidden(&state.db, id, current.user.id).await?;
+    if contact_hidden {
+        saved.fields.hide_contact();
+    }
     let page = FormPage {
         layout: Layout::new(&current.ctx, "participants"),
         participant_id: Some(id),
@@ -441,6 +452,7 @@ async fn edit_form(State(state): State<AppState>, auth: Authorized<ParticipantId
         identity_kinds: identity::IdentityKind::ALL,
         genders: Gender::ALL,
         referral_sources: ReferralSource::ALL,
+        contact_hidden,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -453,6 +465,15 @@ async fn update(
     let now = state.clock.now();
     let (current, id) = (auth.current, auth.id);
     let summary = queries::summary(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let contact_hidden = queries::contact_hidden(&state.db, id, current.user.id).await?;
+    let mut form = form;
+    if contact_hidden {
+        // Not on this viewer's form: kept as saved.
+        let saved = queries::version(&state.db, id, summary.version).await?.ok_or(AppError::NotFound)?;
+        form.phone = saved.fields.phone;
+        form.email = saved.fields.email;
+        form.address = saved.fields.address;
+    }
     let mut errors = FieldErrors::default();
     let base_version = form.version.parse::<i32>().ok();
     let fields = form.validate(state.clock.today(), &mut errors);
@@ -469,6 +490,7 @@ async fn update(
         identity_kinds: identity::IdentityKind::ALL,
         genders: Gender::ALL,
         referral_sources: ReferralSource::ALL,
+        contact_hidden,
     };
     let Some(fields) = fields.filter(|_| errors.is_empty()) else {
         return page(form, errors, None, units).refused();
@@ -488,14 +510,20 @@ async fn update(
             queries::version(&state.db, id, base_version).await?,
             queries::version(&state.db, id, summary.version).await?,
         ) {
-            (Some(before), Some(latest)) => Conflict {
+            (Some(mut before), Some(mut latest)) => Conflict {
                 changed_by: latest.changed_by,
                 changed_at: latest
                     .changed_at
                     .with_timezone(&chrono_tz::Europe::Stockholm)
                     .format("%Y-%m-%d %H:%M")
                     .to_string(),
-                changes: form::changes(&before.fields, &latest.fields),
+                changes: {
+                    if contact_hidden {
+                        before.fields.hide_contact();
+                        latest.fields.hide_contact();
+                    }
+                    form::changes(&before.fields, &latest.fields)
+                },
             },
             _ => Conflict {
                 changed_by: "någon annan".into(),

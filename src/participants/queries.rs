@@ -201,6 +201,8 @@ pub struct Summary {
     pub end_reason: Option<String>,
     pub has_home_support: bool,
     pub created_at: DateTime<Utc>,
+    /// Skyddade personuppgifter.
+    pub protected_identity: bool,
 }
 
 impl Summary {
@@ -209,10 +211,32 @@ impl Summary {
     }
 }
 
+/// Whether `user` is named on the person: kontaktman now, or responsible for
+/// an activity of a plan not ended (`in_caseload`, migration 0027).
+pub async fn in_caseload(db: &PgPool, id: ParticipantId, user: UserId) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(r#"SELECT in_caseload($1, $2) AS "named!""#, user as _, id as _)
+        .fetch_one(db)
+        .await
+}
+
+/// Whether `viewer` may not see the person's address and contact details:
+/// the person has protected identity and the viewer is not named on them.
+pub async fn contact_hidden(db: &PgPool, id: ParticipantId, viewer: UserId) -> Result<bool, sqlx::Error> {
+    let hidden = sqlx::query_scalar!(
+        r#"SELECT p.protected_identity AND NOT in_caseload($2, p.id) AS "hidden!" FROM participants p WHERE p.id = $1"#,
+        id as _,
+        viewer as _
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(hidden.unwrap_or(true))
+}
+
 pub async fn summary(db: &PgPool, id: ParticipantId) -> Result<Option<Summary>, sqlx::Error> {
     sqlx::query_as!(
         Summary,
-        r#"SELECT p.unit_id, u.name AS unit_name, p.version, p.status AS "status: ParticipantStatus", p.ended_on, p.end_reason, p.has_home_support, p.created_at
+        r#"SELECT p.unit_id, u.name AS unit_name, p.version, p.status AS "status: ParticipantStatus", p.ended_on, p.end_reason, p.has_home_support, p.created_at,
+                  p.protected_identity
          FROM participants p JOIN units u ON u.id = p.unit_id WHERE p.id = $1"#,
         id as _
     )
@@ -248,6 +272,9 @@ pub struct ListFilter {
     pub numbers: Vec<String>,
     /// Prefixes of the 12-digit number (a birth date typed alone).
     pub number_prefixes: Vec<String>,
+    /// Who is looking: people with protected identity are left out unless
+    /// the viewer is named on them. None: everyone (the access log's filter).
+    pub viewer: Option<UserId>,
 }
 
 impl ListFilter {
@@ -265,6 +292,11 @@ impl ListFilter {
     /// plan that fits it (no `$x IS NULL OR …` that defeats the indexes).
     fn push_where(&self, qb: &mut QueryBuilder<Postgres>) {
         qb.push(" WHERE p.unit_id = ANY(").push_bind(self.units.clone()).push(")");
+        if let Some(viewer) = self.viewer {
+            qb.push(" AND (NOT p.protected_identity OR in_caseload(")
+                .push_bind(viewer)
+                .push(", p.id))");
+        }
         if let Some(status) = &self.status {
             qb.push(" AND p.status = ").push_bind(status.clone());
         }

@@ -36,6 +36,11 @@ pub struct Record {
     pub relatives: Vec<RelativeRow>,
     pub consents: Vec<ConsentRow>,
     pub journal: Vec<JournalEntry>,
+    /// The person has protected identity and the viewer is not named on
+    /// them: address and contact details are replaced (`hide_contact`).
+    pub contact_hidden: bool,
+    /// The viewer is named on the person (kontaktman, or on their plan).
+    pub viewer_named: bool,
 }
 
 pub struct StatusEvent {
@@ -159,7 +164,21 @@ pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> 
         relatives,
         consents,
         journal,
+        contact_hidden: false,
+        viewer_named: false,
     })
+}
+
+/// The personakt as `viewer` may see it: a protected person's address and
+/// contact details only for those named on them.
+pub async fn load_for(db: &PgPool, participant: ParticipantId, today: NaiveDate, viewer: UserId) -> AppResult<Record> {
+    let mut record = load(db, participant, today).await?;
+    record.viewer_named = queries::in_caseload(db, participant, viewer).await?;
+    if record.summary.protected_identity && !record.viewer_named {
+        record.fields.hide_contact();
+        record.contact_hidden = true;
+    }
+    Ok(record)
 }
 
 /// A plan in a list (the personakt's "Planer").
@@ -216,6 +235,8 @@ struct ShowPage {
     /// Which form on the page `errors` and `typed` belong to.
     form_in_error: &'static str,
     typed: Typed,
+    /// A manager, or staff named on the person: may mark skyddade personuppgifter.
+    may_mark_protected: bool,
 }
 
 /// What was typed into the form that was refused (only one at a time).
@@ -328,7 +349,7 @@ pub(super) async fn render_show(
 ) -> AppResult<Response> {
     let (current, id, unit_id) = (&auth.current, auth.id, auth.unit_id);
     let today = state.clock.today();
-    let record = load(&state.db, auth.id, today).await?;
+    let record = load_for(&state.db, auth.id, today, current.user.id).await?;
     let staff = crate::users::queries::staff_of_units(&state.db, &[unit_id]).await?;
     let accesses = if super::may_review_access(current) {
         Some(
@@ -353,6 +374,7 @@ pub(super) async fn render_show(
         access::log(&state.db, &current.user, &[auth.id], Action::View, state.clock.now()).await?;
     }
     let refused = !errors.is_empty();
+    let record_named = record.viewer_named;
     let page = ShowPage {
         layout: Layout::new(&current.ctx, "participants"),
         r: record,
@@ -362,6 +384,7 @@ pub(super) async fn render_show(
         errors,
         form_in_error,
         typed,
+        may_mark_protected: current.user.role == crate::auth::Role::Manager || record_named,
     };
     crate::web::page(&page, refused)
 }
@@ -414,7 +437,7 @@ impl PrintPage {
 /// `Authorized<_, Print>`.
 pub async fn print(State(state): State<AppState>, auth: Authorized<ParticipantId, Print>) -> AppResult<Response> {
     let (now, current) = (state.clock.now(), auth.current);
-    let record = load(&state.db, auth.id, state.clock.today()).await?;
+    let record = load_for(&state.db, auth.id, state.clock.today(), current.user.id).await?;
     let page = PrintPage {
         layout: Layout::new(&current.ctx, "participants"),
         r: record,

@@ -522,6 +522,34 @@ pub async fn withdraw_consent(
     .await
 }
 
+/// Marks a person as having protected identity, or clears the mark; the
+/// change is in the audit log. The same mark sent again changes nothing.
+pub async fn set_protected_identity(db: &PgPool, participant: ParticipantId, protected: bool, stamp: Stamp) -> AppResult<()> {
+    in_transaction(db, async |tx| {
+        let changed = sqlx::query!(
+            "UPDATE participants SET protected_identity = $2 WHERE id = $1 AND protected_identity <> $2",
+            participant as _,
+            protected
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed > 0 {
+            let action = if protected {
+                "protected_identity_set"
+            } else {
+                "protected_identity_cleared"
+            };
+            audit::Entry::new(Some(stamp.by), action)
+                .record("participant", participant)
+                .write(&mut *tx, stamp.at)
+                .await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
 const NUMBER_TAKEN: &str = "Det finns redan en deltagare med det numret på enheten.";
 
 /// Registers a participant at `unit`: the record, its first version, its

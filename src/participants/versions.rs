@@ -33,6 +33,18 @@ impl VersionEntry {
     }
 }
 
+/// The versions as the viewer may see them: a protected person's address and
+/// contact details only for those named on them.
+async fn visible_versions(state: &AppState, auth: &Authorized<ParticipantId>) -> AppResult<Vec<Version>> {
+    let mut versions = queries::versions(&state.db, auth.id).await?;
+    if queries::contact_hidden(&state.db, auth.id, auth.current.user.id).await? {
+        for version in &mut versions {
+            version.fields.hide_contact();
+        }
+    }
+    Ok(versions)
+}
+
 fn entries(versions: Vec<Version>) -> Vec<VersionEntry> {
     let mut out: Vec<VersionEntry> = Vec::with_capacity(versions.len());
     for version in versions {
@@ -55,7 +67,7 @@ struct ListPage {
 }
 
 async fn list(State(state): State<AppState>, auth: Authorized<ParticipantId>) -> AppResult<Response> {
-    let mut entries = entries(queries::versions(&state.db, auth.id).await?);
+    let mut entries = entries(visible_versions(&state, &auth).await?);
     let name = entries
         .last()
         .map(|e| format!("{} {}", e.version.fields.first_name, e.version.fields.last_name))
@@ -85,7 +97,7 @@ async fn show(
     auth: Authorized<ParticipantId>,
     Path((_, number)): Path<(ParticipantId, i32)>,
 ) -> AppResult<Response> {
-    let all = entries(queries::versions(&state.db, auth.id).await?);
+    let all = entries(visible_versions(&state, &auth).await?);
     let latest = all.last().map(|e| e.version.version).unwrap_or(0);
     let entry = all.into_iter().find(|e| e.version.version == number).ok_or(AppError::NotFound)?;
     let page = VersionPage {
