@@ -47,6 +47,15 @@ impl Clock for ManualClock {
     }
 }
 
+/// Midnight in Stockholm at the start of `day`, as a moment (UTC): where a
+/// calendar day of the centres begins.
+pub fn start_of_day(day: chrono::NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(Stockholm).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::web::searches;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// Rows on a page of the access log.
@@ -164,13 +164,6 @@ impl LogPage {
     }
 }
 
-/// Midnight in Stockholm at the start of `day`, in UTC.
-fn start_of(day: NaiveDate) -> Option<DateTime<Utc>> {
-    day.and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(chrono_tz::Europe::Stockholm).earliest())
-        .map(|t| t.with_timezone(&Utc))
-}
-
 /// One page of the log for the filters; the messages for bad filters in `errors`.
 async fn rows(
     state: &AppState,
@@ -232,8 +225,8 @@ async fn rows(
         &units as _,
         user as _,
         people as Option<Vec<ParticipantId>>,
-        from.and_then(start_of),
-        to.and_then(|d| d.succ_opt()).and_then(start_of),
+        from.map(crate::clock::start_of_day),
+        to.and_then(|d| d.succ_opt()).map(crate::clock::start_of_day),
         reason,
         before,
         PAGE_SIZE + 1

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod form;
 pub mod identity;
 pub mod journal;
+pub mod log_review;
 pub mod model;
 pub mod queries;
 pub mod record;
@@ -50,6 +51,7 @@ pub fn routes() -> Routes {
         .merge(versions::routes())
         .merge(relatives::routes())
         .merge(access_log::routes())
+        .merge(log_review::routes())
         .merge(access::reason::routes())
 }
 

@@ -62,6 +62,8 @@ struct TodoPage {
     /// My trainees' plans far under plan last week, and that week.
     under_plan: Vec<crate::attendance::hours::WeekRow>,
     last_week: String,
+    /// Loggkontroller of last month not yet signed off, for managers: (link, unit, month).
+    log_reviews: Vec<(String, String, String)>,
 }
 
 impl TodoPage {
@@ -136,7 +138,20 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     let (monday, under_plan) =
         crate::attendance::hours::far_under_last_week(&state.db, current.user.id, &current.user.unit_ids, state.clock.today()).await?;
     let drafts = crate::drafts::store::list(&state.db, current.user.id, &current.user.unit_ids).await?;
+    let log_reviews = if current.user.role == Role::Manager {
+        crate::participants::log_review::open_for(&state, &current)
+            .await?
+            .into_iter()
+            .map(|(unit, name, month)| {
+                let link = format!("/log-review/{unit}/{}", month.format("%Y-%m"));
+                (link, name, crate::participants::log_review::month_name(month))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = TodoPage {
+        log_reviews,
         layout: Layout::new(&current.ctx, "todo"),
         drafts,
         draft_days: state.config.draft_days,

@@ -30,20 +30,7 @@ use serde::Deserialize;
 /// Who reaches these pages: managers and admins.
 pub const READERS: &[Role] = &[Role::Manager, Role::Admin];
 
-pub const MONTHS: [&str; 12] = [
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
+pub use crate::web::format::MONTHS;
 
 pub fn routes() -> Routes {
     Routes::new()

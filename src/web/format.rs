@@ -28,6 +28,28 @@ pub fn hours(h: Option<f64>) -> String {
     }
 }
 
+/// The months' names, January first.
+pub const MONTHS: [&str; 12] = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+
+/// A month as it is written: "oktober 2026".
+pub fn month_name(month: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{} {}", MONTHS[month.month0() as usize], month.year())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
