@@ -33,6 +33,7 @@ coded! {
         Print = "print" => "Skrev ut personakten",
         Denied = "denied" => "Nekad åtkomst",
         ReportList = "report_list" => "Listad bakom en siffra i en rapport",
+        Extract = "extract" => "Registerutdrag",
     }
 }
 
@@ -59,6 +60,17 @@ pub async fn log(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// A person's name, for the pages about their record that are not the
+/// record itself (the reason asked first, the registerutdrag).
+pub async fn person_name(db: &PgPool, participant: ParticipantId) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT first_name || ' ' || last_name AS "name!" FROM participants WHERE id = $1"#,
+        participant as _
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// Writes the access-log row of one read of a person's record: whether it

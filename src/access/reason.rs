@@ -109,16 +109,6 @@ struct ReasonPage {
     errors: FieldErrors,
 }
 
-/// The person's name for the question: seen already in the list that led here.
-async fn name_of(state: &AppState, participant: ParticipantId) -> AppResult<String> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT first_name || ' ' || last_name AS "name!" FROM participants WHERE id = $1"#,
-        participant as _
-    )
-    .fetch_one(&state.db)
-    .await?)
-}
-
 async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -146,7 +136,7 @@ async fn question(
     let page = ReasonPage {
         layout: Layout::new(&current.ctx, "participants"),
         participant: id,
-        name: name_of(state, id).await?,
+        name: super::person_name(&state.db, id).await?,
         form: ReasonForm {
             next: safe_next(Some(&form.next)).to_string(),
             ..form

@@ -1,9 +1,10 @@
 //! Data protection duties (issue 18): the records of processing (GDPR art. 30).
 
+pub mod extract;
 pub mod processing;
 
 use crate::web::routes::Routes;
 
 pub fn routes() -> Routes {
-    processing::routes()
+    processing::routes().merge(extract::routes())
 }

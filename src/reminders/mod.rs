@@ -64,6 +64,8 @@ struct TodoPage {
     last_week: String,
     /// Loggkontroller of last month not yet signed off, for managers: (link, unit, month).
     log_reviews: Vec<(String, String, String)>,
+    /// Registerutdrag not yet delivered, for managers.
+    extracts: Vec<crate::privacy::extract::OpenRequest>,
 }
 
 impl TodoPage {
@@ -138,6 +140,11 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     let (monday, under_plan) =
         crate::attendance::hours::far_under_last_week(&state.db, current.user.id, &current.user.unit_ids, state.clock.today()).await?;
     let drafts = crate::drafts::store::list(&state.db, current.user.id, &current.user.unit_ids).await?;
+    let extracts = if current.user.role == Role::Manager {
+        crate::privacy::extract::open_for(&state, &current).await?
+    } else {
+        Vec::new()
+    };
     let log_reviews = if current.user.role == Role::Manager {
         crate::participants::log_review::open_for(&state, &current)
             .await?
@@ -152,6 +159,7 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     };
     let page = TodoPage {
         log_reviews,
+        extracts,
         layout: Layout::new(&current.ctx, "todo"),
         drafts,
         draft_days: state.config.draft_days,

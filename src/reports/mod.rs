@@ -141,21 +141,7 @@ pub fn csv(heading: &str, tables: &[Table]) -> String {
     out
 }
 
-/// A CSV field, quoted when it holds a separator, a quote or a line break.
-/// Text that Excel would take for a formula (a unit named "=…") gets a
-/// leading apostrophe, so it stays text.
-fn field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    };
-    if text.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
+use crate::web::csv::field;
 
 /// An Excel workbook: one sheet per table, numbers as numbers, "<5" and the
 /// other marks as text, and the notes below each table.

@@ -3,6 +3,7 @@
 //! (sessions, CSRF, the page frame) is `crate::auth`; the router that puts
 //! the features together is `crate::app`, above them all.
 
+pub mod csv;
 pub mod form;
 pub mod format;
 pub mod health;
