@@ -77,6 +77,17 @@ impl CurrentUser {
         }
     }
 
+    /// Refuses (403) anyone but a manager of `unit`: the unit's log review
+    /// and gallring are theirs.
+    pub fn require_manager_of(&self, unit: crate::ids::UnitId) -> Result<(), AppError> {
+        self.require(&[Role::Manager])?;
+        if self.user.unit_ids.contains(&unit) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     /// This user, now: who and when for a command that writes.
     pub fn stamp(&self, now: chrono::DateTime<chrono::Utc>) -> crate::audit::Stamp {
         crate::audit::Stamp { by: self.user.id, at: now }

@@ -84,19 +84,9 @@ pub fn month_name(month: NaiveDate) -> String {
     crate::web::format::month_name(month)
 }
 
-/// A manager of `unit`: the only one who reviews its log.
-fn require_manager_of(current: &CurrentUser, unit: UnitId) -> AppResult<()> {
-    current.require(&[Role::Manager])?;
-    if current.user.unit_ids.contains(&unit) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 fn parse_path(current: &CurrentUser, unit: i64, month: &str, today: NaiveDate) -> AppResult<(UnitId, NaiveDate)> {
     let unit = UnitId::from(unit);
-    require_manager_of(current, unit)?;
+    current.require_manager_of(unit)?;
     let month = month_of(month).filter(|m| reviewable(*m, today)).ok_or(AppError::NotFound)?;
     Ok((unit, month))
 }

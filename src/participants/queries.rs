@@ -291,7 +291,10 @@ impl ListFilter {
     /// The WHERE clause, with only the conditions in use: each query gets a
     /// plan that fits it (no `$x IS NULL OR …` that defeats the indexes).
     fn push_where(&self, qb: &mut QueryBuilder<Postgres>) {
-        qb.push(" WHERE p.unit_id = ANY(").push_bind(self.units.clone()).push(")");
+        // People disposed of (gallrade) are rows for the statistics only.
+        qb.push(" WHERE p.unit_id = ANY(")
+            .push_bind(self.units.clone())
+            .push(") AND p.disposed_on IS NULL");
         if let Some(viewer) = self.viewer {
             qb.push(" AND (NOT p.protected_identity OR in_caseload(")
                 .push_bind(viewer)
