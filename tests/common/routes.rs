@@ -55,8 +55,23 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
     .fetch_one(db)
     .await
     .unwrap();
+    let unit = scalar(db, &format!("SELECT unit_id FROM participants WHERE id = {participant}")).await;
+    let request = scalar(
+        db,
+        &format!(
+            "INSERT INTO extract_requests (participant_id, received_on, identity_check, registered_by, registered_at)
+             SELECT {participant}, DATE '2026-02-20', 'Id-kort', min(id), now() FROM users RETURNING id"
+        ),
+    )
+    .await;
     HashMap::from([
         ("/participants/{id}", participant),
+        ("{request}", request),
+        ("/log-review/{unit}", unit),
+        // February 2026, a month that has ended on the tests' day (written 2026-02 by `fill`).
+        ("{month}", 202602),
+        ("/disposal/{unit}", unit),
+        ("{year}", 2026),
         // A version number, not an id: every record has a first version.
         ("{version}", 1),
         ("{note_id}", scalar(db, &sql("journal_notes", "participant_id", participant)).await),
@@ -134,7 +149,11 @@ pub fn fill(path: &str, records: &HashMap<&'static str, i64>) -> String {
             .or_else(|| records.iter().find(|(key, _)| prefix.ends_with(*key)).map(|(_, id)| id))
             .unwrap_or_else(|| panic!("{path}: no record for {param}; add one to `records` in tests/common/routes.rs"));
         out.push_str(&rest[..open]);
-        out.push_str(&id.to_string());
+        if param == "{month}" {
+            out.push_str(&format!("{}-{:02}", id / 100, id % 100));
+        } else {
+            out.push_str(&id.to_string());
+        }
         rest = &rest[close..];
     }
     out.push_str(rest);
