@@ -95,6 +95,19 @@ pub async fn load(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         .await?;
     if existing == 0 {
         history::load(db, now, &units, &history::team(db).await?).await?;
+        // A registerutdrag asked for ten days ago, waiting on the manager's Att göra.
+        let received = now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive() - chrono::Duration::days(10);
+        sqlx::query!(
+            "INSERT INTO extract_requests (participant_id, received_on, identity_check, registered_by, registered_at)
+             SELECT p.id, $1, 'Id-kort visat i receptionen', u.id, $2
+             FROM participants p CROSS JOIN users u
+             WHERE u.email = 'chef@lotsen.example' AND p.status = 'active'
+             ORDER BY p.id LIMIT 1",
+            received,
+            now
+        )
+        .execute(db)
+        .await?;
     }
     load_activities(db, now).await?;
     crate::reminders::sweep::run(db, now.date_naive(), now).await?;

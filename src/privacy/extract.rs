@@ -194,6 +194,12 @@ pub const SECTIONS: &[SectionDef] = &[
         sql: "SELECT to_jsonb(e) FROM extract_requests e WHERE e.participant_id = $1 ORDER BY e.received_on, e.id",
     },
     SectionDef {
+        key: "gallringslista",
+        title: "Gallringslistor",
+        table: "disposal_candidates",
+        sql: "SELECT to_jsonb(c) FROM disposal_candidates c WHERE c.participant_id = $1 ORDER BY c.round_id",
+    },
+    SectionDef {
         key: "atkomstlogg",
         title: "Vem som har tagit del av uppgifterna (åtkomstloggen)",
         table: "access_log",
