@@ -3,7 +3,7 @@
 -- everything held about the person as a printable page and an archive, and
 -- marks it delivered. The deadline is a month from the request; until it is
 -- delivered the request is on the manager's Att göra.
-CREATE TABLE extract_requests (
+CREATE TABLE register_extract_requests (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     participant_id bigint NOT NULL REFERENCES participants (id),
     received_on    date NOT NULL,
@@ -13,15 +13,15 @@ CREATE TABLE extract_requests (
     delivered_on   date,
     delivered_by   bigint REFERENCES users (id),
     delivered_at   timestamptz,
-    CONSTRAINT extract_requests_delivered_whole
+    CONSTRAINT register_extract_requests_delivered_whole
         CHECK ((delivered_on IS NULL) = (delivered_by IS NULL) AND (delivered_by IS NULL) = (delivered_at IS NULL)),
-    CONSTRAINT extract_requests_delivered_after_received CHECK (delivered_on IS NULL OR delivered_on >= received_on)
+    CONSTRAINT register_extract_requests_delivered_after_received CHECK (delivered_on IS NULL OR delivered_on >= received_on)
 );
-CREATE INDEX extract_requests_participant_idx ON extract_requests (participant_id);
-CREATE INDEX extract_requests_open_idx ON extract_requests (received_on) WHERE delivered_on IS NULL;
+CREATE INDEX register_extract_requests_participant_idx ON register_extract_requests (participant_id);
+CREATE INDEX register_extract_requests_open_idx ON register_extract_requests (received_on) WHERE delivered_on IS NULL;
 
 -- Producing an extract reads the whole record: logged as its own kind of read.
 ALTER TABLE access_log DROP CONSTRAINT access_log_action_check;
 ALTER TABLE access_log ADD CONSTRAINT access_log_action_check
-    CHECK (action IN ('view', 'search', 'print', 'denied', 'report_list', 'extract')) NOT VALID;
+    CHECK (action IN ('view', 'search', 'print', 'denied', 'report_list', 'register_extract')) NOT VALID;
 ALTER TABLE access_log VALIDATE CONSTRAINT access_log_action_check;

@@ -7,7 +7,7 @@
 -- (visits, plans' hours and outcomes, group attendance, the access log's
 -- rows). The round itself keeps only its date, approver and counts.
 ALTER TABLE participants ADD COLUMN disposed_on date;
-ALTER TABLE participants ADD COLUMN preserved_on date;
+ALTER TABLE participants ADD COLUMN kept_for_research_on date;
 
 CREATE TABLE disposal_rounds (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -20,13 +20,13 @@ CREATE TABLE disposal_rounds (
     approved_at       timestamptz,
     approved_by       bigint REFERENCES users (id),
     disposed          integer CHECK (disposed >= 0),
-    preserved         integer CHECK (preserved >= 0),
+    kept_for_research integer CHECK (kept_for_research >= 0),
     held              integer CHECK (held >= 0),
     CONSTRAINT disposal_rounds_once_a_year UNIQUE (unit_id, year),
     CONSTRAINT disposal_rounds_approved_whole CHECK (
         (approved_at IS NULL) = (approved_by IS NULL)
         AND (approved_at IS NULL) = (disposed IS NULL)
-        AND (approved_at IS NULL) = (preserved IS NULL)
+        AND (approved_at IS NULL) = (kept_for_research IS NULL)
         AND (approved_at IS NULL) = (held IS NULL))
 );
 
@@ -36,7 +36,7 @@ CREATE TABLE disposal_candidates (
     round_id       bigint NOT NULL REFERENCES disposal_rounds (id) ON DELETE CASCADE,
     participant_id bigint NOT NULL REFERENCES participants (id),
     last_entry_on  date NOT NULL,
-    decision       text NOT NULL CHECK (decision IN ('dispose', 'preserve', 'hold')),
+    decision       text NOT NULL CHECK (decision IN ('dispose', 'kept_for_research', 'hold')),
     hold_reason    text NOT NULL DEFAULT '' CHECK (length(hold_reason) <= 500),
     PRIMARY KEY (round_id, participant_id),
     CONSTRAINT disposal_candidates_hold_has_reason CHECK (decision <> 'hold' OR length(btrim(hold_reason)) > 0)
@@ -115,7 +115,7 @@ BEGIN
     DELETE FROM relatives WHERE participant_id = p_id;
     DELETE FROM participant_versions WHERE participant_id = p_id;
     DELETE FROM consents WHERE participant_id = p_id;
-    DELETE FROM extract_requests WHERE participant_id = p_id;
+    DELETE FROM register_extract_requests WHERE participant_id = p_id;
     DELETE FROM reminders WHERE participant_id = p_id;
     DELETE FROM drafts WHERE participant_id = p_id;
     DELETE FROM access_reasons WHERE participant_id = p_id;

@@ -98,7 +98,7 @@ pub async fn load(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         // A registerutdrag asked for ten days ago, waiting on the manager's Att göra.
         let received = now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive() - chrono::Duration::days(10);
         sqlx::query!(
-            "INSERT INTO extract_requests (participant_id, received_on, identity_check, registered_by, registered_at)
+            "INSERT INTO register_extract_requests (participant_id, received_on, identity_check, registered_by, registered_at)
              SELECT p.id, $1, 'Id-kort visat i receptionen', u.id, $2
              FROM participants p CROSS JOIN users u
              WHERE u.email = 'chef@lotsen.example' AND p.status = 'active'

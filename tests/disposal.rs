@@ -112,7 +112,7 @@ async fn the_round_disposes_of_exactly_the_right_people_and_keeps_the_research_g
         listed,
         [
             (anna, "dispose".to_string()),
-            (britt, "preserve".into()),
+            (britt, "kept_for_research".into()),
             (cecilia, "dispose".into())
         ],
         "David's last entry is not five years old; Eva is active"
@@ -188,7 +188,7 @@ async fn the_round_disposes_of_exactly_the_right_people_and_keeps_the_research_g
     assert_eq!(
         number(
             &db,
-            "SELECT count(*) FROM participants WHERE id = $1 AND preserved_on IS NOT NULL",
+            "SELECT count(*) FROM participants WHERE id = $1 AND kept_for_research_on IS NOT NULL",
             britt
         )
         .await,
@@ -200,7 +200,7 @@ async fn the_round_disposes_of_exactly_the_right_people_and_keeps_the_research_g
     );
 
     // The round: counts, no names anywhere.
-    let counts: (i32, i32, i32) = sqlx::query_as("SELECT disposed, preserved, held FROM disposal_rounds")
+    let counts: (i32, i32, i32) = sqlx::query_as("SELECT disposed, kept_for_research, held FROM disposal_rounds")
         .fetch_one(&db)
         .await
         .unwrap();

@@ -33,7 +33,7 @@ coded! {
         Print = "print" => "Skrev ut personakten",
         Denied = "denied" => "Nekad åtkomst",
         ReportList = "report_list" => "Listad bakom en siffra i en rapport",
-        Extract = "extract" => "Registerutdrag",
+        RegisterExtract = "register_extract" => "Registerutdrag",
     }
 }
 

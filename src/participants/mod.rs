@@ -4,11 +4,11 @@
 //! `access` (who may see whom, and the access log).
 
 pub mod access_log;
+pub mod access_review;
 pub mod changes;
 pub mod form;
 pub mod identity;
 pub mod journal;
-pub mod log_review;
 pub mod model;
 pub mod queries;
 pub mod record;
@@ -51,7 +51,7 @@ pub fn routes() -> Routes {
         .merge(versions::routes())
         .merge(relatives::routes())
         .merge(access_log::routes())
-        .merge(log_review::routes())
+        .merge(access_review::routes())
         .merge(access::reason::routes())
 }
 

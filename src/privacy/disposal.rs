@@ -37,7 +37,7 @@ coded! {
     /// What the round does with a person on its list.
     Decision {
         Dispose = "dispose" => "Gallras",
-        Preserve = "preserve" => "Bevaras för forskning",
+        KeptForResearch = "kept_for_research" => "Bevaras för forskning",
         Hold = "hold" => "Undantas (rättsligt skäl)",
     }
 }
@@ -50,7 +50,7 @@ pub fn decision(retention: Retention, birth: NaiveDate, last_entry: NaiveDate, t
         return None;
     }
     Some(if retention.kept_for_research(birth) {
-        Decision::Preserve
+        Decision::KeptForResearch
     } else {
         Decision::Dispose
     })
@@ -75,7 +75,7 @@ pub struct Round {
     pub approved_at: Option<DateTime<Utc>>,
     pub approved_by: Option<String>,
     pub disposed: Option<i32>,
-    pub preserved: Option<i32>,
+    pub kept_for_research: Option<i32>,
     pub held: Option<i32>,
 }
 
@@ -86,7 +86,7 @@ impl Round {
                 "Godkänd av {by} {}: {} gallrade, {} bevarade för forskning, {} undantagna.",
                 crate::web::format::local_time(at),
                 self.disposed.unwrap_or(0),
-                self.preserved.unwrap_or(0),
+                self.kept_for_research.unwrap_or(0),
                 self.held.unwrap_or(0)
             ),
             _ => String::new(),
@@ -98,7 +98,7 @@ async fn round_of(state: &AppState, unit: UnitId, year: i32) -> AppResult<Option
     Ok(sqlx::query_as!(
         Round,
         r#"SELECT r.id, r.drawn_on, r.retention_years, r.keep_for_research, r.approved_at, u.name AS "approved_by?",
-                  r.disposed, r.preserved, r.held
+                  r.disposed, r.kept_for_research, r.held
            FROM disposal_rounds r LEFT JOIN users u ON u.id = r.approved_by
            WHERE r.unit_id = $1 AND r.year = $2"#,
         unit as _,
@@ -265,7 +265,7 @@ async fn draw(State(state): State<AppState>, current: CurrentUser, Path((unit, y
         let people = sqlx::query!(
             r#"SELECT p.id AS "id: ParticipantId", p.birth_date, last_entry_on(p.id) AS "last_entry_on!"
                FROM participants p
-               WHERE p.unit_id = $1 AND p.status <> 'active' AND p.disposed_on IS NULL AND p.preserved_on IS NULL
+               WHERE p.unit_id = $1 AND p.status <> 'active' AND p.disposed_on IS NULL AND p.kept_for_research_on IS NULL
                  AND NOT EXISTS (SELECT 1 FROM plans pl WHERE pl.participant_id = p.id AND pl.status = 'active')
                  AND NOT EXISTS (SELECT 1 FROM queue_entries q JOIN plans pl ON pl.id = q.plan_id
                                  WHERE pl.participant_id = p.id AND q.closed_on IS NULL)"#,
@@ -351,7 +351,7 @@ async fn hold(
     };
     let (decision, reason) = if form.release.is_some() {
         let back = if rule.kept_for_research(birth) {
-            Decision::Preserve
+            Decision::KeptForResearch
         } else {
             Decision::Dispose
         };
@@ -420,7 +420,7 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
         )
         .fetch_all(&mut *tx)
         .await?;
-        let (mut disposed, mut preserved, mut held) = (0, 0, 0);
+        let (mut disposed, mut kept_for_research, mut held) = (0, 0, 0);
         for person in &list {
             match person.decision {
                 Decision::Dispose => {
@@ -429,15 +429,15 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
                         .await?;
                     disposed += 1;
                 }
-                Decision::Preserve => {
+                Decision::KeptForResearch => {
                     sqlx::query!(
-                        "UPDATE participants SET preserved_on = $2 WHERE id = $1",
+                        "UPDATE participants SET kept_for_research_on = $2 WHERE id = $1",
                         person.participant_id as _,
                         today
                     )
                     .execute(&mut *tx)
                     .await?;
-                    preserved += 1;
+                    kept_for_research += 1;
                 }
                 Decision::Hold => held += 1,
             }
@@ -446,12 +446,12 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
             .execute(&mut *tx)
             .await?;
         sqlx::query!(
-            "UPDATE disposal_rounds SET approved_at = $2, approved_by = $3, disposed = $4, preserved = $5, held = $6 WHERE id = $1",
+            "UPDATE disposal_rounds SET approved_at = $2, approved_by = $3, disposed = $4, kept_for_research = $5, held = $6 WHERE id = $1",
             round.id,
             stamp.at,
             stamp.by as _,
             disposed,
-            preserved,
+            kept_for_research,
             held
         )
         .execute(&mut *tx)
@@ -459,16 +459,18 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
         // No names: the date, the approver and the counts.
         crate::audit::Entry::new(Some(stamp.by), "disposal_approved")
             .record("unit", unit)
-            .details(&format!("{year}: {disposed} gallrade, {preserved} bevarade, {held} undantagna"))
+            .details(&format!(
+                "{year}: {disposed} gallrade, {kept_for_research} bevarade, {held} undantagna"
+            ))
             .write(&mut *tx, stamp.at)
             .await?;
-        Ok(Kept(Some((disposed, preserved, held))))
+        Ok(Kept(Some((disposed, kept_for_research, held))))
     })
     .await?
     .0;
-    if let Some((disposed, preserved, held)) = counts {
+    if let Some((disposed, kept_for_research, held)) = counts {
         current.flash(&format!(
-            "Gallringen är godkänd: {disposed} gallrade, {preserved} bevarade för forskning, {held} undantagna."
+            "Gallringen är godkänd: {disposed} gallrade, {kept_for_research} bevarade för forskning, {held} undantagna."
         ));
     }
     Ok(Redirect::to(&format!("/disposal/{unit}/{year}")).into_response())
@@ -484,7 +486,10 @@ mod tests {
         let rule = Retention::default();
         let today = d(2032, 3, 1);
         assert_eq!(decision(rule, d(1990, 1, 3), d(2026, 2, 1), today), Some(Decision::Dispose));
-        assert_eq!(decision(rule, d(1990, 1, 15), d(2026, 2, 1), today), Some(Decision::Preserve));
+        assert_eq!(
+            decision(rule, d(1990, 1, 15), d(2026, 2, 1), today),
+            Some(Decision::KeptForResearch)
+        );
         assert_eq!(
             decision(rule, d(1990, 1, 3), d(2027, 3, 1), today),
             None,

@@ -63,9 +63,9 @@ struct TodoPage {
     under_plan: Vec<crate::attendance::hours::WeekRow>,
     last_week: String,
     /// Loggkontroller of last month not yet signed off, for managers: (link, unit, month).
-    log_reviews: Vec<(String, String, String)>,
+    access_reviews: Vec<(String, String, String)>,
     /// Registerutdrag not yet delivered, for managers.
-    extracts: Vec<crate::privacy::extract::OpenRequest>,
+    extracts: Vec<crate::privacy::register_extract::OpenRequest>,
 }
 
 impl TodoPage {
@@ -141,24 +141,24 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
         crate::attendance::hours::far_under_last_week(&state.db, current.user.id, &current.user.unit_ids, state.clock.today()).await?;
     let drafts = crate::drafts::store::list(&state.db, current.user.id, &current.user.unit_ids).await?;
     let extracts = if current.user.role == Role::Manager {
-        crate::privacy::extract::open_for(&state, &current).await?
+        crate::privacy::register_extract::open_for(&state, &current).await?
     } else {
         Vec::new()
     };
-    let log_reviews = if current.user.role == Role::Manager {
-        crate::participants::log_review::open_for(&state, &current)
+    let access_reviews = if current.user.role == Role::Manager {
+        crate::participants::access_review::open_for(&state, &current)
             .await?
             .into_iter()
             .map(|(unit, name, month)| {
-                let link = format!("/log-review/{unit}/{}", month.format("%Y-%m"));
-                (link, name, crate::participants::log_review::month_name(month))
+                let link = format!("/access-review/{unit}/{}", month.format("%Y-%m"));
+                (link, name, crate::participants::access_review::month_name(month))
             })
             .collect()
     } else {
         Vec::new()
     };
     let page = TodoPage {
-        log_reviews,
+        access_reviews,
         extracts,
         layout: Layout::new(&current.ctx, "todo"),
         drafts,

@@ -59,7 +59,7 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
     let request = scalar(
         db,
         &format!(
-            "INSERT INTO extract_requests (participant_id, received_on, identity_check, registered_by, registered_at)
+            "INSERT INTO register_extract_requests (participant_id, received_on, identity_check, registered_by, registered_at)
              SELECT {participant}, DATE '2026-02-20', 'Id-kort', min(id), now() FROM users RETURNING id"
         ),
     )
@@ -67,7 +67,7 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
     HashMap::from([
         ("/participants/{id}", participant),
         ("{request}", request),
-        ("/log-review/{unit}", unit),
+        ("/access-review/{unit}", unit),
         // February 2026, a month that has ended on the tests' day (written 2026-02 by `fill`).
         ("{month}", 202602),
         ("/disposal/{unit}", unit),

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{Page, TestApp, location};
-use lotsen::privacy::extract::{NOT_IN_EXTRACT, SECTIONS};
+use lotsen::privacy::register_extract::{NOT_IN_EXTRACT, SECTIONS};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -95,7 +95,7 @@ async fn a_manager_produces_everything_held_about_a_person_and_delivers_it(db: P
     assert_eq!(manager.get(&format!("/participants/{person}")).await.status(), StatusCode::OK);
 
     // The request: the identity check is required.
-    let requests = format!("/participants/{person}/extracts");
+    let requests = format!("/participants/{person}/register-extracts");
     let missing = manager
         .submit(&requests, &requests, &[("received_on", "2026-02-27"), ("identity_check", " ")])
         .await;
@@ -114,7 +114,7 @@ async fn a_manager_produces_everything_held_about_a_person_and_delivers_it(db: P
         )
         .await;
     assert_eq!(registered.status(), StatusCode::SEE_OTHER);
-    let request: i64 = sqlx::query_scalar("SELECT id FROM extract_requests WHERE participant_id = $1")
+    let request: i64 = sqlx::query_scalar("SELECT id FROM register_extract_requests WHERE participant_id = $1")
         .bind(person)
         .fetch_one(&db)
         .await
@@ -123,12 +123,16 @@ async fn a_manager_produces_everything_held_about_a_person_and_delivers_it(db: P
     assert!(todo.text("main").contains("lämnas senast 2026-03-27"), "the deadline on Att göra");
 
     // The printable page.
-    let page = manager.get_page(&format!("/participants/{person}/extracts/{request}")).await;
+    let page = manager
+        .get_page(&format!("/participants/{person}/register-extracts/{request}"))
+        .await;
     assert_eq!(page.count("section.extract-section"), SECTIONS.len());
     assert!(page.text("#atkomstlogg").contains("Maja Enhetschef"));
 
     // The archive: JSON and one CSV per section.
-    let answer = manager.get(&format!("/participants/{person}/extracts/{request}/archive")).await;
+    let answer = manager
+        .get(&format!("/participants/{person}/register-extracts/{request}/archive"))
+        .await;
     assert_eq!(answer.status(), StatusCode::OK);
     assert_eq!(answer.headers()["content-type"], "application/zip");
     let bytes = answer.bytes().await.unwrap();
@@ -162,8 +166,8 @@ async fn a_manager_produces_everything_held_about_a_person_and_delivers_it(db: P
 
     // Logged as reads and audited as productions.
     let (reads, produced): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM access_log WHERE participant_id = $1 AND action = 'extract'),
-                (SELECT count(*) FROM audit_log WHERE action = 'extract_produced' AND record_id = $1)",
+        "SELECT (SELECT count(*) FROM access_log WHERE participant_id = $1 AND action = 'register_extract'),
+                (SELECT count(*) FROM audit_log WHERE action = 'register_extract_produced' AND record_id = $1)",
     )
     .bind(person)
     .fetch_one(&db)

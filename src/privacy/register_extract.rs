@@ -6,7 +6,7 @@
 //!
 //! The extract is gathered table by table (`SECTIONS`): each statement returns
 //! every column of every row about the person as JSON, so nothing held is
-//! left out by a forgotten field. `tests/extract.rs` checks that every table
+//! left out by a forgotten field. `tests/register_extract.rs` checks that every table
 //! with a person's rows is a section or named in `NOT_IN_EXTRACT` with why.
 //! Producing it is a read (access log, "Registerutdrag") and is audited.
 
@@ -28,10 +28,10 @@ use serde_json::{Map, Value};
 
 pub fn routes() -> Routes {
     Routes::new()
-        .route("/participants/{id}/extracts", get(requests).post(register))
-        .route("/participants/{id}/extracts/{request}", get(page))
-        .route("/participants/{id}/extracts/{request}/archive", get(archive))
-        .route("/participants/{id}/extracts/{request}/delivered", post(delivered))
+        .route("/participants/{id}/register-extracts", get(requests).post(register))
+        .route("/participants/{id}/register-extracts/{request}", get(page))
+        .route("/participants/{id}/register-extracts/{request}/archive", get(archive))
+        .route("/participants/{id}/register-extracts/{request}/delivered", post(delivered))
 }
 
 /// One kind of record: its key (file name in the archive), its heading, the
@@ -190,8 +190,8 @@ pub const SECTIONS: &[SectionDef] = &[
     SectionDef {
         key: "registerutdrag",
         title: "Begärda registerutdrag",
-        table: "extract_requests",
-        sql: "SELECT to_jsonb(e) FROM extract_requests e WHERE e.participant_id = $1 ORDER BY e.received_on, e.id",
+        table: "register_extract_requests",
+        sql: "SELECT to_jsonb(e) FROM register_extract_requests e WHERE e.participant_id = $1 ORDER BY e.received_on, e.id",
     },
     SectionDef {
         key: "gallringslista",
@@ -355,7 +355,7 @@ async fn requests_of(state: &AppState, participant: ParticipantId) -> AppResult<
     Ok(sqlx::query_as!(
         Request,
         r#"SELECT e.id, e.received_on, e.identity_check, u.name AS registered_by, e.delivered_on
-           FROM extract_requests e JOIN users u ON u.id = e.registered_by
+           FROM register_extract_requests e JOIN users u ON u.id = e.registered_by
            WHERE e.participant_id = $1 ORDER BY e.received_on DESC, e.id DESC"#,
         participant as _
     )
@@ -371,7 +371,7 @@ pub struct RequestForm {
 }
 
 #[derive(Template)]
-#[template(path = "privacy/extracts.html")]
+#[template(path = "privacy/register_extracts.html")]
 struct RequestsPage {
     layout: Layout,
     participant: ParticipantId,
@@ -440,7 +440,7 @@ async fn register(
     let id = auth.id;
     in_transaction(&state.db, async |tx| {
         let request = sqlx::query_scalar!(
-            "INSERT INTO extract_requests (participant_id, received_on, identity_check, registered_by, registered_at)
+            "INSERT INTO register_extract_requests (participant_id, received_on, identity_check, registered_by, registered_at)
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
             id as _,
             received,
@@ -450,7 +450,7 @@ async fn register(
         )
         .fetch_one(&mut *tx)
         .await?;
-        crate::audit::Entry::new(Some(stamp.by), "extract_requested")
+        crate::audit::Entry::new(Some(stamp.by), "register_extract_requested")
             .record("participant", id)
             .details(&format!("begäran {request}, mottagen {received}"))
             .write(&mut *tx, stamp.at)
@@ -462,7 +462,7 @@ async fn register(
         "Begäran om registerutdrag är registrerad. Den ska lämnas senast {}.",
         deadline(received)
     ));
-    Ok(Redirect::to(&format!("/participants/{id}/extracts")).into_response())
+    Ok(Redirect::to(&format!("/participants/{id}/register-extracts")).into_response())
 }
 
 /// The request named in the path, if it is this person's.
@@ -470,7 +470,7 @@ async fn request_of(state: &AppState, participant: ParticipantId, request: i64) 
     sqlx::query_as!(
         Request,
         r#"SELECT e.id, e.received_on, e.identity_check, u.name AS registered_by, e.delivered_on
-           FROM extract_requests e JOIN users u ON u.id = e.registered_by
+           FROM register_extract_requests e JOIN users u ON u.id = e.registered_by
            WHERE e.id = $1 AND e.participant_id = $2"#,
         request,
         participant as _
@@ -488,8 +488,8 @@ async fn produce(state: &AppState, auth: &Authorized<ParticipantId>, request: &R
     let request_id = request.id;
     let mut tx = state.db.begin().await?;
     let sections = gather(&mut tx, id).await?;
-    access::log(&mut *tx, &user, &[id], Action::Extract, now).await?;
-    crate::audit::Entry::new(Some(user.id), "extract_produced")
+    access::log(&mut *tx, &user, &[id], Action::RegisterExtract, now).await?;
+    crate::audit::Entry::new(Some(user.id), "register_extract_produced")
         .record("participant", id)
         .details(&format!("begäran {request_id}, {how}"))
         .write(&mut *tx, now)
@@ -499,7 +499,7 @@ async fn produce(state: &AppState, auth: &Authorized<ParticipantId>, request: &R
 }
 
 #[derive(Template)]
-#[template(path = "privacy/extract.html")]
+#[template(path = "privacy/register_extract.html")]
 struct ExtractPage {
     layout: Layout,
     participant: ParticipantId,
@@ -655,7 +655,7 @@ async fn delivered(
                 let (id, participant) = (request.id, auth.id);
                 in_transaction(&state.db, async |tx| {
                     let done = sqlx::query!(
-                        "UPDATE extract_requests SET delivered_on = $2, delivered_by = $3, delivered_at = $4 WHERE id = $1 AND delivered_on IS NULL",
+                        "UPDATE register_extract_requests SET delivered_on = $2, delivered_by = $3, delivered_at = $4 WHERE id = $1 AND delivered_on IS NULL",
                         id,
                         on,
                         stamp.by as _,
@@ -667,7 +667,7 @@ async fn delivered(
                     if done == 0 {
                         return refuse("delivered_on", "Utdraget är redan markerat som lämnat.");
                     }
-                    crate::audit::Entry::new(Some(stamp.by), "extract_delivered")
+                    crate::audit::Entry::new(Some(stamp.by), "register_extract_delivered")
                         .record("participant", participant)
                         .details(&format!("begäran {id}, lämnad {on}"))
                         .write(&mut *tx, stamp.at)
@@ -684,7 +684,7 @@ async fn delivered(
         return requests_page(&state, &auth, RequestForm::default(), errors).await;
     }
     auth.current.flash("Registerutdraget är markerat som lämnat.");
-    Ok(Redirect::to(&format!("/participants/{}/extracts", auth.id)).into_response())
+    Ok(Redirect::to(&format!("/participants/{}/register-extracts", auth.id)).into_response())
 }
 
 /// Open requests of the manager's units, oldest deadline first: for Att göra.
@@ -704,7 +704,7 @@ pub async fn open_for(state: &AppState, manager: &CurrentUser) -> AppResult<Vec<
     Ok(sqlx::query_as!(
         OpenRequest,
         r#"SELECT e.participant_id AS "participant_id: ParticipantId", p.first_name || ' ' || p.last_name AS "name!", e.received_on
-           FROM extract_requests e JOIN participants p ON p.id = e.participant_id
+           FROM register_extract_requests e JOIN participants p ON p.id = e.participant_id
            WHERE e.delivered_on IS NULL AND p.unit_id = ANY($1)
            ORDER BY e.received_on, e.id"#,
         &manager.user.unit_ids as _

@@ -43,7 +43,7 @@ async fn reads(
 }
 
 async fn whys(db: &PgPool) -> Vec<(i64, Vec<String>)> {
-    sqlx::query_as("SELECT a.user_id, i.whys FROM log_review_items i JOIN access_log a ON a.id = i.access_id ORDER BY a.id")
+    sqlx::query_as("SELECT a.user_id, i.whys FROM access_review_items i JOIN access_log a ON a.id = i.access_id ORDER BY a.id")
         .fetch_all(db)
         .await
         .unwrap()
@@ -77,23 +77,23 @@ async fn a_months_sample_is_drawn_once_checked_row_by_row_and_signed_off_for_goo
     reads(&db, unit, c, "staff", anna, 2, "denied", None, None).await;
     reads(&db, unit, d, "staff", anna, 400, "search", None, None).await;
     reads(&db, unit, e, "manager", anna, 30, "view", Some(false), None).await;
-    let month = format!("/log-review/{unit}/2026-02");
+    let month = format!("/access-review/{unit}/2026-02");
 
     // Managers of the unit only, and only months that have ended.
     assert_eq!(staff.get(&month).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(other_manager.get(&month).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        manager.get(&format!("/log-review/{unit}/2026-03")).await.status(),
+        manager.get(&format!("/access-review/{unit}/2026-03")).await.status(),
         StatusCode::NOT_FOUND
     );
-    let list = manager.get_page("/log-review").await;
+    let list = manager.get_page("/access-review").await;
     assert!(
         list.texts("tbody tr")
             .iter()
             .any(|r| r.contains("februari 2026") && r.contains("Inte påbörjad"))
     );
     let todo = manager.get_page("/todo").await;
-    assert!(todo.text("#log-review-h").starts_with("Loggkontroll"));
+    assert!(todo.text("#access-review-h").starts_with("Loggkontroll"));
 
     // Drawn once: a second press changes nothing.
     for _ in 0..2 {
@@ -109,7 +109,10 @@ async fn a_months_sample_is_drawn_once_checked_row_by_row_and_signed_off_for_goo
     assert_eq!(with("random").len(), 10, "2 % of 470, at least 10");
     assert_eq!(with("many").len(), 10, "ten reads of the one user far above the median");
     assert!(with("many").iter().all(|(user, _)| *user == d));
-    let reviews: i64 = sqlx::query_scalar("SELECT count(*) FROM log_reviews").fetch_one(&db).await.unwrap();
+    let reviews: i64 = sqlx::query_scalar("SELECT count(*) FROM access_reviews")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     assert_eq!(reviews, 1);
 
     // Not signed off while a row is unchecked.
@@ -123,7 +126,7 @@ async fn a_months_sample_is_drawn_once_checked_row_by_row_and_signed_off_for_goo
     );
 
     // Every row checked, one with a note; then signed off.
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT access_id FROM log_review_items ORDER BY access_id")
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT access_id FROM access_review_items ORDER BY access_id")
         .fetch_all(&db)
         .await
         .unwrap();
@@ -138,7 +141,7 @@ async fn a_months_sample_is_drawn_once_checked_row_by_row_and_signed_off_for_goo
     let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let saved = manager.submit(&month, &format!("{month}/items"), &borrowed).await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
-    let unchecked: i64 = sqlx::query_scalar("SELECT count(*) FROM log_review_items WHERE checked_at IS NULL")
+    let unchecked: i64 = sqlx::query_scalar("SELECT count(*) FROM access_review_items WHERE checked_at IS NULL")
         .fetch_one(&db)
         .await
         .unwrap();
@@ -155,8 +158,8 @@ async fn a_months_sample_is_drawn_once_checked_row_by_row_and_signed_off_for_goo
     // Frozen: the form refuses, and the database too.
     let late = manager.submit(&month, &format!("{month}/items"), &[("note_1", "ändrat")]).await;
     assert_eq!(late.status(), StatusCode::CONFLICT);
-    let changed = sqlx::query("UPDATE log_review_items SET note = 'ändrat'").execute(&db).await;
+    let changed = sqlx::query("UPDATE access_review_items SET note = 'ändrat'").execute(&db).await;
     assert!(changed.is_err(), "the trigger keeps a signed-off review as it was");
     let todo = manager.get_page("/todo").await;
-    assert_eq!(todo.count("#log-review-h"), 0, "done: off Att göra");
+    assert_eq!(todo.count("#access-review-h"), 0, "done: off Att göra");
 }

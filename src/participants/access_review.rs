@@ -43,11 +43,11 @@ const MONTHS_LISTED: u32 = 12;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .route("/log-review", get(list))
-        .route("/log-review/{unit}/{month}", get(show))
-        .route("/log-review/{unit}/{month}/draw", post(draw))
-        .route("/log-review/{unit}/{month}/items", post(check))
-        .route("/log-review/{unit}/{month}/sign-off", post(sign_off))
+        .route("/access-review", get(list))
+        .route("/access-review/{unit}/{month}", get(show))
+        .route("/access-review/{unit}/{month}/draw", post(draw))
+        .route("/access-review/{unit}/{month}/items", post(check))
+        .route("/access-review/{unit}/{month}/sign-off", post(sign_off))
 }
 
 coded! {
@@ -108,7 +108,7 @@ impl ReviewRow {
         month_name(self.month)
     }
     pub fn path(&self) -> String {
-        format!("/log-review/{}/{}", self.unit_id, self.month.format("%Y-%m"))
+        format!("/access-review/{}/{}", self.unit_id, self.month.format("%Y-%m"))
     }
     pub fn state(&self) -> String {
         match (&self.signed_off_by, self.signed_off_at, self.drawn) {
@@ -120,7 +120,7 @@ impl ReviewRow {
 }
 
 #[derive(Template)]
-#[template(path = "participants/log_reviews.html")]
+#[template(path = "participants/access_reviews.html")]
 struct ListPage {
     layout: Layout,
     rows: Vec<ReviewRow>,
@@ -137,12 +137,12 @@ async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     let rows = sqlx::query_as!(
         ReviewRow,
         r#"SELECT u.id AS "unit_id: UnitId", u.name AS unit_name, m.month AS "month!",
-                  (SELECT count(*) FROM log_review_items i WHERE i.review_id = r.id) AS "items!",
-                  (SELECT count(*) FROM log_review_items i WHERE i.review_id = r.id AND i.checked_at IS NOT NULL) AS "checked!",
+                  (SELECT count(*) FROM access_review_items i WHERE i.review_id = r.id) AS "items!",
+                  (SELECT count(*) FROM access_review_items i WHERE i.review_id = r.id AND i.checked_at IS NOT NULL) AS "checked!",
                   s.name AS "signed_off_by?", r.signed_off_at, r.id IS NOT NULL AS "drawn!"
            FROM units u
            CROSS JOIN unnest($2::date[]) AS m(month)
-           LEFT JOIN log_reviews r ON r.unit_id = u.id AND r.month = m.month
+           LEFT JOIN access_reviews r ON r.unit_id = u.id AND r.month = m.month
            LEFT JOIN users s ON s.id = r.signed_off_by
            WHERE u.id = ANY($1)
            ORDER BY u.name, m.month DESC"#,
@@ -152,7 +152,7 @@ async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     .fetch_all(&state.db)
     .await?;
     let page = ListPage {
-        layout: Layout::new(&current.ctx, "log_review"),
+        layout: Layout::new(&current.ctx, "access_review"),
         rows,
     };
     crate::web::page(&page, false)
@@ -192,7 +192,7 @@ pub struct Heavy {
 }
 
 #[derive(Template)]
-#[template(path = "participants/log_review.html")]
+#[template(path = "participants/access_review.html")]
 struct ReviewPage {
     layout: Layout,
     unit_name: String,
@@ -232,7 +232,7 @@ async fn review_of(state: &AppState, unit: UnitId, month: NaiveDate) -> AppResul
     Ok(sqlx::query_as!(
         Review,
         r#"SELECT r.id, r.reads, s.name AS "signed_off_by?", r.signed_off_at, r.sign_off_note
-           FROM log_reviews r LEFT JOIN users s ON s.id = r.signed_off_by
+           FROM access_reviews r LEFT JOIN users s ON s.id = r.signed_off_by
            WHERE r.unit_id = $1 AND r.month = $2"#,
         unit as _,
         month
@@ -248,7 +248,7 @@ async fn items_of(state: &AppState, review: i64) -> AppResult<Vec<Item>> {
         r#"SELECT a.id, a.occurred_at, u.name AS user_name, a.user_role, coalesce(un.name, '') AS "unit_name!",
                   a.participant_id AS "participant_id: ParticipantId", p.first_name || ' ' || p.last_name AS participant_name,
                   a.action, a.in_caseload, a.reason AS "reason: Reason", a.reason_note
-           FROM log_review_items i
+           FROM access_review_items i
            JOIN access_log a ON a.id = i.access_id
            JOIN users u ON u.id = a.user_id
            LEFT JOIN units un ON un.id = a.unit_id
@@ -261,7 +261,7 @@ async fn items_of(state: &AppState, review: i64) -> AppResult<Vec<Item>> {
     .await?;
     let mut marks: HashMap<i64, (Vec<String>, Option<String>, String)> = sqlx::query!(
         r#"SELECT i.access_id AS "access_id!", i.whys AS "whys!", c.name AS "checked_by?", i.note AS "note!"
-           FROM log_review_items i LEFT JOIN users c ON c.id = i.checked_by WHERE i.review_id = $1"#,
+           FROM access_review_items i LEFT JOIN users c ON c.id = i.checked_by WHERE i.review_id = $1"#,
         review
     )
     .fetch_all(&state.db)
@@ -301,7 +301,7 @@ async fn page_of(
             sqlx::query_as!(
                 Heavy,
                 r#"SELECT u.name, count(*) AS "reads!"
-                   FROM log_review_items i JOIN access_log a ON a.id = i.access_id JOIN users u ON u.id = a.user_id
+                   FROM access_review_items i JOIN access_log a ON a.id = i.access_id JOIN users u ON u.id = a.user_id
                    WHERE i.review_id = $1 AND 'many' = ANY(i.whys)
                    GROUP BY u.id, u.name ORDER BY u.name"#,
                 review.id
@@ -313,10 +313,10 @@ async fn page_of(
     };
     let refused = !errors.is_empty();
     let page = ReviewPage {
-        layout: Layout::new(&current.ctx, "log_review"),
+        layout: Layout::new(&current.ctx, "access_review"),
         unit_name,
         month_name: month_name(month),
-        path: format!("/log-review/{unit}/{}", month.format("%Y-%m")),
+        path: format!("/access-review/{unit}/{}", month.format("%Y-%m")),
         review,
         items,
         heavy,
@@ -348,7 +348,7 @@ async fn draw(State(state): State<AppState>, current: CurrentUser, Path((unit, m
         .fetch_one(&mut *tx)
         .await?;
         let Some(review) = sqlx::query_scalar!(
-            "INSERT INTO log_reviews (unit_id, month, drawn_at, drawn_by, reads) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO access_reviews (unit_id, month, drawn_at, drawn_by, reads) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (unit_id, month) DO NOTHING RETURNING id",
             unit as _,
             month,
@@ -381,7 +381,7 @@ async fn draw(State(state): State<AppState>, current: CurrentUser, Path((unit, m
                               CASE WHEN m.id IN (SELECT id FROM heavy_pick) THEN 'many' END,
                               CASE WHEN m.action = 'denied' THEN 'denied' END], NULL) AS whys
                    FROM month_rows m LEFT JOIN participants p ON p.id = m.participant_id)
-               INSERT INTO log_review_items (review_id, access_id, whys)
+               INSERT INTO access_review_items (review_id, access_id, whys)
                SELECT $1, id, whys FROM marked WHERE cardinality(whys) > 0"#,
             review,
             unit as _,
@@ -394,7 +394,7 @@ async fn draw(State(state): State<AppState>, current: CurrentUser, Path((unit, m
         )
         .execute(&mut *tx)
         .await?;
-        crate::audit::Entry::new(Some(stamp.by), "log_review_drawn")
+        crate::audit::Entry::new(Some(stamp.by), "access_review_drawn")
             .record("unit", unit)
             .details(&month.format("%Y-%m").to_string())
             .write(&mut *tx, stamp.at)
@@ -402,7 +402,7 @@ async fn draw(State(state): State<AppState>, current: CurrentUser, Path((unit, m
         Ok(())
     })
     .await?;
-    Ok(Redirect::to(&format!("/log-review/{unit}/{}", month.format("%Y-%m"))).into_response())
+    Ok(Redirect::to(&format!("/access-review/{unit}/{}", month.format("%Y-%m"))).into_response())
 }
 
 /// The rows as the form sends them: `checked` once per ticked row (its
@@ -456,7 +456,7 @@ async fn check(
     in_transaction(&state.db, async |tx| {
         // A row keeps who checked it first; unticked, it is open again.
         sqlx::query!(
-            "UPDATE log_review_items i
+            "UPDATE access_review_items i
              SET note = f.note,
                  checked_by = CASE WHEN f.checked THEN coalesce(i.checked_by, $2) END,
                  checked_at = CASE WHEN f.checked THEN coalesce(i.checked_at, $3) END
@@ -475,7 +475,7 @@ async fn check(
     })
     .await?;
     current.flash("Granskningen är sparad.");
-    Ok(Redirect::to(&format!("/log-review/{unit}/{}", month.format("%Y-%m"))).into_response())
+    Ok(Redirect::to(&format!("/access-review/{unit}/{}", month.format("%Y-%m"))).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -505,9 +505,9 @@ async fn sign_off(
     let signed = if errors.is_empty() {
         in_transaction(&state.db, async |tx| {
             let done = sqlx::query!(
-                "UPDATE log_reviews SET signed_off_by = $2, signed_off_at = $3, sign_off_note = $4
+                "UPDATE access_reviews SET signed_off_by = $2, signed_off_at = $3, sign_off_note = $4
                  WHERE id = $1 AND signed_off_at IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM log_review_items WHERE review_id = $1 AND checked_at IS NULL)",
+                   AND NOT EXISTS (SELECT 1 FROM access_review_items WHERE review_id = $1 AND checked_at IS NULL)",
                 review.id,
                 stamp.by as _,
                 stamp.at,
@@ -517,7 +517,7 @@ async fn sign_off(
             .await?
             .rows_affected();
             if done == 1 {
-                crate::audit::Entry::new(Some(stamp.by), "log_review_signed_off")
+                crate::audit::Entry::new(Some(stamp.by), "access_review_signed_off")
                     .record("unit", unit)
                     .details(&month.format("%Y-%m").to_string())
                     .write(&mut *tx, stamp.at)
@@ -540,7 +540,7 @@ async fn sign_off(
         return page_of(&state, &current, unit, month, errors, HashMap::new()).await;
     }
     current.flash(&format!("Loggkontrollen för {} är avslutad.", month_name(month)));
-    Ok(Redirect::to(&format!("/log-review/{unit}/{}", month.format("%Y-%m"))).into_response())
+    Ok(Redirect::to(&format!("/access-review/{unit}/{}", month.format("%Y-%m"))).into_response())
 }
 
 /// The reviews of ended months a manager has not signed off (for Att göra).
@@ -553,7 +553,7 @@ pub async fn open_for(state: &AppState, manager: &CurrentUser) -> AppResult<Vec<
         r#"SELECT u.id AS "unit: UnitId", u.name
            FROM units u
            WHERE u.id = ANY($1)
-             AND NOT EXISTS (SELECT 1 FROM log_reviews r WHERE r.unit_id = u.id AND r.month = $2 AND r.signed_off_at IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM access_reviews r WHERE r.unit_id = u.id AND r.month = $2 AND r.signed_off_at IS NOT NULL)
            ORDER BY u.name"#,
         &manager.user.unit_ids as _,
         last
