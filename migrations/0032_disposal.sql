@@ -51,6 +51,11 @@ CREATE FUNCTION last_entry_on(p bigint) RETURNS date LANGUAGE sql STABLE AS $$
         UNION ALL SELECT (updated_at AT TIME ZONE 'Europe/Stockholm')::date FROM participants WHERE id = p
         UNION ALL SELECT (changed_at AT TIME ZONE 'Europe/Stockholm')::date FROM participant_versions WHERE participant_id = p
         UNION ALL SELECT effective_on FROM participant_status_events WHERE participant_id = p
+        UNION ALL SELECT (changed_at AT TIME ZONE 'Europe/Stockholm')::date FROM participant_status_events WHERE participant_id = p
+        UNION ALL SELECT (assigned_at AT TIME ZONE 'Europe/Stockholm')::date FROM key_worker_assignments WHERE participant_id = p
+        UNION ALL SELECT (recorded_at AT TIME ZONE 'Europe/Stockholm')::date FROM home_support_entries WHERE participant_id = p
+        UNION ALL SELECT (corrected_at AT TIME ZONE 'Europe/Stockholm')::date FROM home_support_entries WHERE participant_id = p
+        UNION ALL SELECT (recorded_at AT TIME ZONE 'Europe/Stockholm')::date FROM consents WHERE participant_id = p
         UNION ALL SELECT from_on FROM key_worker_assignments WHERE participant_id = p
         UNION ALL SELECT to_on FROM key_worker_assignments WHERE participant_id = p
         UNION ALL SELECT valid_from FROM home_support_entries WHERE participant_id = p
@@ -62,10 +67,21 @@ CREATE FUNCTION last_entry_on(p bigint) RETURNS date LANGUAGE sql STABLE AS $$
         UNION ALL SELECT (v.changed_at AT TIME ZONE 'Europe/Stockholm')::date FROM plan_versions v
                   JOIN plans pl ON pl.id = v.plan_id WHERE pl.participant_id = p
         UNION ALL SELECT f.held_on FROM follow_ups f JOIN plans pl ON pl.id = f.plan_id WHERE pl.participant_id = p
+        UNION ALL SELECT (f.recorded_at AT TIME ZONE 'Europe/Stockholm')::date FROM follow_ups f JOIN plans pl ON pl.id = f.plan_id WHERE pl.participant_id = p
+        UNION ALL SELECT (f.completed_at AT TIME ZONE 'Europe/Stockholm')::date FROM follow_ups f JOIN plans pl ON pl.id = f.plan_id WHERE pl.participant_id = p
+        UNION ALL SELECT (a.written_at AT TIME ZONE 'Europe/Stockholm')::date FROM capacity_assessments a JOIN plans pl ON pl.id = a.plan_id WHERE pl.participant_id = p
+        UNION ALL SELECT (a.signed_at AT TIME ZONE 'Europe/Stockholm')::date FROM capacity_assessments a JOIN plans pl ON pl.id = a.plan_id WHERE pl.participant_id = p
+        UNION ALL SELECT (r.recorded_at AT TIME ZONE 'Europe/Stockholm')::date FROM plan_renewals r JOIN plans pl ON pl.id = r.plan_id WHERE pl.participant_id = p
+        UNION ALL SELECT (q.queued_at AT TIME ZONE 'Europe/Stockholm')::date FROM queue_entries q JOIN plans pl ON pl.id = q.plan_id WHERE pl.participant_id = p
+        UNION ALL SELECT q.closed_on FROM queue_entries q JOIN plans pl ON pl.id = q.plan_id WHERE pl.participant_id = p
+        UNION ALL SELECT (g.created_at AT TIME ZONE 'Europe/Stockholm')::date FROM plan_goals g JOIN plans pl ON pl.id = g.plan_id WHERE pl.participant_id = p
+        UNION ALL SELECT (a.created_at AT TIME ZONE 'Europe/Stockholm')::date FROM plan_activities a JOIN plans pl ON pl.id = a.plan_id WHERE pl.participant_id = p
         UNION ALL SELECT h.worked_on FROM training_hours h JOIN plans pl ON pl.id = h.plan_id WHERE pl.participant_id = p
+        UNION ALL SELECT (h.recorded_at AT TIME ZONE 'Europe/Stockholm')::date FROM training_hours h JOIN plans pl ON pl.id = h.plan_id WHERE pl.participant_id = p
         UNION ALL SELECT visit_on FROM visits WHERE participant_id = p AND cancelled_at IS NULL
         UNION ALL SELECT (g.starts_at AT TIME ZONE 'Europe/Stockholm')::date FROM group_activity_attendance a
                   JOIN group_activities g ON g.id = a.activity_id WHERE a.participant_id = p
+        UNION ALL SELECT (recorded_at AT TIME ZONE 'Europe/Stockholm')::date FROM group_activity_attendance WHERE participant_id = p
     ) entries
 $$;
 
@@ -92,21 +108,32 @@ BEGIN
     RAISE EXCEPTION 'relative_versions are never changed or deleted' USING ERRCODE = 'restrict_violation';
 END $$;
 
--- Disposes of one person's personal data. It checks what it can itself: the
--- person is not already disposed of, has no active effort (status not
--- active, no active plan, no open place in the kö), and has no entry
--- in the last `p_years` before `p_today`.
-CREATE FUNCTION dispose_participant(p_id bigint, p_years integer, p_today date) RETURNS void
+-- Disposes of one person's personal data, when they are on the open list
+-- of a round of their unit to be disposed of, and still due: not already
+-- disposed of, no active effort (status not active, no active plan, no open
+-- place in the kö), and no entry in the round's retention years before
+-- today (the database's own date: a caller cannot move it). Returns false,
+-- changing nothing, for someone no longer due (a new entry since the list
+-- was drawn). The server's role may call it; it cannot reach anyone who is
+-- not on such a list.
+CREATE FUNCTION dispose_participant(p_id bigint, p_round bigint) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    v_years integer;
 BEGIN
-    IF p_years < 1 THEN
-        RAISE EXCEPTION 'retention must be at least a year' USING ERRCODE = 'check_violation';
+    SELECT r.retention_years INTO v_years
+    FROM disposal_rounds r
+    JOIN disposal_candidates c ON c.round_id = r.id AND c.participant_id = p_id AND c.decision = 'dispose'
+    JOIN participants pa ON pa.id = p_id AND pa.unit_id = r.unit_id
+    WHERE r.id = p_round AND r.approved_at IS NULL;
+    IF v_years IS NULL THEN
+        RAISE EXCEPTION 'participant % is not on the open list of round %', p_id, p_round USING ERRCODE = 'check_violation';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM participants WHERE id = p_id AND status <> 'active' AND disposed_on IS NULL)
        OR EXISTS (SELECT 1 FROM plans WHERE participant_id = p_id AND status = 'active')
        OR EXISTS (SELECT 1 FROM queue_entries q JOIN plans pl ON pl.id = q.plan_id WHERE pl.participant_id = p_id AND q.closed_on IS NULL)
-       OR last_entry_on(p_id) + make_interval(years => p_years) >= p_today THEN
-        RAISE EXCEPTION 'participant % is not due for disposal', p_id USING ERRCODE = 'check_violation';
+       OR last_entry_on(p_id) + make_interval(years => greatest(v_years, 1)) >= current_date THEN
+        RETURN false;
     END IF;
     PERFORM set_config('lotsen.disposing', 'on', true);
     DELETE FROM journal_notes WHERE participant_id = p_id;
@@ -121,13 +148,17 @@ BEGIN
     DELETE FROM access_reasons WHERE participant_id = p_id;
     DELETE FROM capacity_assessments a USING plans pl WHERE pl.id = a.plan_id AND pl.participant_id = p_id;
     DELETE FROM plan_versions v USING plans pl WHERE pl.id = v.plan_id AND pl.participant_id = p_id;
-    DELETE FROM plan_activities a USING plans pl WHERE pl.id = a.plan_id AND pl.participant_id = p_id;
-    DELETE FROM plan_goals g USING plans pl WHERE pl.id = g.plan_id AND pl.participant_id = p_id;
+    -- Goals and activities stay as rows (follow-ups' progress points at
+    -- them); their words go.
+    UPDATE plan_goals g SET description = 'Gallrad' FROM plans pl WHERE pl.id = g.plan_id AND pl.participant_id = p_id;
+    UPDATE plan_activities a SET description = 'Gallrad' FROM plans pl WHERE pl.id = a.plan_id AND pl.participant_id = p_id;
     UPDATE follow_ups f SET notes = 'Gallrad', staff_present = ''
         FROM plans pl WHERE pl.id = f.plan_id AND pl.participant_id = p_id;
+    UPDATE plan_renewals r SET reviewed = 'Gallrad' FROM plans pl WHERE pl.id = r.plan_id AND pl.participant_id = p_id;
     UPDATE plans SET participation = '', summary = '', supervisor = '', tasks = '', outcome_note = ''
         WHERE participant_id = p_id;
-    UPDATE queue_entries q SET closed_note = '' FROM plans pl WHERE pl.id = q.plan_id AND pl.participant_id = p_id;
+    UPDATE queue_entries q SET closed_note = CASE WHEN q.closed_note = '' THEN '' ELSE 'Gallrad' END
+        FROM plans pl WHERE pl.id = q.plan_id AND pl.participant_id = p_id;
     UPDATE home_support_entries SET provider = '',
         correction_reason = CASE WHEN corrected_at IS NULL THEN '' ELSE 'Gallrad' END
         WHERE participant_id = p_id;
@@ -137,15 +168,16 @@ BEGIN
     UPDATE participants SET first_name = 'Gallrad', last_name = 'person', identity_kind = 'none', identity_number = NULL,
         phone = '', email = '', address = '',
         non_resident_reason = CASE WHEN resident THEN '' ELSE 'Gallrad' END,
-        coordinated_plan_lead = '', protected_identity = false, disposed_on = p_today
+        coordinated_plan_lead = '', protected_identity = false, disposed_on = current_date
         WHERE id = p_id;
+    RETURN true;
 END
 $$;
-REVOKE ALL ON FUNCTION dispose_participant(bigint, integer, date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION dispose_participant(bigint, bigint) FROM PUBLIC;
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'lotsen_app') THEN
-        GRANT EXECUTE ON FUNCTION dispose_participant(bigint, integer, date) TO lotsen_app;
+        GRANT EXECUTE ON FUNCTION dispose_participant(bigint, bigint) TO lotsen_app;
     END IF;
 END
 $$;

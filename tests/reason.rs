@@ -82,6 +82,16 @@ async fn staff_outside_the_caseload_give_a_reason_once_per_person_and_session(db
         assert_eq!(location(&answer), asked_at(anna, &page));
     }
     assert_eq!(reads(&db, colleague_id, anna).await, [], "nothing was read");
+    // A form sent without the reason (its page comes only after it) is refused: nothing is written or shown.
+    let sent = colleague
+        .submit(
+            "/",
+            &format!("/participants/{anna}/journal"),
+            &[("note_body", ""), ("note_event_on", "2026-03-01")],
+        )
+        .await;
+    assert_eq!(sent.status(), StatusCode::FORBIDDEN);
+    assert_eq!(reads(&db, colleague_id, anna).await, [], "not shown either");
 
     let question = colleague.get_page(&asked_at(anna, &record)).await;
     assert_eq!(question.text("h1"), "Skäl för åtkomst: Anna Berg");

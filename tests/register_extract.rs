@@ -17,7 +17,8 @@ use std::io::Read;
 async fn every_table_with_a_persons_rows_is_in_the_extract_or_left_out_with_a_reason(db: PgPool) {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT table_name::text FROM information_schema.columns
-         WHERE table_schema = 'public' AND column_name IN ('participant_id', 'plan_id', 'relative_id')
+         WHERE table_schema = 'public'
+           AND column_name IN ('participant_id', 'plan_id', 'relative_id', 'follow_up_id', 'goal_id', 'visit_id')
          ORDER BY 1",
     )
     .fetch_all(&db)
@@ -43,6 +44,9 @@ async fn rows_about(db: &PgPool, table: &str, person: i64) -> i64 {
         "relative_versions" => {
             "SELECT count(*) FROM relative_versions v JOIN relatives r ON r.id = v.relative_id WHERE r.participant_id = $1".to_string()
         }
+        "follow_up_progress" => "SELECT count(*) FROM follow_up_progress x JOIN follow_ups f ON f.id = x.follow_up_id
+                                   JOIN plans p ON p.id = f.plan_id WHERE p.participant_id = $1"
+            .to_string(),
         "audit_log" => "SELECT count(*) FROM audit_log WHERE record_type = 'participant' AND record_id = $1".to_string(),
         t if [
             "plan_versions",

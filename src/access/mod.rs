@@ -152,6 +152,10 @@ pub struct Authorized<T, R = View> {
     pub current: CurrentUser,
     /// The record this one hangs under (a plan's activity: the plan).
     parent: Option<i64>,
+    /// How this user opens the participant's record in this session (from
+    /// the path extractor): a page shown again after a refused form is a
+    /// read like any other, logged with it.
+    pub opening: Option<reason::Opening>,
     read: PhantomData<R>,
 }
 
@@ -167,6 +171,7 @@ impl<T: Guarded, R> Authorized<T, R> {
             participant_id: owner.participant_id,
             current: current.clone(),
             parent: owner.parent,
+            opening: None,
             read: PhantomData,
         })
     }
@@ -180,6 +185,7 @@ impl<T: Guarded, R> Authorized<T, R> {
             participant_id: self.participant_id,
             current: self.current.clone(),
             parent: None,
+            opening: self.opening.clone(),
             read: PhantomData,
         })
     }
@@ -196,6 +202,7 @@ impl<T: Guarded, R> Authorized<T, R> {
             participant_id: self.participant_id,
             current: self.current.clone(),
             parent: None,
+            opening: self.opening.clone(),
             read: PhantomData,
         })
     }
@@ -248,22 +255,29 @@ impl<T: Guarded, R: Read> FromRequestParts<AppState> for Authorized<T, R> {
             }
         }
         admit(state, &current.user, &owner).await.map_err(IntoResponse::into_response)?;
-        // A read: outside the caseload, the reason first (asked once per
-        // person and session); then the access-log row, with the reason.
-        if parts.method == Method::GET
-            && let Some(participant) = owner.participant_id
-        {
+        // Outside the caseload, the reason first (asked once per person and
+        // session): a read is sent to the question, a form without one is
+        // refused (its page came with the question). A read is logged with
+        // the reason.
+        let mut opened = None;
+        if let Some(participant) = owner.participant_id {
             let session = current.ctx.session_token_hash;
             let opening = reason::opening(state, &current.user, session.as_ref(), participant)
                 .await
                 .map_err(IntoResponse::into_response)?;
             if opening == reason::Opening::Ask {
+                if parts.method != Method::GET {
+                    return Err(AppError::Forbidden.into_response());
+                }
                 let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 return Err(Redirect::to(&reason::ask_path(participant, here)).into_response());
             }
-            log_read(&state.db, &current.user, participant, R::ACTION, &opening, state.clock.now())
-                .await
-                .map_err(|e| AppError::from(e).into_response())?;
+            if parts.method == Method::GET {
+                log_read(&state.db, &current.user, participant, R::ACTION, &opening, state.clock.now())
+                    .await
+                    .map_err(|e| AppError::from(e).into_response())?;
+            }
+            opened = Some(opening);
         }
         Ok(Authorized {
             id,
@@ -271,9 +285,34 @@ impl<T: Guarded, R: Read> FromRequestParts<AppState> for Authorized<T, R> {
             participant_id: owner.participant_id,
             current,
             parent: owner.parent,
+            opening: opened,
             read: PhantomData,
         })
     }
+}
+
+impl<T: Guarded, R> Authorized<T, R> {
+    /// Logs a read of the participant's record made by showing it again
+    /// after a refused form: with the caseload and the reason of this session.
+    pub async fn log_shown_again(&self, state: &AppState) -> AppResult<()> {
+        match (self.participant_id, &self.opening) {
+            (Some(participant), Some(opening)) => {
+                log_read(&state.db, &self.current.user, participant, Action::View, opening, state.clock.now()).await?;
+                Ok(())
+            }
+            (Some(participant), None) => log_shown(state, &self.current, participant).await,
+            (None, _) => Ok(()),
+        }
+    }
+}
+
+/// Logs a read of a participant's record shown after a refused form, with
+/// the caseload and the reason of this session.
+pub async fn log_shown(state: &AppState, current: &CurrentUser, participant: ParticipantId) -> AppResult<()> {
+    let session = current.ctx.session_token_hash;
+    let opening = reason::opening(state, &current.user, session.as_ref(), participant).await?;
+    log_read(&state.db, &current.user, participant, Action::View, &opening, state.clock.now()).await?;
+    Ok(())
 }
 
 /// Declares how a kind of record finds its owner: the path parameter that

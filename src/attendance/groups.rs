@@ -510,9 +510,12 @@ async fn add_attendance(
             Candidate,
             r#"SELECT id, first_name || ' ' || last_name AS "name!", birth_date FROM participants
                WHERE unit_id = $1 AND status <> 'ended' AND (lower(first_name) LIKE $2 OR lower(last_name) LIKE $2)
+                 -- Skyddade personuppgifter: found only by those named on the person.
+                 AND (NOT protected_identity OR in_caseload($3, id))
                ORDER BY first_name, last_name LIMIT 12"#,
             unit_id as _,
-            pattern
+            pattern,
+            current.user.id as _
         )
         .fetch_all(&state.db)
         .await?;

@@ -64,6 +64,8 @@ pub async fn search_and_check_in(db: &PgPool, s: &Search<'_>) -> Result<Vec<Sear
                       (SELECT v.id FROM visits v WHERE v.participant_id = p.id AND v.visit_on = $6 AND v.cancelled_at IS NULL) AS visit_id
                FROM participants p
                WHERE p.unit_id = $1 AND p.status <> 'ended'
+                 -- Skyddade personuppgifter: found only by those named on the person.
+                 AND (NOT p.protected_identity OR in_caseload($9, p.id))
                  AND ((lower(p.first_name) ~>=~ $2 AND lower(p.first_name) ~<~ $3
                        AND ($4::text IS NULL OR (lower(p.last_name) ~>=~ $4 AND lower(p.last_name) ~<~ $5)))
                    OR (lower(p.last_name) ~>=~ $2 AND lower(p.last_name) ~<~ $3

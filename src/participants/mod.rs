@@ -465,7 +465,7 @@ async fn update(
     FormData(form): FormData<ParticipantForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let (current, id) = (auth.current, auth.id);
+    let (current, id) = (auth.current.clone(), auth.id);
     let summary = queries::summary(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let contact_hidden = queries::contact_hidden(&state.db, id, current.user.id).await?;
     let mut form = form;
@@ -537,7 +537,7 @@ async fn update(
             version: summary.version.to_string(),
             ..form
         };
-        access::log(&state.db, &current.user, &[id], Action::View, now).await?;
+        auth.log_shown_again(&state).await?;
         return page(form, errors, Some(conflict), units).refused();
     }
     current.flash("Uppgifterna är sparade.");

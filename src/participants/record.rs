@@ -6,7 +6,7 @@ use super::identity;
 use super::journal::{self, JournalEntry};
 use super::model::{ConsentScope, EndReason, Gender, NoteType, ParticipantStatus, ReferralSource, RelativeKind};
 use super::queries::{self, Summary};
-use crate::access::{self, Action, Authorized, Print};
+use crate::access::{self, Authorized, Print};
 use crate::auth::context::Layout;
 use crate::domain::plans::{PlanStatus, Programme};
 use crate::error::{AppError, AppResult};
@@ -371,7 +371,7 @@ pub(super) async fn render_show(
     // Every opening of the personakt is logged: a GET by `Authorized`, the
     // refused re-render of a form here.
     if !errors.is_empty() {
-        access::log(&state.db, &current.user, &[auth.id], Action::View, state.clock.now()).await?;
+        auth.log_shown_again(state).await?;
     }
     let refused = !errors.is_empty();
     let record_named = record.viewer_named;

@@ -16,7 +16,7 @@ pub mod queue;
 pub mod store;
 pub mod versions;
 
-use crate::access::{self, Action, Authorized};
+use crate::access::{self, Authorized};
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
 use crate::db::Updated;
@@ -398,7 +398,7 @@ pub(crate) async fn render_show(
     };
     // A GET is logged by `Authorized`; a refused form shows the plan again.
     if !errors.is_empty() {
-        access::log(&state.db, &current.user, &[plan.participant_id], Action::View, state.clock.now()).await?;
+        access::log_shown(state, current, plan.participant_id).await?;
     }
     let renewal_reviewed = match plan.renewed_on {
         None => true,

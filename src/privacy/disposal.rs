@@ -361,6 +361,16 @@ async fn hold(
     };
     let stamp = current.stamp(state.clock.now());
     in_transaction(&state.db, async |tx| {
+        // The round's row first, as approval takes it: a hold after approval is refused.
+        let open = sqlx::query_scalar!(
+            "SELECT id FROM disposal_rounds WHERE id = $1 AND approved_at IS NULL FOR UPDATE",
+            round.id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if open.is_none() {
+            return Err(AppError::Conflict("Gallringen är redan godkänd."));
+        }
         let changed = sqlx::query!(
             "UPDATE disposal_candidates SET decision = $3, hold_reason = $4 WHERE round_id = $1 AND participant_id = $2",
             round.id,
@@ -401,7 +411,6 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
         return Err(AppError::Conflict("Gallringen är redan godkänd."));
     }
     let stamp = current.stamp(state.clock.now());
-    let years = round.retention_years;
     let counts = in_transaction(&state.db, async |tx| {
         // Taken in the transaction, so a second approval waits and finds it done.
         let open = sqlx::query_scalar!(
@@ -420,14 +429,24 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
         )
         .fetch_all(&mut *tx)
         .await?;
-        let (mut disposed, mut kept_for_research, mut held) = (0, 0, 0);
+        let (mut disposed, mut kept_for_research, mut held, mut skipped) = (0, 0, 0, 0);
         for person in &list {
             match person.decision {
                 Decision::Dispose => {
-                    sqlx::query!("SELECT dispose_participant($1, $2, $3)", person.participant_id as _, years, today)
-                        .execute(&mut *tx)
-                        .await?;
-                    disposed += 1;
+                    // False for someone with a new entry since the list was
+                    // drawn: left as they are, counted apart.
+                    let done = sqlx::query_scalar!(
+                        r#"SELECT dispose_participant($1, $2) AS "done!""#,
+                        person.participant_id as _,
+                        round.id
+                    )
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if done {
+                        disposed += 1;
+                    } else {
+                        skipped += 1;
+                    }
                 }
                 Decision::KeptForResearch => {
                     sqlx::query!(
@@ -460,17 +479,22 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
         crate::audit::Entry::new(Some(stamp.by), "disposal_approved")
             .record("unit", unit)
             .details(&format!(
-                "{year}: {disposed} gallrade, {kept_for_research} bevarade, {held} undantagna"
+                "{year}: {disposed} gallrade, {kept_for_research} bevarade, {held} undantagna, {skipped} med nya uppgifter"
             ))
             .write(&mut *tx, stamp.at)
             .await?;
-        Ok(Kept(Some((disposed, kept_for_research, held))))
+        Ok(Kept(Some((disposed, kept_for_research, held, skipped))))
     })
     .await?
     .0;
-    if let Some((disposed, kept_for_research, held)) = counts {
+    if let Some((disposed, kept_for_research, held, skipped)) = counts {
+        let later = if skipped > 0 {
+            format!(" {skipped} har fått nya uppgifter sedan listan togs fram och gallras inte.")
+        } else {
+            String::new()
+        };
         current.flash(&format!(
-            "Gallringen är godkänd: {disposed} gallrade, {kept_for_research} bevarade för forskning, {held} undantagna."
+            "Gallringen är godkänd: {disposed} gallrade, {kept_for_research} bevarade för forskning, {held} undantagna.{later}"
         ));
     }
     Ok(Redirect::to(&format!("/disposal/{unit}/{year}")).into_response())

@@ -82,7 +82,7 @@ pub fn records(config: &Config) -> Vec<Processing> {
             name: "Åtkomstlogg",
             holds: "Vem som öppnade, sökte fram eller skrev ut vilken personakt, när, och skäl för åtkomst.",
             purpose: "Behörighetskontroll och loggkontroll; personens rätt att få veta vem som tagit del av uppgifterna (registerutdrag).",
-            kept: "Lika länge som personakten. Raderna kan inte ändras eller tas bort av programmet.".into(),
+            kept: "Sparas. Raderna kan inte ändras eller tas bort av programmet; när en person gallras pekar de på en anonym rad. Ett skäl för åtkomst med egna ord finns kvar som det skrevs.".into(),
             seen_by: "Enhetschefer på enheten.".into(),
         },
         Processing {

@@ -139,6 +139,13 @@ pub const SECTIONS: &[SectionDef] = &[
         sql: "SELECT to_jsonb(f) FROM follow_ups f JOIN plans p ON p.id = f.plan_id WHERE p.participant_id = $1 ORDER BY f.due_on, f.id",
     },
     SectionDef {
+        key: "malens_utveckling",
+        title: "Målens utveckling vid uppföljningarna",
+        table: "follow_up_progress",
+        sql: "SELECT to_jsonb(x) FROM follow_up_progress x JOIN follow_ups f ON f.id = x.follow_up_id
+              JOIN plans p ON p.id = f.plan_id WHERE p.participant_id = $1 ORDER BY x.follow_up_id, x.goal_id",
+    },
+    SectionDef {
         key: "bedomningar",
         title: "Bedömningar av arbetsförmåga",
         table: "capacity_assessments",
@@ -215,7 +222,9 @@ pub const SECTIONS: &[SectionDef] = &[
         table: "audit_log",
         sql: "SELECT jsonb_build_object('tidpunkt', l.occurred_at, 'vem', u.name, 'vad', l.action, 'detaljer', l.details)
               FROM audit_log l LEFT JOIN users u ON u.id = l.actor_user_id
-              WHERE l.record_type = 'participant' AND l.record_id = $1 ORDER BY l.occurred_at, l.id",
+              WHERE (l.record_type = 'participant' AND l.record_id = $1)
+                 OR (l.record_type = 'plan' AND l.record_id IN (SELECT id FROM plans WHERE participant_id = $1))
+              ORDER BY l.occurred_at, l.id",
     },
 ];
 
