@@ -313,6 +313,18 @@ pub struct HoldForm {
     release: Option<String>,
 }
 
+/// Takes the round's row for this transaction; false when it is approved
+/// already. Holds and approval both take it, so neither slips past the other.
+async fn lock_open(tx: &mut sqlx::PgConnection, round: i64) -> Result<bool, sqlx::Error> {
+    let open = sqlx::query_scalar!(
+        "SELECT id FROM disposal_rounds WHERE id = $1 AND approved_at IS NULL FOR UPDATE",
+        round
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(open.is_some())
+}
+
 /// Holds a person out of the round (a legal hold, with its reason), or lets go.
 async fn hold(
     State(state): State<AppState>,
@@ -362,13 +374,7 @@ async fn hold(
     let stamp = current.stamp(state.clock.now());
     in_transaction(&state.db, async |tx| {
         // The round's row first, as approval takes it: a hold after approval is refused.
-        let open = sqlx::query_scalar!(
-            "SELECT id FROM disposal_rounds WHERE id = $1 AND approved_at IS NULL FOR UPDATE",
-            round.id
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if open.is_none() {
+        if !lock_open(tx, round.id).await? {
             return Err(AppError::Conflict("Gallringen är redan godkänd."));
         }
         let changed = sqlx::query!(
@@ -413,13 +419,7 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
     let stamp = current.stamp(state.clock.now());
     let counts = in_transaction(&state.db, async |tx| {
         // Taken in the transaction, so a second approval waits and finds it done.
-        let open = sqlx::query_scalar!(
-            "SELECT id FROM disposal_rounds WHERE id = $1 AND approved_at IS NULL FOR UPDATE",
-            round.id
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if open.is_none() {
+        if !lock_open(tx, round.id).await? {
             return Ok(Kept(None));
         }
         let list = sqlx::query!(
