@@ -8,6 +8,9 @@
 -- rows). The round itself keeps only its date, approver and counts.
 ALTER TABLE participants ADD COLUMN disposed_on date;
 ALTER TABLE participants ADD COLUMN kept_for_research_on date;
+-- A legal hold stays with the person from one round to the next, with its
+-- reason, until a manager lets it go.
+ALTER TABLE participants ADD COLUMN legal_hold text CHECK (length(btrim(legal_hold)) BETWEEN 1 AND 500);
 
 CREATE TABLE disposal_rounds (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -168,7 +171,7 @@ BEGIN
     UPDATE participants SET first_name = 'Gallrad', last_name = 'person', identity_kind = 'none', identity_number = NULL,
         phone = '', email = '', address = '',
         non_resident_reason = CASE WHEN resident THEN '' ELSE 'Gallrad' END,
-        coordinated_plan_lead = '', protected_identity = false, disposed_on = current_date
+        coordinated_plan_lead = '', protected_identity = false, legal_hold = NULL, disposed_on = current_date
         WHERE id = p_id;
     RETURN true;
 END

@@ -277,6 +277,27 @@ async fn the_round_disposes_of_exactly_the_right_people_and_keeps_the_research_g
             .text("main")
             .contains("1 gallrade, 1 bevarade för forskning, 1 undantagna")
     );
+    // The hold stays with Cecilia: next year's round holds her again, with the reason.
+    app.clock.advance(chrono::Duration::days(366));
+    let manager = app.sign_in_again(manager_id).await;
+    let next = format!("/disposal/{unit}/{}", year + 1);
+    assert_eq!(
+        manager.submit(&next, &format!("{next}/draw"), &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let again: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT c.participant_id, c.decision, c.hold_reason FROM disposal_candidates c JOIN disposal_rounds r ON r.id = c.round_id
+         WHERE r.year = $1 AND c.participant_id = $2",
+    )
+    .bind(year + 1)
+    .bind(cecilia)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        again,
+        [(cecilia, "hold".to_string(), "Pågående tvist i förvaltningsrätten".to_string())]
+    );
     // She is in no list.
     let (newcomer, _) = app.signed_in_at(Role::Staff, unit).await;
     let list = newcomer.get_page("/participants").await.text("main");

@@ -27,14 +27,7 @@ async fn only_those_named_on_a_protected_person_see_their_contact_details_and_fi
     let (manager, _) = app.signed_in_at(Role::Manager, unit).await;
     let answer = common::participants::register(&kontaktman, unit, &[("phone", PHONE), ("address", ADDRESS)]).await;
     let anna: i64 = location(&answer).trim_start_matches("/participants/").parse().unwrap();
-    sqlx::query(
-        "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at) VALUES ($1, $2, '2026-02-20', $2, now())",
-    )
-    .bind(anna)
-    .bind(kontaktman_id)
-    .execute(&db)
-    .await
-    .unwrap();
+    common::assign_key_worker(&db, anna, kontaktman_id).await;
     let record = format!("/participants/{anna}");
 
     // Staff not named on her may not set the mark; the manager may.
@@ -111,4 +104,30 @@ async fn hits(browser: &Browser) -> (usize, usize) {
         .await
         .texts("tbody tr");
     (list.len(), search.len())
+}
+
+#[sqlx::test]
+async fn a_report_list_names_a_protected_person_only_to_those_named_on_them(db: PgPool) {
+    let app = TestApp::spawn(db.clone()).await;
+    let unit = create_unit(&db, "Lotsen Centrum").await;
+    let (kontaktman, kontaktman_id) = app.signed_in_at(Role::Staff, unit).await;
+    let (manager, _) = app.signed_in_at(Role::Manager, unit).await;
+    let anna = common::participants::anna(&kontaktman, unit).await;
+    common::assign_key_worker(&db, anna, kontaktman_id).await;
+    let plan = common::plans::draft(&kontaktman, anna, "first_step", &[]).await;
+    assert!(
+        common::plans::activate(&kontaktman, plan, "2026-03-02")
+            .await
+            .status()
+            .is_redirection()
+    );
+    let list = format!("/dashboard/people?unit={unit}&key=first_step");
+    assert!(manager.get_page(&list).await.text("main").contains("Anna Berg"));
+    sqlx::query("UPDATE participants SET protected_identity = true WHERE id = $1")
+        .bind(anna)
+        .execute(&db)
+        .await
+        .unwrap();
+    let text = manager.get_page(&list).await.text("main");
+    assert!(text.contains("Skyddad person") && !text.contains("Anna"), "{text}");
 }

@@ -39,14 +39,7 @@ async fn registered(browser: &common::Browser, db: &PgPool, unit: i64, key_worke
     let answer = common::participants::register(browser, unit, overrides).await;
     assert_eq!(answer.status(), StatusCode::SEE_OTHER);
     let id: i64 = location(&answer).trim_start_matches("/participants/").parse().unwrap();
-    sqlx::query(
-        "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at) VALUES ($1, $2, '2026-02-20', $2, now())",
-    )
-    .bind(id)
-    .bind(key_worker)
-    .execute(db)
-    .await
-    .unwrap();
+    common::assign_key_worker(db, id, key_worker).await;
     id
 }
 

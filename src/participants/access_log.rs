@@ -193,7 +193,12 @@ async fn rows(
     } else if filter.person.trim().is_empty() {
         None
     } else {
-        match super::matching_people(&state.db, &filter.person, units.clone(), PEOPLE_LIMIT).await? {
+        match super::matching_people(&state.db, &filter.person, units.clone(), PEOPLE_LIMIT + 1).await? {
+            // Never a silent part of the answer: too many people is said.
+            Ok(ids) if ids.len() as i64 > PEOPLE_LIMIT => {
+                errors.add("person", "Fler än 200 personer passar in: skriv mer av namnet, eller numret.");
+                None
+            }
             Ok(ids) => Some(ids),
             Err(message) => {
                 errors.add("person", message);

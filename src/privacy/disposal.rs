@@ -263,7 +263,7 @@ async fn draw(State(state): State<AppState>, current: CurrentUser, Path((unit, y
         // Everyone without an active effort, with the day of their last entry;
         // the rule decides in Rust who is on the list.
         let people = sqlx::query!(
-            r#"SELECT p.id AS "id: ParticipantId", p.birth_date, last_entry_on(p.id) AS "last_entry_on!"
+            r#"SELECT p.id AS "id: ParticipantId", p.birth_date, p.legal_hold, last_entry_on(p.id) AS "last_entry_on!"
                FROM participants p
                WHERE p.unit_id = $1 AND p.status <> 'active' AND p.disposed_on IS NULL AND p.kept_for_research_on IS NULL
                  AND NOT EXISTS (SELECT 1 FROM plans pl WHERE pl.participant_id = p.id AND pl.status = 'active')
@@ -276,20 +276,28 @@ async fn draw(State(state): State<AppState>, current: CurrentUser, Path((unit, y
         let mut ids = Vec::new();
         let mut lasts = Vec::new();
         let mut decisions = Vec::new();
+        let mut reasons = Vec::new();
         for person in people {
             if let Some(decision) = decision(retention, person.birth_date, person.last_entry_on, today) {
+                // Held last year: held again, with the reason, until let go.
+                let (decision, reason) = match person.legal_hold {
+                    Some(reason) => (Decision::Hold, reason),
+                    None => (decision, String::new()),
+                };
                 ids.push(person.id);
                 lasts.push(person.last_entry_on);
                 decisions.push(decision.code().to_string());
+                reasons.push(reason);
             }
         }
         sqlx::query!(
-            "INSERT INTO disposal_candidates (round_id, participant_id, last_entry_on, decision)
-             SELECT $1, * FROM unnest($2::bigint[], $3::date[], $4::text[])",
+            "INSERT INTO disposal_candidates (round_id, participant_id, last_entry_on, decision, hold_reason)
+             SELECT $1, * FROM unnest($2::bigint[], $3::date[], $4::text[], $5::text[])",
             round,
             &ids as _,
             &lasts,
-            &decisions
+            &decisions,
+            &reasons
         )
         .execute(&mut *tx)
         .await?;
@@ -423,7 +431,7 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
             return Ok(Kept(None));
         }
         let list = sqlx::query!(
-            r#"SELECT participant_id AS "participant_id: ParticipantId", decision AS "decision: Decision"
+            r#"SELECT participant_id AS "participant_id: ParticipantId", decision AS "decision: Decision", hold_reason
                FROM disposal_candidates WHERE round_id = $1"#,
             round.id
         )
@@ -450,7 +458,7 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
                 }
                 Decision::KeptForResearch => {
                     sqlx::query!(
-                        "UPDATE participants SET kept_for_research_on = $2 WHERE id = $1",
+                        "UPDATE participants SET kept_for_research_on = $2, legal_hold = NULL WHERE id = $1",
                         person.participant_id as _,
                         today
                     )
@@ -458,7 +466,17 @@ async fn approve(State(state): State<AppState>, current: CurrentUser, Path((unit
                     .await?;
                     kept_for_research += 1;
                 }
-                Decision::Hold => held += 1,
+                Decision::Hold => {
+                    // The hold and its reason stay with the person for next year's round.
+                    sqlx::query!(
+                        "UPDATE participants SET legal_hold = $2 WHERE id = $1",
+                        person.participant_id as _,
+                        person.hold_reason
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                    held += 1;
+                }
             }
         }
         sqlx::query!("DELETE FROM disposal_candidates WHERE round_id = $1", round.id)

@@ -99,9 +99,13 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser, Query(que
         .map(|(id, _)| *id)
         .collect();
     let rows = sqlx::query!(
-        r#"SELECT p.id AS "id: ParticipantId", p.first_name || ' ' || p.last_name AS "name!", u.name AS unit
+        r#"SELECT p.id AS "id: ParticipantId", u.name AS unit,
+                  -- Skyddade personuppgifter: named only to those named on the person.
+                  CASE WHEN p.protected_identity AND NOT in_caseload($2, p.id) THEN 'Skyddad person'
+                       ELSE p.first_name || ' ' || p.last_name END AS "name!"
            FROM participants p JOIN units u ON u.id = p.unit_id WHERE p.id = ANY($1)"#,
-        &ids as _
+        &ids as _,
+        current.user.id as _
     )
     .fetch_all(&state.db)
     .await?;
@@ -189,7 +193,9 @@ pub async fn overview_page(State(state): State<AppState>, current: CurrentUser, 
     };
     let today = state.clock.today();
     let rows = sqlx::query!(
-        r#"SELECT p.id AS "id: ParticipantId", p.first_name || ' ' || p.last_name AS "name!", u.name AS unit,
+        r#"SELECT p.id AS "id: ParticipantId", u.name AS unit,
+                  CASE WHEN p.protected_identity AND NOT in_caseload($6, p.id) THEN 'Skyddad person'
+                       ELSE p.first_name || ' ' || p.last_name END AS "name!",
                   CASE WHEN $2 LIKE 'renewals%' THEN pl.renewal_due_on WHEN $2 LIKE 'follow_ups%' THEN pl.next_follow_up_on END AS due
            FROM plans pl JOIN participants p ON p.id = pl.participant_id JOIN units u ON u.id = pl.unit_id
            LEFT JOIN key_worker_assignments k ON k.participant_id = pl.participant_id AND k.to_on IS NULL
@@ -208,7 +214,8 @@ pub async fn overview_page(State(state): State<AppState>, current: CurrentUser, 
         query.key,
         today,
         today + chrono::Duration::days(crate::domain::plans::DUE_SOON_DAYS),
-        key_worker
+        key_worker,
+        current.user.id as _
     )
     .fetch_all(&state.db)
     .await?;

@@ -369,6 +369,19 @@ pub async fn create_unit(db: &PgPool, name: &str) -> i64 {
         .unwrap()
 }
 
+/// Makes `user` the participant's kontaktman from 2026-02-20, as the form would.
+pub async fn assign_key_worker(db: &PgPool, participant: i64, user: i64) {
+    sqlx::query(
+        "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at)
+         VALUES ($1, $2, '2026-02-20', $2, now())",
+    )
+    .bind(participant)
+    .bind(user)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
 pub async fn add_member(db: &PgPool, user_id: i64, unit_id: i64) {
     sqlx::query("INSERT INTO unit_memberships (user_id, unit_id) VALUES ($1, $2)")
         .bind(user_id)
