@@ -8,6 +8,17 @@
 -- rows). The round itself keeps only its date, approver and counts.
 ALTER TABLE participants ADD COLUMN disposed_on date;
 ALTER TABLE participants ADD COLUMN kept_for_research_on date;
+-- The statistics count a person once across units by their number
+-- (`person_key`). Gallring removes the number, so before it does, the
+-- person's records in every unit get one random link in its place: past
+-- figures stay as they were, and nothing leads back to the number.
+ALTER TABLE participants ADD COLUMN person_link text;
+CREATE INDEX participants_person_link_idx ON participants (person_link) WHERE person_link IS NOT NULL;
+CREATE FUNCTION person_key(person_link text, identity_kind text, identity_number text, id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce('link:' || person_link, identity_kind || ':' || identity_number, 'id:' || id::text)
+$$;
+
 -- A legal hold stays with the person from one round to the next, with its
 -- reason, until a manager lets it go.
 ALTER TABLE participants ADD COLUMN legal_hold text CHECK (length(btrim(legal_hold)) BETWEEN 1 AND 500);
@@ -123,6 +134,7 @@ CREATE FUNCTION dispose_participant(p_id bigint, p_round bigint) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     v_years integer;
+    v_link text;
 BEGIN
     SELECT r.retention_years INTO v_years
     FROM disposal_rounds r
@@ -166,6 +178,20 @@ BEGIN
         correction_reason = CASE WHEN corrected_at IS NULL THEN '' ELSE 'Gallrad' END
         WHERE participant_id = p_id;
     UPDATE participant_status_events SET note = '' WHERE participant_id = p_id;
+    -- One link for all the person's records, in every unit, before the
+    -- number goes: the one they already share, or a new one, chosen once.
+    SELECT coalesce(
+               (SELECT x.person_link FROM participants x
+                WHERE x.identity_kind = p.identity_kind AND x.identity_number = p.identity_number AND x.person_link IS NOT NULL
+                LIMIT 1),
+               gen_random_uuid()::text)
+        INTO v_link
+        FROM participants p WHERE p.id = p_id AND p.identity_number IS NOT NULL;
+    IF v_link IS NOT NULL THEN
+        UPDATE participants o SET person_link = v_link
+            FROM participants p
+            WHERE p.id = p_id AND o.identity_kind = p.identity_kind AND o.identity_number = p.identity_number;
+    END IF;
     -- Kept for the statistics: unit, gender, birth date, residence, referral,
     -- dates and status; everything that names or reaches the person goes.
     UPDATE participants SET first_name = 'Gallrad', last_name = 'person', identity_kind = 'none', identity_number = NULL,

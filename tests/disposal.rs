@@ -64,7 +64,7 @@ async fn the_round_disposes_of_exactly_the_right_people_and_keeps_the_research_g
     app.clock
         .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2020, 3, 2, 8, 0, 0).unwrap());
     let unit = create_unit(&db, "Lotsen Centrum").await;
-    let (staff, _) = app.signed_in_at(Role::Staff, unit).await;
+    let (staff, staff_id) = app.signed_in_at(Role::Staff, unit).await;
     let (_, manager_id) = app.signed_in_at(Role::Manager, unit).await;
 
     // Anna: a journal note, a närstående, a visit, a draft plan with a goal
@@ -120,6 +120,21 @@ async fn the_round_disposes_of_exactly_the_right_people_and_keeps_the_research_g
         end(&db, ended).await;
     }
     visit(&db, david, unit, "2023-01-10").await;
+    // Anna has a record at another unit too: the statistics count her once.
+    let other = create_unit(&db, "Lotsen Norr").await;
+    common::add_member(&db, staff_id, other).await;
+    let anna_elsewhere = register(&staff, other, &[]).await;
+    end(&db, anna_elsewhere).await;
+    let people = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(DISTINCT person_key(person_link, identity_kind, identity_number, id)) FROM participants WHERE id = ANY($1)",
+        )
+        .bind(vec![anna, anna_elsewhere])
+        .fetch_one(&db)
+        .await
+        .unwrap()
+    };
+    assert_eq!(people().await, 1);
     let access_rows = number(&db, "SELECT count(*) FROM access_log WHERE participant_id = $1", anna).await;
     assert!(access_rows > 0);
 
@@ -210,6 +225,11 @@ async fn the_round_disposes_of_exactly_the_right_people_and_keeps_the_research_g
             .await
             .unwrap();
     assert_eq!((first.as_str(), number_kind.as_str()), ("Gallrad", "none"));
+    assert_eq!(
+        people().await,
+        1,
+        "still one person in the statistics, with no number left on her disposed record"
+    );
     assert!(disposed.is_some());
     for (what, sql) in [
         ("journal", "SELECT count(*) FROM journal_notes WHERE participant_id = $1"),

@@ -168,6 +168,7 @@ async fn load_last_visits_after_work(db: &sqlx::PgPool, scope: &Scope) -> Result
                SELECT DISTINCT unnest(ARRAY(
                    SELECT o.id FROM participants p JOIN participants o
                      ON o.id = p.id OR (o.identity_kind = p.identity_kind AND o.identity_number = p.identity_number)
+                        OR o.person_link = p.person_link
                    WHERE p.id = l.id AND p.unit_id = ANY($1) AND o.unit_id = ANY($1))) AS id
                FROM left_for_work l)
            SELECT coalesce(array_agg(r.id), '{}') AS "id!: Vec<ParticipantId>", coalesce(array_agg(l.last), '{}') AS "last!: Vec<NaiveDate>"
@@ -189,7 +190,7 @@ async fn load_last_visits_after_work(db: &sqlx::PgPool, scope: &Scope) -> Result
 async fn load_records(db: &sqlx::PgPool, scope: &Scope) -> Result<Vec<Record>, sqlx::Error> {
     let mut r = sqlx::query!(
         r#"SELECT coalesce(array_agg(p.id), '{}') AS "id!: Vec<ParticipantId>",
-                  coalesce(array_agg(person_key(p.identity_kind, p.identity_number, p.id)), '{}') AS "person!",
+                  coalesce(array_agg(person_key(p.person_link, p.identity_kind, p.identity_number, p.id)), '{}') AS "person!",
                   coalesce(array_agg(p.gender), '{}') AS "gender!",
                   coalesce(array_agg(p.updated_at), '{}') AS "changed!",
                   coalesce(array_agg(coalesce(p.first_contact_on, (p.created_at AT TIME ZONE 'Europe/Stockholm')::date)), '{}') AS "start_on!: Vec<NaiveDate>",

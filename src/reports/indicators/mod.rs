@@ -67,8 +67,8 @@ fn year_before(day: NaiveDate) -> NaiveDate {
 #[derive(Clone, Debug)]
 pub struct Record {
     pub id: ParticipantId,
-    /// Who the record is (`person_key` in SQL): the identity number, or the
-    /// record's own id when there is none.
+    /// Who the record is (`person_key` in SQL): the link gallring leaves in
+    /// place of the number, the identity number, or the record's own id.
     pub person: String,
     pub gender: Gender,
     /// First contact, or the day the record was made when it is not known.
