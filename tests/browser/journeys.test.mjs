@@ -191,16 +191,21 @@ test("a plan: refused hours fixed, a new employer added inline, queued when Team
   await context.close();
 });
 
-/** Opens Dagens besök; on a weekend or holiday the unit first opens the day in its calendar. */
+/** Opens Dagens besök; on a weekend or holiday a manager first opens the day
+ * in the unit's calendar (only managers change the calendar). */
 async function openReception(page) {
   await page.goto(`${app.baseUrl}/visits`);
   if ((await page.locator(".notice").count()) > 0) {
     const today = await page.evaluate(() => new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Stockholm" }));
-    await page.goto(`${app.baseUrl}/calendar`);
-    await page.locator("#exceptions-h ~ details summary").click();
-    await page.locator("#f-day").fill(today);
-    await page.locator("#f-kind-open").check();
-    await Promise.all([page.waitForURL(/\/calendar\?/), page.getByRole("button", { name: "Spara" }).click()]);
+    const context = await browser.newContext();
+    const manager = await context.newPage();
+    await signIn(manager, app.baseUrl, DEMO_USERS.manager, DEMO_PASSWORD);
+    await manager.goto(`${app.baseUrl}/calendar`);
+    await manager.locator("#exceptions-h ~ details summary").click();
+    await manager.locator("#f-day").fill(today);
+    await manager.locator("#f-kind-open").check();
+    await Promise.all([manager.waitForURL(/\/calendar\?/), manager.getByRole("button", { name: "Spara" }).click()]);
+    await context.close();
     await page.goto(`${app.baseUrl}/visits`);
   }
 }
