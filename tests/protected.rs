@@ -27,7 +27,7 @@ async fn only_those_named_on_a_protected_person_see_their_contact_details_and_fi
     let (manager, _) = app.signed_in_at(Role::Manager, unit).await;
     let answer = common::participants::register(&kontaktman, unit, &[("phone", PHONE), ("address", ADDRESS)]).await;
     let anna: i64 = location(&answer).trim_start_matches("/participants/").parse().unwrap();
-    common::assign_key_worker(&db, anna, kontaktman_id).await;
+    common::assign_key_worker(&db, anna, kontaktman_id, "2026-02-20").await;
     let record = format!("/participants/{anna}");
 
     // Staff not named on her may not set the mark; the manager may.
@@ -113,7 +113,7 @@ async fn a_report_list_names_a_protected_person_only_to_those_named_on_them(db: 
     let (kontaktman, kontaktman_id) = app.signed_in_at(Role::Staff, unit).await;
     let (manager, _) = app.signed_in_at(Role::Manager, unit).await;
     let anna = common::participants::anna(&kontaktman, unit).await;
-    common::assign_key_worker(&db, anna, kontaktman_id).await;
+    common::assign_key_worker(&db, anna, kontaktman_id, "2026-02-20").await;
     let plan = common::plans::draft(&kontaktman, anna, "first_step", &[]).await;
     assert!(
         common::plans::activate(&kontaktman, plan, "2026-03-02")

@@ -39,7 +39,7 @@ async fn registered(browser: &common::Browser, db: &PgPool, unit: i64, key_worke
     let answer = common::participants::register(browser, unit, overrides).await;
     assert_eq!(answer.status(), StatusCode::SEE_OTHER);
     let id: i64 = location(&answer).trim_start_matches("/participants/").parse().unwrap();
-    common::assign_key_worker(db, id, key_worker).await;
+    common::assign_key_worker(db, id, key_worker, "2026-02-20").await;
     id
 }
 

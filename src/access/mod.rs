@@ -259,8 +259,12 @@ impl<T: Guarded, R: Read> FromRequestParts<AppState> for Authorized<T, R> {
         // session): a read is sent to the question, a form without one is
         // refused (its page came with the question). A read is logged with
         // the reason.
+        // A form needs the question only where it can be asked: with the rule
+        // on, and not of a manager (who opens directly). Elsewhere no query is
+        // spent on it; a refused form's page works its opening out when shown.
         let mut opened = None;
-        if let Some(participant) = owner.participant_id {
+        let may_be_asked = state.config.reason_outside_caseload && current.user.role != crate::auth::Role::Manager;
+        if let Some(participant) = owner.participant_id.filter(|_| parts.method == Method::GET || may_be_asked) {
             let session = current.ctx.session_token_hash;
             let opening = reason::opening(state, &current.user, session.as_ref(), participant)
                 .await

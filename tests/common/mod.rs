@@ -369,14 +369,15 @@ pub async fn create_unit(db: &PgPool, name: &str) -> i64 {
         .unwrap()
 }
 
-/// Makes `user` the participant's kontaktman from 2026-02-20, as the form would.
-pub async fn assign_key_worker(db: &PgPool, participant: i64, user: i64) {
+/// Makes `user` the participant's kontaktman from `from_on`, as the form would.
+pub async fn assign_key_worker(db: &PgPool, participant: i64, user: i64, from_on: &str) {
     sqlx::query(
         "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at)
-         VALUES ($1, $2, '2026-02-20', $2, now())",
+         VALUES ($1, $2, $3::date, $2, now())",
     )
     .bind(participant)
     .bind(user)
+    .bind(from_on)
     .execute(db)
     .await
     .unwrap();
@@ -524,15 +525,7 @@ impl Person {
         .await
         .unwrap();
         if let Some(user) = self.key_worker {
-            sqlx::query(
-                "INSERT INTO key_worker_assignments (participant_id, user_id, from_on, assigned_by, assigned_at)
-                 VALUES ($1, $2, '2026-01-01', $2, now())",
-            )
-            .bind(id)
-            .bind(user)
-            .execute(db)
-            .await
-            .unwrap();
+            assign_key_worker(db, id, user, "2026-01-01").await;
         }
         id
     }
