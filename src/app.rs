@@ -42,6 +42,8 @@ pub fn pages() -> routes::Routes {
         .merge(crate::users::routes())
         .merge(crate::units::routes())
         .merge(crate::participants::routes())
+        .merge(crate::partners::routes())
+        .merge(crate::outreach::routes())
         .merge(crate::plans::routes())
         .merge(crate::reminders::routes())
         .merge(crate::attendance::routes())

@@ -78,6 +78,16 @@ decl_id! {
     GroupActivityId,
     /// An arbetsgivare.
     EmployerId,
+    /// An uppsökande contact with someone not (yet) registered.
+    OutreachContactId,
+    /// An informationsträff or studiebesök.
+    InformationMeetingId,
+    /// An intresseanmälan.
+    IntakeId,
+    /// A samverkanspartner (an organisation of the register).
+    PartnerId,
+    /// One contact with a partner about a person (`partner_contacts`).
+    PartnerContactId,
     /// A påminnelse.
     ReminderId,
     /// A stretch of Yngre Lotsen time in a unit's calendar.

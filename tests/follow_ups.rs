@@ -1,5 +1,5 @@
-//! Uppföljningar: due dates, on time, double submits, partners without
-//! consent, and the work-capacity assessment signed by an arbetsterapeut.
+//! Uppföljningar: due dates, on time, double submits, and the work-capacity
+//! assessment signed by an arbetsterapeut (partners and consent: consent_gate.rs).
 
 mod common;
 
@@ -95,65 +95,6 @@ async fn a_double_submitted_follow_up_is_recorded_once(db: PgPool) {
 }
 
 #[sqlx::test]
-async fn a_partner_without_consent_is_warned_about_before_it_is_recorded(db: PgPool) {
-    let s = setup(&db).await;
-    let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
-    sqlx::query("INSERT INTO consents (participant_id, scope, given_on, recorded_by, recorded_at) VALUES ($1, 'home_support', '2026-01-01', $2, now())")
-        .bind(p)
-        .bind(s.staff_id)
-        .execute(&db)
-        .await
-        .unwrap();
-    let plan = draft(&s.staff, p, "first_step", &[]).await;
-    activate(&s.staff, plan, "2026-03-02").await;
-    let form = s.staff.get_page(&format!("/plans/{plan}/follow-ups/new")).await;
-    assert!(form.text("label[for=f-partners-social_insurance]").contains("samtycke saknas"));
-    assert!(
-        !form.text("label[for=f-partners]").contains("samtycke saknas"),
-        "boendestöd has consent"
-    );
-    let warned = follow_up(
-        &s.staff,
-        plan,
-        &[("held_on", "2026-03-02"), ("partners", "home_support"), ("notes", "Möte med FK")],
-    )
-    .await;
-    assert_eq!(
-        warned.status(),
-        StatusCode::SEE_OTHER,
-        "a partner with consent needs no confirmation"
-    );
-    s.advance_days(1).await;
-    let form = s.staff.get_page(&format!("/plans/{plan}/follow-ups/new")).await;
-    let due = form.attr("input[name=due_on]", "value").unwrap();
-    let token = form.csrf_token();
-    let base = vec![
-        ("csrf_token", token.as_str()),
-        ("due_on", due.as_str()),
-        ("held_on", "2026-03-03"),
-        ("participant_took_part", "yes"),
-        ("weekly_hours", "10"),
-        ("partners", "social_insurance"),
-        ("notes", "Möte med Försäkringskassan"),
-    ];
-    let path = format!("/plans/{plan}/follow-ups/new");
-    let refused = s.staff.post_raw(&path, &base).await;
-    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let page = Page::from(refused).await;
-    assert!(page.error("Samverkansparter som deltog").contains("Försäkringskassan"));
-    assert_eq!(page.text("#f-notes"), "Möte med Försäkringskassan");
-    let mut confirmed = base.clone();
-    confirmed.push(("confirm_without_consent", "yes"));
-    assert_eq!(s.staff.post_raw(&path, &confirmed).await.status(), StatusCode::SEE_OTHER);
-    let without: Vec<String> = sqlx::query_scalar("SELECT unnest(partners_without_consent) FROM follow_ups WHERE plan_id = $1")
-        .bind(plan)
-        .fetch_all(&db)
-        .await
-        .unwrap();
-    assert_eq!(without, vec!["social_insurance".to_string()]);
-}
-
-#[sqlx::test]
 async fn only_an_arbetsterapeut_signs_a_work_capacity_assessment(db: PgPool) {
     let s = setup(&db).await;
     let (therapist, therapist_id) = s.app.signed_in_at(Role::Staff, s.unit).await;
@@ -212,6 +153,7 @@ async fn a_record_is_complete_before_it_counts(db: PgPool) {
     let p = Person::at(s.unit).born("1990-01-01").key_worker(Some(s.staff_id)).insert(&db).await;
     // Setting a plan needs its written summary and a goal: in the app and in the schema.
     let plan = draft(&s.staff, p, "first_step", &[("summary", "")]).await;
+    joint_plan_for(&s.staff, plan, "2026-03-02").await;
     let set = |plan: i64| {
         let staff = &s.staff;
         async move {

@@ -322,6 +322,8 @@ async fn two_staff_taking_the_last_place_at_once_get_exactly_one(db: PgPool) {
         let b = draft(&other, young(&db, s.unit, other_id).await, "team_isa", &[]).await;
         add_goal(&s.staff, a).await;
         add_goal(&other, b).await;
+        joint_plan_for(&s.staff, a, "2026-03-02").await;
+        joint_plan_for(&other, b, "2026-03-02").await;
         // Both pages are open before either submits.
         let page_a = s.staff.get_page(&format!("/plans/{a}")).await;
         let page_b = other.get_page(&format!("/plans/{b}")).await;

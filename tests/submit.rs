@@ -109,7 +109,7 @@ fn cases(records: &HashMap<&'static str, i64>, unit: i64, attendees: (i64, i64),
         case(
             format!("/participants/{p}"),
             format!("/participants/{p}/journal"),
-            &[],
+            &[("partners", "")],
             count("journal_notes", format!("participant_id = {p}")),
         ),
         case(
@@ -127,7 +127,7 @@ fn cases(records: &HashMap<&'static str, i64>, unit: i64, attendees: (i64, i64),
         case(
             format!("/participants/{p}"),
             format!("/participants/{p}/consents"),
-            &[],
+            &[("consent_partner", "")],
             count("consents", format!("participant_id = {p}")),
         ),
         case(
@@ -187,6 +187,31 @@ fn cases(records: &HashMap<&'static str, i64>, unit: i64, attendees: (i64, i64),
             count("employers", "name LIKE 'Dubbelklick%'".into()),
         )
         .next(&[("name", "Dubbelklick 2 AB")]),
+        case(
+            format!("/intakes?unit={unit}"),
+            "/intakes".into(),
+            &[("home_support", "no")],
+            count("intakes", "last_name = 'Dubblett'".into()),
+        ),
+        case(
+            format!("/outreach?unit={unit}"),
+            "/outreach".into(),
+            &[("person", "Dubblett, 30 år"), ("home_support", "yes")],
+            count("outreach_contacts", "person = 'Dubblett, 30 år'".into()),
+        ),
+        case(
+            format!("/outreach/meetings?unit={unit}"),
+            "/outreach/meetings".into(),
+            &[("topic", "Dubbel träff"), ("women", "3")],
+            count("information_meetings", "topic = 'Dubbel träff'".into()),
+        ),
+        case(
+            "/partners".into(),
+            "/partners".into(),
+            &[("name", "Dubbelklick partner")],
+            count("partners", "name LIKE 'Dubbelklick partner%'".into()),
+        )
+        .next(&[("name", "Dubbelklick partner 2")]),
         case(
             format!("/calendar?unit={unit}"),
             "/calendar/young-adults".into(),

@@ -13,8 +13,8 @@ use crate::auth::CurrentUser;
 use crate::auth::context::SessionUser;
 use crate::error::{AppError, AppResult};
 use crate::ids::{
-    AssessmentId, ConsentId, GroupActivityId, JournalNoteId, ParticipantId, PlanActivityId, PlanId, QueueEntryId, RelativeId, UnitId,
-    VisitId,
+    AssessmentId, ConsentId, GroupActivityId, IntakeId, JournalNoteId, ParticipantId, PlanActivityId, PlanId, QueueEntryId, RelativeId,
+    UnitId, VisitId,
 };
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, RawPathParams};
@@ -378,4 +378,9 @@ guarded! {
     QueueEntryId: "entry_id", None,
         r#"SELECT q.unit_id AS "unit_id: UnitId", pl.participant_id AS "participant_id?: ParticipantId", NULL::bigint AS parent
            FROM queue_entries q JOIN plans pl ON pl.id = q.plan_id WHERE q.id = $1"#;
+    /// An intresseanmälan is its unit's record: the person is not registered
+    /// (once registered, the personakt is theirs).
+    IntakeId: "id", None,
+        r#"SELECT unit_id AS "unit_id: UnitId", NULL::bigint AS "participant_id?: ParticipantId", NULL::bigint AS parent
+           FROM intakes WHERE id = $1"#;
 }

@@ -30,12 +30,7 @@ pub fn routes() -> Routes {
 /// The unit a page works for: the one asked for if the user belongs to it,
 /// else their first; another unit is refused.
 pub fn chosen_unit(current: &crate::auth::CurrentUser, asked: &str) -> crate::error::AppResult<UnitId> {
-    let units = &current.user.unit_ids;
-    match asked.parse::<UnitId>() {
-        Ok(id) if units.contains(&id) => Ok(id),
-        Ok(_) => Err(crate::error::AppError::Forbidden),
-        Err(_) => units.first().copied().ok_or(crate::error::AppError::Forbidden),
-    }
+    current.chosen_unit(asked)
 }
 
 /// The units a report covers: one of the user's, or all of them ("all" or

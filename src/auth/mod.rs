@@ -88,6 +88,17 @@ impl CurrentUser {
         }
     }
 
+    /// The unit a page works for: the one asked for if the user belongs to
+    /// it, else their first; another unit is refused.
+    pub fn chosen_unit(&self, asked: &str) -> Result<crate::ids::UnitId, AppError> {
+        let units = &self.user.unit_ids;
+        match asked.parse::<crate::ids::UnitId>() {
+            Ok(id) if units.contains(&id) => Ok(id),
+            Ok(_) => Err(AppError::Forbidden),
+            Err(_) => units.first().copied().ok_or(AppError::Forbidden),
+        }
+    }
+
     /// This user, now: who and when for a command that writes.
     pub fn stamp(&self, now: chrono::DateTime<chrono::Utc>) -> crate::audit::Stamp {
         crate::audit::Stamp { by: self.user.id, at: now }

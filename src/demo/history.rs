@@ -13,15 +13,21 @@ use crate::audit::Stamp;
 use crate::auth::Role;
 use crate::auth::context::SessionUser;
 use crate::domain::plans::{Programme, WeeklyHours};
-use crate::ids::{EmployerId, ParticipantId, PlanId, UnitId, UserId};
+use crate::ids::{EmployerId, ParticipantId, PartnerId, PlanId, UnitId, UserId};
+use crate::outreach::model::{MeetingKind, OutreachOutcome, OutreachPlace};
+use crate::outreach::store as outreach;
 use crate::participants::form::ParticipantFields;
+use crate::participants::model::{ConsentScope, Gender, ReferralSource};
 use crate::participants::model::{EndReason, NoteType, ParticipantStatus};
 use crate::participants::store as participants;
+use crate::partners::model::PartnerKind;
+use crate::partners::store as partners;
 use crate::plans::follow_ups::Checked;
 use crate::plans::form::{EmployerChoice, NewEmployer, PlanFields};
 use crate::plans::model::{ActivityStatus, Outcome};
 use crate::plans::queries::Plan;
 use crate::plans::store::employers::Contact;
+use crate::plans::store::joint_plans::{self, JointPlanVersion, Part};
 use crate::plans::store::{self, Activation};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
@@ -121,6 +127,7 @@ pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], team
     let start = today - Duration::days(HISTORY_DAYS);
     let mut people = plan_people(units.len(), start, today, team);
     let employers = register_employers(db, &team.staff, start).await?;
+    let register_of = register_partners(db, &team.staff, start).await?;
     // The first unit's two long plans: one near the two-year limit today,
     // one whose yearly renewal is due within days.
     let near_limit_on = monday_from(today - Duration::days(690));
@@ -174,8 +181,8 @@ pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], team
                         held_on: held,
                         took_part: !late.is_multiple_of(17),
                         staff_present: team.staff.name.clone(),
-                        partners: vec!["home_support".into()],
-                        without_consent: Vec::new(),
+                        partners: vec![register_of.employment_service],
+                        urgent_reason: String::new(),
                         notes: "Gick igenom målen och veckans timmar. Fortsätter som planerat.".into(),
                         progress: Vec::new(),
                         hours: WeeklyHours::from_hundredths((r.hours * 100.0).round() as u32),
@@ -268,7 +275,18 @@ pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], team
                         employer: (programme == Programme::TeamIsa).then(|| employers[(r(4) as usize) % employers.len()]),
                         hold_until: if plan_count % 3 == 0 { today - Duration::days(30) } else { today },
                     };
-                    let started = start_plan(db, &mut people, person, *unit_id, fate, (day, today), plan_count, team).await?;
+                    let started = start_plan(
+                        db,
+                        &mut people,
+                        person,
+                        *unit_id,
+                        fate,
+                        (day, today),
+                        plan_count,
+                        team,
+                        &register_of,
+                    )
+                    .await?;
                     running.push(started);
                     if long {
                         break;
@@ -278,7 +296,8 @@ pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], team
         }
         day += Duration::days(1);
     }
-    showcase_today(db, &mut people, &running, units, today, team).await?;
+    showcase_today(db, &mut people, &running, units, today, team, &register_of).await?;
+    load_outreach(db, units, start, today, team).await?;
     load_visits(db, &people, units, start, today, now).await?;
     load_drop_ins(db, units, start, today).await?;
     Ok(())
@@ -421,14 +440,112 @@ async fn register_employers(db: &PgPool, by: &SessionUser, start: NaiveDate) -> 
     Ok(ids)
 }
 
+/// The demo's partner organisations.
+struct Partners {
+    social_insurance: PartnerId,
+    employment_service: PartnerId,
+    psychiatry: PartnerId,
+}
+
+async fn register_partners(db: &PgPool, by: &SessionUser, start: NaiveDate) -> anyhow::Result<Partners> {
+    let mut ids = Vec::new();
+    for (kind, name, person, role) in [
+        (
+            PartnerKind::SocialInsurance,
+            "Försäkringskassan Linköping",
+            "Maria Handläggare",
+            "handläggare",
+        ),
+        (
+            PartnerKind::EmploymentService,
+            "Arbetsförmedlingen Linköping",
+            "Jonas Förmedlare",
+            "arbetsförmedlare",
+        ),
+        (
+            PartnerKind::Psychiatry,
+            "Psykiatriska kliniken, öppenvården",
+            "Eva Kurator",
+            "kurator",
+        ),
+        (PartnerKind::HomeSupport, "Boendestöd Linköping", "Sara Stöd", "boendestödjare"),
+        (
+            PartnerKind::SocialServices,
+            "Socialtjänsten, vuxenenheten",
+            "Peter Sekreterare",
+            "socialsekreterare",
+        ),
+    ] {
+        let stamp = stamp(by, at_stockholm(start, 8 * 60));
+        let new = partners::NewPartner {
+            kind,
+            name: name.into(),
+            note: String::new(),
+        };
+        let id = partners::add(db, &new, stamp).await?.map_err(refused)?;
+        let contact = partners::NewPerson {
+            name: person.into(),
+            role: role.into(),
+            phone: "013-20 00 00".into(),
+            email: String::new(),
+        };
+        partners::add_person(db, id, &contact, stamp).await?;
+        ids.push(id);
+    }
+    Ok(Partners {
+        social_insurance: ids[0],
+        employment_service: ids[1],
+        psychiatry: ids[2],
+    })
+}
+
 /// Registers a person on the day they come, with their kontaktman, boendestöd,
 /// a närstående for some and a few journal notes.
 async fn register(db: &PgPool, p: &mut Person, unit: UnitId, day: NaiveDate, team: &Staff, now: DateTime<Utc>) -> anyhow::Result<()> {
     let at = |minutes: u32| at_stockholm(day, minutes);
-    let id = participants::register(db, unit, &p.fields, day, stamp(&team.staff, at(10 * 60)))
+    // Two in three came by an intresseanmälan, on the day of their first contact.
+    let intake = match p.fields.first_contact_on {
+        Some(first) if first < day && p.i % 3 != 2 => {
+            let new = outreach::NewIntake {
+                unit,
+                received_on: first,
+                source: ReferralSource::parse(&p.fields.referral_source).unwrap_or(ReferralSource::Other),
+                first_name: p.fields.first_name.clone(),
+                last_name: p.fields.last_name.clone(),
+                phone: String::new(),
+                gender: Gender::parse(&p.fields.gender).unwrap_or(Gender::OtherOrUnstated),
+                home_support: p.support.is_some(),
+                note: String::new(),
+            };
+            Some(outreach::add_intake(db, &new, stamp(&team.staff, at_stockholm(first, 11 * 60))).await?)
+        }
+        _ => None,
+    };
+    let id = participants::register(db, unit, &p.fields, intake, day, stamp(&team.staff, at(10 * 60)))
         .await?
         .map_err(refused)?;
     p.id = Some(id);
+    // Consent to contact Försäkringskassan and Arbetsförmedlingen, and boendestöd for those who have it.
+    let scopes: &[ConsentScope] = if p.support.is_some() {
+        &[
+            ConsentScope::SocialInsurance,
+            ConsentScope::EmploymentService,
+            ConsentScope::HomeSupport,
+        ]
+    } else {
+        &[ConsentScope::SocialInsurance, ConsentScope::EmploymentService]
+    };
+    for scope in scopes {
+        let consent = participants::NewConsent {
+            scope: *scope,
+            partner: None,
+            note: "",
+            given: day,
+        };
+        participants::give_consent(db, id, consent, day, stamp(&team.staff, at(10 * 60 + 2)))
+            .await?
+            .map_err(refused)?;
+    }
     if let Some(user) = p.key_worker {
         participants::assign_key_worker(db, id, user, day, day, stamp(&team.manager, at(10 * 60 + 5)))
             .await?
@@ -476,6 +593,7 @@ async fn register(db: &PgPool, p: &mut Person, unit: UnitId, day: NaiveDate, tea
             body: NOTES[p.i % NOTES.len()],
             corrects: None,
             disputes: None,
+            partner: None,
         };
         participants::write_note(db, note, author, at(12 * 60)).await?.map_err(refused)?;
     }
@@ -545,6 +663,7 @@ async fn start_plan(
     (day, today): (NaiveDate, NaiveDate),
     n: i64,
     team: &Staff,
+    register_of: &Partners,
 ) -> anyhow::Result<Running> {
     let p = &mut people[person];
     let id = p.id.ok_or_else(|| anyhow::anyhow!("a plan for someone not registered"))?;
@@ -575,6 +694,7 @@ async fn start_plan(
     let as_staff = stamp(&team.staff, at(9 * 60));
     let plan = store::create(db, id, unit, &fields, as_staff).await?.map_err(refused)?;
     add_first_goal(db, plan, as_staff).await?;
+    agree_joint_plan(db, id, day, as_staff, register_of).await?;
     let activated = store::activate(db, plan, day, day, stamp(&team.staff, at(9 * 60 + 30)), false).await?;
     anyhow::ensure!(
         matches!(activated, Activation::Activated { .. }),
@@ -616,6 +736,38 @@ async fn start_plan(
     })
 }
 
+/// A version of the person's samordnad plan, agreed with Försäkringskassan
+/// and Arbetsförmedlingen on `day` (a new one before each plan).
+async fn agree_joint_plan(db: &PgPool, person: ParticipantId, day: NaiveDate, stamp: Stamp, register_of: &Partners) -> anyhow::Result<()> {
+    let base: i32 = sqlx::query_scalar("SELECT version FROM joint_plans WHERE participant_id = $1")
+        .bind(person)
+        .fetch_optional(db)
+        .await?
+        .unwrap_or(0);
+    let version = JointPlanVersion {
+        agreed_on: day,
+        took_part: true,
+        aim: "Att närma sig arbete eller studier i egen takt, med förstegsträning som första steg.".into(),
+        others_present: "Kontaktman".into(),
+        next_review_on: day + Duration::days(90),
+        parts: vec![
+            Part {
+                partner: register_of.social_insurance,
+                person: "Maria Handläggare".into(),
+                task: "Ersättning under insatsen; deltar i uppföljningarna.".into(),
+            },
+            Part {
+                partner: register_of.employment_service,
+                person: "Jonas Förmedlare".into(),
+                task: "Inskrivning och matchning mot arbete när personen är redo.".into(),
+            },
+        ],
+        urgent_reason: String::new(),
+    };
+    joint_plans::save(db, person, base, &version, stamp).await?.map_err(refused)?;
+    Ok(())
+}
+
 /// Today at the first unit: Team ISA full with one waiting, förstegsträning
 /// with one waiting, a draft, and goals, activities and assessments on a
 /// few plans, as the pages and the browser journeys show them.
@@ -626,6 +778,7 @@ async fn showcase_today(
     units: &[UnitId],
     today: NaiveDate,
     team: &Staff,
+    register_of: &Partners,
 ) -> anyhow::Result<()> {
     let Some(unit) = units.first().copied() else { return Ok(()) };
     let now = at_stockholm(today, 8 * 60);
@@ -669,12 +822,32 @@ async fn showcase_today(
         add_first_goal(db, plan, as_staff).await?;
         let days = if programme == Programme::TeamIsa { 24 } else { 9 };
         let queued_on = today - Duration::days(days);
+        agree_joint_plan(db, id, queued_on, stamp(&team.staff, now - Duration::days(days)), register_of).await?;
         let queued = store::activate(db, plan, queued_on, queued_on, stamp(&team.staff, now - Duration::days(days)), true).await?;
         anyhow::ensure!(
             matches!(queued, Activation::Queued { .. }),
             "demo plan {plan} was to wait in the kö: {queued:?}"
         );
         people[who].in_plan = true;
+    }
+    // A contact with the psychiatric clinic in a crisis, without consent: an
+    // urgent exception the manager sees.
+    if let Some(r) = running.iter().find(|r| r.unit == 0)
+        && let Some(id) = people[r.person].id
+    {
+        let note = participants::NewNote {
+            participant: id,
+            event_on: today,
+            note_type: NoteType::Cooperation,
+            body: "Ringde psykiatrins öppenvård om personens mående; överenskommet att mottagningen hör av sig i dag.",
+            corrects: None,
+            disputes: None,
+            partner: Some((
+                register_of.psychiatry,
+                "Personen var i akut kris och kunde inte ta ställning till samtycke.",
+            )),
+        };
+        participants::write_note(db, note, &team.staff, now).await?.map_err(refused)?;
     }
     // Goals, activities and an assessment on the first few running plans.
     for (n, r) in running.iter().filter(|r| r.unit == 0).take(3).enumerate() {
@@ -869,4 +1042,116 @@ pub(super) async fn team(db: &PgPool) -> anyhow::Result<Staff> {
         therapist: user("at@lotsen.example").await?,
         manager: user("chef@lotsen.example").await?,
     })
+}
+
+/// Outreach, information meetings and the intakes waiting today: the way in
+/// (issue 19), through the same commands as the pages.
+async fn load_outreach(db: &PgPool, units: &[UnitId], start: NaiveDate, today: NaiveDate, team: &Staff) -> anyhow::Result<()> {
+    const WHO: [&str; 6] = [
+        "K, ca 30 år",
+        "M, 24 år",
+        "Man i 40-årsåldern",
+        "Kvinna, 28 år",
+        "J, 35 år",
+        "Ung man, ca 20",
+    ];
+    for (u, unit) in units.iter().enumerate() {
+        let mut day = start;
+        let mut n = 0i64;
+        while day <= today {
+            let seed = i64::from(day.num_days_from_ce()) * 7 + u as i64;
+            let r = |salt: i64| roll(seed, salt);
+            if day.weekday().num_days_from_monday() < 5 && r(1) % 4 == 0 {
+                let home_support = r(2) % 3 != 0;
+                let contact = outreach::NewContact {
+                    unit: *unit,
+                    on: day,
+                    person: WHO[(r(3) as usize) % WHO.len()].into(),
+                    gender: match r(4) % 12 {
+                        0 => Gender::OtherOrUnstated,
+                        1..=6 => Gender::Woman,
+                        _ => Gender::Man,
+                    },
+                    home_support,
+                    place: if home_support {
+                        OutreachPlace::HomeSupportVisit
+                    } else {
+                        OutreachPlace::ALL[(r(5) as usize) % OutreachPlace::ALL.len()]
+                    },
+                    place_note: String::new(),
+                    staff: team.staff.id,
+                    outcome: OutreachOutcome::ALL[(r(6) as usize) % OutreachOutcome::ALL.len()],
+                    note: String::new(),
+                };
+                outreach::add_contact(db, &contact, stamp(&team.staff, at_stockholm(day, 14 * 60))).await?;
+            }
+            // An information meeting or a study visit on the first Tuesday of the month.
+            if day.weekday() == chrono::Weekday::Tue && day.day() <= 7 {
+                n += 1;
+                let visit = day.month().is_multiple_of(3);
+                let meeting = outreach::NewMeeting {
+                    unit: *unit,
+                    on: day,
+                    kind: if visit {
+                        MeetingKind::StudyVisit
+                    } else {
+                        MeetingKind::InformationMeeting
+                    },
+                    topic: if visit {
+                        "Studiebesök från psykiatrins öppenvård".into()
+                    } else {
+                        "Informationsträff om förstegsträning och Team ISA".into()
+                    },
+                    women: 2 + (roll(n, 7) % 5) as i32,
+                    men: 1 + (roll(n, 8) % 5) as i32,
+                    other: (roll(n, 9) % 2) as i32,
+                    led_by: team.staff.id,
+                };
+                outreach::add_meeting(db, &meeting, stamp(&team.staff, at_stockholm(day, 16 * 60))).await?;
+            }
+            day += Duration::days(1);
+        }
+    }
+    // Intakes waiting today at the first unit: two within ten days, two past them, one closed.
+    let Some(unit) = units.first().copied() else { return Ok(()) };
+    for (k, days) in [2i64, 6, 13, 20, 30].into_iter().enumerate() {
+        let received_on = today - Duration::days(days);
+        let new = outreach::NewIntake {
+            unit,
+            received_on,
+            source: [
+                ReferralSource::HomeSupport,
+                ReferralSource::Psychiatry,
+                ReferralSource::OwnInitiative,
+                ReferralSource::Relative,
+                ReferralSource::SocialServices,
+            ][k],
+            first_name: FIRST_NAMES[(k * 7 + 3) % FIRST_NAMES.len()].0.into(),
+            last_name: LAST_NAMES[(k * 5 + 2) % LAST_NAMES.len()].into(),
+            phone: "070-000 00 00".into(),
+            gender: Gender::parse(FIRST_NAMES[(k * 7 + 3) % FIRST_NAMES.len()].1).unwrap_or(Gender::OtherOrUnstated),
+            home_support: k % 2 == 0,
+            note: "Vill veta mer om förstegsträning.".into(),
+        };
+        let as_staff = stamp(&team.staff, at_stockholm(received_on, 10 * 60));
+        let id = outreach::add_intake(db, &new, as_staff).await?;
+        if days == 6 {
+            outreach::set_first_visit(db, id, received_on + Duration::days(4), today, as_staff)
+                .await?
+                .map_err(refused)?;
+        }
+        if days == 30 {
+            outreach::close_intake(
+                db,
+                id,
+                received_on + Duration::days(12),
+                "Valde en annan verksamhet.",
+                today,
+                as_staff,
+            )
+            .await?
+            .map_err(refused)?;
+        }
+    }
+    Ok(())
 }

@@ -6,5 +6,6 @@
 
 pub mod ages;
 pub mod calendar;
+pub mod intake;
 pub mod plans;
 pub mod retention;

@@ -124,6 +124,18 @@ pub const FORMS: &[DraftForm] = &[
         record: RecordKind::Participant,
     },
     DraftForm {
+        action: "/participants/{id}/joint-plan",
+        page: "/participants/{id}/joint-plan/edit",
+        label: "Samordnad plan",
+        record: RecordKind::Participant,
+    },
+    DraftForm {
+        action: "/intakes",
+        page: "/intakes",
+        label: "Ny intresseanmälan",
+        record: RecordKind::None,
+    },
+    DraftForm {
         action: "/participants/{id}/plans",
         page: "/participants/{id}/plans/new",
         label: "Ny plan",

@@ -140,11 +140,7 @@ async fn add_home_support(
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::default();
     let from = required_date(&typed.support_from).map_err(|m| errors.add("support_from", m)).ok();
-    let has_support = match typed.has_support.as_str() {
-        "yes" => Some(true),
-        "no" => Some(false),
-        _ => None,
-    };
+    let has_support = crate::web::form::yes_no(&typed.has_support);
     if has_support.is_none() {
         errors.add("has_support", "Ange om personen har boendestöd.");
     }
@@ -227,20 +223,24 @@ async fn add_consent(
         .map_err(|m| errors.add("consent_note", m))
         .ok();
     let given = required_date(&typed.consent_given).map_err(|m| errors.add("consent_given", m)).ok();
-    let (Some(scope), Some(note), Some(given), true) = (scope, note, given, errors.is_empty()) else {
+    let partner = match typed.consent_partner.trim() {
+        "" => Some(None),
+        id => id.parse::<crate::ids::PartnerId>().ok().map(Some),
+    };
+    if partner.is_none() {
+        errors.add("consent_partner", "Välj organisationen i listan.");
+    }
+    let (Some(scope), Some(note), Some(given), Some(partner), true) = (scope, note, given, partner, errors.is_empty()) else {
         return render_show(&state, &auth, "consent", errors, typed).await;
     };
     let today = state.clock.today();
-    let result = store::give_consent(
-        &state.db,
-        auth.id,
+    let consent = store::NewConsent {
         scope,
-        &note,
+        partner,
+        note: &note,
         given,
-        today,
-        auth.current.stamp(state.clock.now()),
-    )
-    .await?;
+    };
+    let result = store::give_consent(&state.db, auth.id, consent, today, auth.current.stamp(state.clock.now())).await?;
     answer(&state, &auth, result, ("consent", "consents"), "Samtycket är registrerat.", typed).await
 }
 

@@ -5,7 +5,7 @@
 use super::identity::{self, IdentityKind};
 use super::model::{Gender, ReferralSource};
 use crate::ids::UnitId;
-use crate::web::form::{FieldErrors, optional_date, optional_text, required_text};
+use crate::web::form::{FieldErrors, optional_date, optional_text, required_text, yes_no};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -38,6 +38,8 @@ pub struct ParticipantForm {
     pub coordinated_plan_next_follow_up: String,
     /// The version the edit started from (edits only).
     pub version: String,
+    /// The intresseanmälan the person is registered from (new registrations only).
+    pub intake_id: String,
 }
 
 /// A participant's own fields, validated; the same shape as a row of
@@ -79,14 +81,6 @@ impl ParticipantFields {
     }
 }
 
-fn yes_no(value: &str) -> Option<bool> {
-    match value {
-        "yes" => Some(true),
-        "no" => Some(false),
-        _ => None,
-    }
-}
-
 fn date_text(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
 }
@@ -120,6 +114,7 @@ impl ParticipantForm {
             coordinated_plan_lead: f.coordinated_plan_lead.clone(),
             coordinated_plan_next_follow_up: date_text(f.coordinated_plan_next_follow_up),
             version: version.to_string(),
+            intake_id: String::new(),
         }
     }
 

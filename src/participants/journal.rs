@@ -91,6 +91,30 @@ async fn add(State(state): State<AppState>, auth: Authorized<ParticipantId>, For
     } else if body.chars().count() > 20_000 {
         errors.add("note_body", "Högst 20 000 tecken.");
     }
+    // A samverkan note is a contact with an organisation: it names one, and
+    // the consent gate lets it through (`partners::gate`).
+    let partner = match (note_type, typed.partners.trim()) {
+        (Some(NoteType::Cooperation), "") => {
+            errors.add("partners", "Välj samverkanspartnern som kontakten gällde.");
+            None
+        }
+        (Some(NoteType::Cooperation), id) => match id.parse::<crate::ids::PartnerId>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add("partners", "Välj samverkanspartner i registret.");
+                None
+            }
+        },
+        (_, "") => None,
+        (_, _) => {
+            errors.add("partners", "En samverkanspartner hör till en anteckning av typen Samverkan.");
+            None
+        }
+    };
+    let urgent = typed.urgent_reason.trim().to_string();
+    if urgent.chars().count() > 1000 {
+        errors.add("urgent_reason", "Högst 1 000 tecken.");
+    }
     let (Some(event_on), Some(note_type), true) = (event_on, note_type, errors.is_empty()) else {
         return super::record::render_show(&state, &auth, "journal", errors, typed).await;
     };
@@ -101,10 +125,12 @@ async fn add(State(state): State<AppState>, auth: Authorized<ParticipantId>, For
         body: &body,
         corrects: None,
         disputes: None,
+        partner: partner.map(|p| (p, urgent.as_str())),
     };
-    store::write_note(&state.db, note, &current.user, state.clock.now())
-        .await?
-        .map_err(|_| AppError::BadRequest("note"))?;
+    if let Err(refused) = store::write_note(&state.db, note, &current.user, state.clock.now()).await? {
+        errors.add(refused.field, refused.message);
+        return super::record::render_show(&state, &auth, "journal", errors, typed).await;
+    }
     current.flash("Anteckningen är sparad.");
     Ok(Redirect::to(&format!("/participants/{id}#journal")).into_response())
 }
@@ -192,6 +218,7 @@ async fn correct(
         event_on,
         note_type,
         body: &body,
+        partner: None,
         corrects: Some((note_id, &reason)),
         disputes,
     };
@@ -228,6 +255,7 @@ async fn dispute(
         note_type: NoteType::Disputed,
         body: &body,
         corrects: None,
+        partner: None,
         disputes: Some(note_id),
     };
     store::write_note(&state.db, note, &current.user, state.clock.now())

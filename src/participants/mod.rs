@@ -164,11 +164,7 @@ impl FilterForm {
             units,
             status: ParticipantStatus::parse(&self.status).map(|s| s.code().to_string()),
             key_worker: self.key_worker.parse().ok(),
-            home_support: match self.home_support.as_str() {
-                "yes" => Some(true),
-                "no" => Some(false),
-                _ => None,
-            },
+            home_support: crate::web::form::yes_no(&self.home_support),
             ..ListFilter::default()
         };
         let q = self.q.trim();
@@ -369,15 +365,46 @@ impl FormPage {
     }
 }
 
-async fn new_form(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewQuery {
+    /// Registering the person of an intresseanmälan.
+    intake: String,
+}
+
+async fn new_form(State(state): State<AppState>, current: CurrentUser, Query(q): Query<NewQuery>) -> AppResult<Response> {
     let units = unit_choices(&state.db, current.user.id).await?;
-    let form = ParticipantForm {
+    let mut form = ParticipantForm {
         unit_id: units.first().map(|u| u.id.to_string()).unwrap_or_default(),
         identity_kind: "personnummer".into(),
         resident: "yes".into(),
         has_coordinated_plan: "no".into(),
         ..ParticipantForm::default()
     };
+    if let Ok(intake) = q.intake.parse::<crate::ids::IntakeId>() {
+        // Only a waiting intake of one of the user's units fills the form.
+        let row = sqlx::query!(
+            r#"SELECT unit_id AS "unit_id: UnitId", first_name, last_name, phone, gender, source, received_on, first_visit_on
+               FROM intakes WHERE id = $1 AND status = 'open' AND unit_id = ANY($2)"#,
+            intake as _,
+            &current.user.unit_ids as _
+        )
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+        form = ParticipantForm {
+            unit_id: row.unit_id.to_string(),
+            first_name: row.first_name,
+            last_name: row.last_name,
+            phone: row.phone,
+            gender: row.gender,
+            referral_source: row.source,
+            first_contact_on: row.received_on.to_string(),
+            first_visit_on: row.first_visit_on.map(|d| d.to_string()).unwrap_or_default(),
+            intake_id: intake.to_string(),
+            ..form
+        };
+    }
     let page = FormPage {
         layout: Layout::new(&current.ctx, "participants"),
         participant_id: None,
@@ -423,7 +450,11 @@ async fn create(State(state): State<AppState>, current: CurrentUser, FormData(fo
         return refuse(form, errors, units);
     };
 
-    let id = match store::register(&state.db, unit_id, &fields, state.clock.today(), current.stamp(now)).await? {
+    let intake = match form.intake_id.trim() {
+        "" => None,
+        id => Some(id.parse::<crate::ids::IntakeId>().map_err(|_| AppError::BadRequest("intake_id"))?),
+    };
+    let id = match store::register(&state.db, unit_id, &fields, intake, state.clock.today(), current.stamp(now)).await? {
         Ok(id) => id,
         Err(Refused { field, message }) => {
             errors.add(field, message);

@@ -64,6 +64,8 @@ coded!(
         EmploymentService = "employment_service" => "Arbetsförmedlingen",
         Psychiatry = "psychiatry" => "Psykiatrin",
         PrimaryCare = "primary_care" => "Primärvården",
+        SocialServices = "social_services" => "Socialtjänsten",
+        Employer = "employer" => "Arbetsgivare",
         Relatives = "relatives" => "Närstående",
         Other = "other" => "Annat",
     }

@@ -88,6 +88,8 @@ pub struct ConsentRow {
     pub scope_note: String,
     pub given_on: NaiveDate,
     pub withdrawn_on: Option<NaiveDate>,
+    /// The one organisation it covers, when it names one.
+    pub partner: Option<String>,
 }
 
 pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> AppResult<Record> {
@@ -139,7 +141,9 @@ pub async fn load(db: &PgPool, participant: ParticipantId, today: NaiveDate) -> 
     .await?;
     let consents = sqlx::query_as!(
         ConsentRow,
-        "SELECT id, scope, scope_note, given_on, withdrawn_on FROM consents WHERE participant_id = $1 ORDER BY withdrawn_on NULLS FIRST, given_on DESC",
+        r#"SELECT c.id, c.scope, c.scope_note, c.given_on, c.withdrawn_on, pa.name AS "partner?"
+           FROM consents c LEFT JOIN partners pa ON pa.id = c.partner_id
+           WHERE c.participant_id = $1 ORDER BY c.withdrawn_on NULLS FIRST, c.given_on DESC"#,
         id as _
     )
     .fetch_all(db)
@@ -231,6 +235,10 @@ struct ShowPage {
     staff: Vec<StaffChoice>,
     accesses: Option<Vec<super::access_log::LogRow>>,
     plans: Vec<PlanListRow>,
+    /// The samordnad plan: its version, the day first agreed and the next review.
+    joint_plan: Option<JointPlanSummary>,
+    /// The partners the journal's samverkan note and a consent may name.
+    partners: Vec<crate::partners::PartnerChoice>,
     errors: FieldErrors,
     /// Which form on the page `errors` and `typed` belong to.
     form_in_error: &'static str,
@@ -263,7 +271,12 @@ pub struct Typed {
     pub consent_scope: String,
     pub consent_note: String,
     pub consent_given: String,
+    /// The one organisation a consent names (empty: every one of its kind).
+    pub consent_partner: String,
     pub note_event_on: String,
+    /// A samverkan note's partner, and the urgent reason when no consent covers it.
+    pub partners: String,
+    pub urgent_reason: String,
     pub note_type: String,
     pub note_body: String,
     /// The note a refused correction or dispute was about, and what was typed.
@@ -335,9 +348,29 @@ impl ShowPage {
     fn relative_kinds(&self) -> &'static [RelativeKind] {
         RelativeKind::ALL
     }
+    fn show_urgent(&self) -> bool {
+        self.form_in_error == "journal" && (self.errors.has("partners") || !self.typed.urgent_reason.trim().is_empty())
+    }
     fn note_types(&self) -> Vec<NoteType> {
         NoteType::ALL.iter().copied().filter(|t| *t != NoteType::Disputed).collect()
     }
+}
+
+pub struct JointPlanSummary {
+    pub version: i32,
+    pub first_agreed_on: NaiveDate,
+    pub next_review_on: NaiveDate,
+}
+
+async fn joint_plan_of(db: &PgPool, participant: ParticipantId) -> Result<Option<JointPlanSummary>, sqlx::Error> {
+    sqlx::query_as!(
+        JointPlanSummary,
+        "SELECT j.version, j.first_agreed_on, v.next_review_on FROM joint_plans j
+         JOIN joint_plan_versions v ON v.joint_plan_id = j.id AND v.version = j.version WHERE j.participant_id = $1",
+        participant as _
+    )
+    .fetch_optional(db)
+    .await
 }
 
 pub(super) async fn render_show(
@@ -381,6 +414,8 @@ pub(super) async fn render_show(
         staff,
         accesses,
         plans: plans_of(&state.db, id).await?,
+        joint_plan: joint_plan_of(&state.db, id).await?,
+        partners: crate::partners::choices_for(&state.db, id, today).await?,
         errors,
         form_in_error,
         typed,

@@ -13,6 +13,7 @@ use crate::auth::context::SessionUser;
 use crate::db::{Refused, Updated, in_transaction, refuse};
 use crate::error::{AppError, AppResult, violated_constraint};
 use crate::ids::{ConsentId, JournalNoteId, ParticipantId, RelativeId, UnitId, UserId};
+use crate::partners::gate;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
@@ -438,29 +439,60 @@ pub async fn end_relative(
     .await
 }
 
-/// Records a samtycke given on `given`, for `scope` (described in `note` when "other").
+/// A samtycke as given: to contact organisations of `scope`, or only
+/// `partner` of them, described in `note` (required for "other" without a partner).
+#[derive(Clone, Copy)]
+pub struct NewConsent<'a> {
+    pub scope: ConsentScope,
+    pub partner: Option<crate::ids::PartnerId>,
+    pub note: &'a str,
+    pub given: NaiveDate,
+}
+
+/// Records a samtycke given on `given`.
 pub async fn give_consent(
     db: &PgPool,
     participant: ParticipantId,
-    scope: ConsentScope,
-    note: &str,
-    given: NaiveDate,
+    consent: NewConsent<'_>,
     today: NaiveDate,
     stamp: Stamp,
 ) -> AppResult<Result<(), Refused>> {
-    if scope == ConsentScope::Other && note.is_empty() {
+    let NewConsent {
+        scope,
+        partner,
+        note,
+        given,
+    } = consent;
+    if scope == ConsentScope::Other && note.is_empty() && partner.is_none() {
         return refuse("consent_note", "Beskriv vad samtycket gäller.");
     }
     if given > today {
         return refuse("consent_given", "Datumet kan inte ligga i framtiden.");
     }
     in_transaction(db, async |tx| {
+        // A named organisation is one of the scope's kind ("Annat" names any; also a trigger).
+        if let Some(partner) = partner {
+            let kind = sqlx::query_scalar!("SELECT kind FROM partners WHERE id = $1", partner as _)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match kind {
+                None => return refuse("consent_partner", "Välj organisationen i listan."),
+                Some(kind) if kind != scope.code() && scope != ConsentScope::Other => {
+                    return refuse(
+                        "consent_partner",
+                        format!("Organisationen är inte av slaget {}. Välj en annan, eller inget namn.", scope.label()),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
         sqlx::query!(
-            "INSERT INTO consents (participant_id, scope, scope_note, given_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO consents (participant_id, scope, scope_note, given_on, partner_id, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             participant as _,
             scope.code(),
             note,
             given,
+            partner as _,
             stamp.by as _,
             stamp.at
         )
@@ -558,6 +590,7 @@ pub async fn register(
     db: &PgPool,
     unit: UnitId,
     fields: &ParticipantFields,
+    intake: Option<crate::ids::IntakeId>,
     today: NaiveDate,
     stamp: Stamp,
 ) -> AppResult<Result<ParticipantId, Refused>> {
@@ -567,6 +600,33 @@ pub async fn register(
         return refuse("identity_number", NUMBER_TAKEN);
     }
     in_transaction(db, async |tx| {
+        // From an intresseanmälan: still waiting, in this unit; its first
+        // contact is the person's, and it is marked registered with them.
+        let mut from_intake = None;
+        let fields = match intake {
+            None => std::borrow::Cow::Borrowed(fields),
+            Some(intake) => {
+                let Some(row) = sqlx::query!(
+                    "SELECT received_on, first_visit_on FROM intakes WHERE id = $1 AND unit_id = $2 AND status = 'open' FOR UPDATE",
+                    intake as _,
+                    unit as _
+                )
+                .fetch_optional(&mut *tx)
+                .await?
+                else {
+                    return refuse(
+                        "first_name",
+                        "Intresseanmälan är redan registrerad eller avslutad, eller hör till en annan enhet.",
+                    );
+                };
+                from_intake = Some(intake);
+                let mut kept = fields.clone();
+                kept.first_contact_on = Some(row.received_on);
+                kept.first_visit_on = kept.first_visit_on.or(row.first_visit_on);
+                std::borrow::Cow::Owned(kept)
+            }
+        };
+        let fields = fields.as_ref();
         let id = match queries::insert(tx, unit, fields, stamp.by, stamp.at).await {
             Ok(id) => id,
             Err(err) if violated_constraint(&err) == Some("participants_identity_key") => {
@@ -581,6 +641,15 @@ pub async fn register(
             note: "Registrerad",
         };
         add_status_event(tx, id, &registered, stamp).await?;
+        if let Some(intake) = from_intake {
+            sqlx::query!(
+                "UPDATE intakes SET status = 'registered', participant_id = $2, version = version + 1 WHERE id = $1",
+                intake as _,
+                id as _
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
         audit::Entry::new(Some(stamp.by), "participant_created")
             .record("participant", id)
             .write(&mut *tx, stamp.at)
@@ -629,12 +698,21 @@ pub struct NewNote<'a> {
     pub body: &'a str,
     pub corrects: Option<(JournalNoteId, &'a str)>,
     pub disputes: Option<JournalNoteId>,
+    /// A samverkan note's partner, and the urgent reason when no consent covers it.
+    pub partner: Option<(crate::ids::PartnerId, &'a str)>,
 }
 
 /// Writes a journal note, signed with the author's name and title as they
 /// are today; notes are never changed, a correction is a new note.
 pub async fn write_note(db: &PgPool, note: NewNote<'_>, author: &SessionUser, at: DateTime<Utc>) -> AppResult<Result<i64, Refused>> {
     in_transaction(db, async |tx| {
+        let standings = match note.partner {
+            None => Vec::new(),
+            Some((partner, urgent)) => match gate::check(tx, note.participant, &[partner], note.event_on, urgent).await? {
+                Ok(standings) => standings,
+                Err(refused) => return Ok(Err(refused)),
+            },
+        };
         let inserted = sqlx::query_scalar!(
             "INSERT INTO journal_notes (participant_id, event_on, note_type, body, author_id, author_name, author_title, created_at,
                  corrects_id, correction_reason, disputes_id)
@@ -664,6 +742,19 @@ pub async fn write_note(db: &PgPool, note: NewNote<'_>, author: &SessionUser, at
             }
             Err(err) => return Err(err.into()),
         };
+        if let Some((_, urgent)) = note.partner {
+            let stamp = Stamp { by: author.id, at };
+            gate::record(
+                tx,
+                note.participant,
+                &standings,
+                note.event_on,
+                gate::Via::Journal(JournalNoteId(id)),
+                urgent,
+                stamp,
+            )
+            .await?;
+        }
         let action = if note.corrects.is_some() {
             "journal_corrected"
         } else {

@@ -12,8 +12,9 @@ use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
 use crate::domain::plans::{self as rules, WeeklyHours};
 use crate::error::{AppError, AppResult};
-use crate::ids::{GoalId, ParticipantId, PlanId};
+use crate::ids::{GoalId, PartnerId, PlanId};
 use crate::participants::model::ConsentScope;
+use crate::partners::{self, PartnerChoice, gate};
 use crate::state::AppState;
 use crate::web::form::{FieldErrors, FormData, optional_text, required_date, required_text};
 use crate::web::routes::Routes;
@@ -38,6 +39,10 @@ pub struct FollowUpRow {
     pub staff_present: String,
     pub partners: Vec<String>,
     pub partners_without_consent: Vec<String>,
+    /// Partners from the register (follow-ups since issue 19), and those of
+    /// them met on an urgent reason without consent.
+    pub partner_names: Vec<String>,
+    pub urgent_names: Vec<String>,
     pub notes: String,
     pub hours_before: i32,
     pub hours_after: i32,
@@ -50,12 +55,18 @@ pub struct FollowUpRow {
 
 impl FollowUpRow {
     pub fn partner_labels(&self) -> String {
-        let labels: Vec<&str> = self.partners.iter().map(|p| ConsentScope::label_of(p)).collect();
+        let mut labels: Vec<&str> = self.partners.iter().map(|p| ConsentScope::label_of(p)).collect();
+        labels.extend(self.partner_names.iter().map(String::as_str));
         if labels.is_empty() { "–".into() } else { labels.join(", ") }
     }
+    /// Partners met without a consent: earlier follow-ups' confirmed ones, and urgent exceptions.
     pub fn without_consent_labels(&self) -> String {
-        let labels: Vec<&str> = self.partners_without_consent.iter().map(|p| ConsentScope::label_of(p)).collect();
+        let mut labels: Vec<&str> = self.partners_without_consent.iter().map(|p| ConsentScope::label_of(p)).collect();
+        labels.extend(self.urgent_names.iter().map(String::as_str));
         labels.join(", ")
+    }
+    pub fn has_unconsented(&self) -> bool {
+        !self.partners_without_consent.is_empty() || !self.urgent_names.is_empty()
     }
     pub fn hours_changed(&self) -> Option<String> {
         (self.hours_before != self.hours_after).then(|| {
@@ -72,7 +83,12 @@ pub async fn of_plan(db: &PgPool, plan_id: PlanId) -> Result<Vec<FollowUpRow>, s
     sqlx::query_as!(
         FollowUpRow,
         r#"SELECT f.id AS "id: crate::ids::FollowUpId", f.due_on, f.held_on, f.on_time AS "on_time!", f.participant_took_part, f.staff_present, f.partners,
-                  f.partners_without_consent, f.notes, (f.weekly_hours_before * 100)::int AS "hours_before!",
+                  f.partners_without_consent,
+                  ARRAY(SELECT pa.name FROM partner_contacts pc JOIN partners pa ON pa.id = pc.partner_id
+                        WHERE pc.follow_up_id = f.id ORDER BY lower(pa.name)) AS "partner_names!",
+                  ARRAY(SELECT pa.name FROM partner_contacts pc JOIN partners pa ON pa.id = pc.partner_id
+                        WHERE pc.follow_up_id = f.id AND pc.urgent_reason IS NOT NULL ORDER BY lower(pa.name)) AS "urgent_names!",
+                  f.notes, (f.weekly_hours_before * 100)::int AS "hours_before!",
                   (f.weekly_hours_after * 100)::int AS "hours_after!", f.next_due_on, u.name AS recorded_by,
                   coalesce((SELECT array_agg(g.description || ': ' || CASE fp.progress
                                 WHEN 'not_started' THEN 'inte påbörjat' WHEN 'some' THEN 'viss framgång'
@@ -96,7 +112,7 @@ pub struct FollowUpForm {
     pub participant_took_part: String,
     pub staff_present: String,
     pub partners: Vec<String>,
-    pub confirm_without_consent: String,
+    pub urgent_reason: String,
     pub notes: String,
     /// One "goal_id:progress" per goal (a select per goal).
     pub progress: Vec<String>,
@@ -121,8 +137,8 @@ struct FormPage {
     form: FollowUpForm,
     errors: FieldErrors,
     goals: Vec<queries::Goal>,
-    /// Partner scopes the person has a valid consent for today.
-    consented: Vec<String>,
+    /// The register's partners, each with whether a consent covers it on the day.
+    partners: Vec<PartnerChoice>,
     today: NaiveDate,
 }
 
@@ -130,14 +146,11 @@ impl FormPage {
     fn title(&self) -> String {
         format!("Uppföljning: {} {}", self.p.first_name, self.p.last_name)
     }
-    fn partners(&self) -> &'static [ConsentScope] {
-        ConsentScope::ALL
-    }
     fn progresses(&self) -> &'static [Progress] {
         Progress::ALL
     }
-    fn has_consent(&self, code: &str) -> bool {
-        self.consented.iter().any(|c| c == code)
+    fn show_urgent(&self) -> bool {
+        self.errors.has(gate::FIELD) || !self.form.urgent_reason.trim().is_empty()
     }
     fn late(&self) -> bool {
         self.p.next_follow_up_on.is_some_and(|d| d < self.today)
@@ -146,17 +159,6 @@ impl FormPage {
         let refused = !self.errors.is_empty();
         crate::web::page(&self, refused)
     }
-}
-
-/// The consent scopes valid for the person on `on`.
-async fn consented_scopes(db: &PgPool, participant_id: ParticipantId, on: NaiveDate) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar!(
-        "SELECT DISTINCT scope FROM consents WHERE participant_id = $1 AND given_on <= $2 AND (withdrawn_on IS NULL OR withdrawn_on > $2)",
-        participant_id as _,
-        on
-    )
-    .fetch_all(db)
-    .await
 }
 
 async fn page(
@@ -170,7 +172,7 @@ async fn page(
     FormPage {
         layout: Layout::new(&current.ctx, "participants"),
         goals: queries::goals(&state.db, plan.id).await?,
-        consented: consented_scopes(&state.db, plan.participant_id, on).await?,
+        partners: partners::choices_for(&state.db, plan.participant_id, on).await?,
         today: state.clock.today(),
         p: plan,
         form,
@@ -205,8 +207,8 @@ pub struct Checked {
     pub held_on: NaiveDate,
     pub took_part: bool,
     pub staff_present: String,
-    pub partners: Vec<String>,
-    pub without_consent: Vec<String>,
+    pub partners: Vec<PartnerId>,
+    pub urgent_reason: String,
     pub notes: String,
     pub progress: Vec<(GoalId, &'static str)>,
     pub hours: WeeklyHours,
@@ -242,40 +244,21 @@ async fn check(
             errors.add("held_on", "Uppföljningen kan inte vara före den förra uppföljningen.");
         }
     }
-    let took_part = match form.participant_took_part.as_str() {
-        "yes" => Some(true),
-        "no" => Some(false),
-        _ => {
-            errors.add("participant_took_part", "Svara ja eller nej.");
-            None
-        }
-    };
+    let took_part = crate::web::form::yes_no(&form.participant_took_part);
+    if took_part.is_none() {
+        errors.add("participant_took_part", "Svara ja eller nej.");
+    }
     let staff_present = optional_text(&form.staff_present, 500)
         .map_err(|m| errors.add("staff_present", m))
         .ok();
-    let mut partners: Vec<String> = Vec::new();
-    for code in &form.partners {
-        match ConsentScope::parse(code) {
-            Some(scope) if !partners.iter().any(|p| p == scope.code()) => partners.push(scope.code().into()),
-            Some(_) => {}
-            None => errors.add("partners", "Välj samverkansparter i listan."),
-        }
-    }
-    let mut without_consent = Vec::new();
-    if let Some(held) = held_on {
-        let consented = consented_scopes(&state.db, plan.participant_id, held).await?;
-        without_consent = partners.iter().filter(|p| !consented.contains(p)).cloned().collect();
-        if !without_consent.is_empty() && form.confirm_without_consent != "yes" {
-            let names: Vec<&str> = without_consent.iter().map(|p| ConsentScope::label_of(p)).collect();
-            errors.add(
-                "partners",
-                format!(
-                    "Personen har inget giltigt samtycke för: {}. Ta bort samverkansparten, eller bekräfta nedan att ni ändå har haft kontakt.",
-                    names.join(", ")
-                ),
-            );
-        }
-    }
+    // Whether a consent covers each partner is checked when the follow-up is
+    // recorded, in its transaction (`partners::gate`).
+    let partners = gate::parse_ids(&form.partners)
+        .map_err(|m| errors.add(gate::FIELD, m))
+        .unwrap_or_default();
+    let urgent_reason = optional_text(&form.urgent_reason, 1000)
+        .map_err(|m| errors.add(gate::URGENT_FIELD, m))
+        .ok();
     let notes = required_text(&form.notes, "en sammanfattning av vad som gjorts och vad som ändras", 20000)
         .map_err(|m| errors.add("notes", m))
         .ok();
@@ -307,7 +290,7 @@ async fn check(
             took_part: took_part?,
             staff_present: staff_present?,
             partners,
-            without_consent,
+            urgent_reason: urgent_reason?,
             notes: notes?,
             progress,
             hours: hours?,

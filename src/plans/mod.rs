@@ -10,6 +10,7 @@ pub mod capacity;
 pub mod employers;
 pub mod follow_ups;
 pub mod form;
+pub mod joint_plan;
 pub mod model;
 pub mod queries;
 pub mod queue;
@@ -55,6 +56,7 @@ pub fn routes() -> Routes {
         .route("/plans/{id}/activities", post(add_activity))
         .route("/plans/{id}/activities/{activity_id}/status", post(set_activity_status))
         .merge(follow_ups::routes())
+        .merge(joint_plan::routes())
         .merge(assessments::routes())
         .merge(queue::routes())
         .merge(versions::routes())

@@ -97,6 +97,34 @@ pub const SECTIONS: &[SectionDef] = &[
         sql: "SELECT to_jsonb(c) FROM consents c WHERE c.participant_id = $1 ORDER BY c.given_on, c.id",
     },
     SectionDef {
+        key: "intresseanmalan",
+        title: "Intresseanmälan",
+        table: "intakes",
+        sql: "SELECT to_jsonb(i) FROM intakes i WHERE i.participant_id = $1 ORDER BY i.id",
+    },
+    SectionDef {
+        key: "samordnad_plan",
+        title: "Samordnad plan",
+        table: "joint_plans",
+        sql: "SELECT to_jsonb(j) FROM joint_plans j WHERE j.participant_id = $1",
+    },
+    SectionDef {
+        key: "samordnad_plan_versioner",
+        title: "Samordnade planens versioner, med vad varje samverkanspartner gör",
+        table: "joint_plan_versions",
+        sql: "SELECT to_jsonb(v) || jsonb_build_object('samverkanspartner', coalesce(
+                  (SELECT jsonb_agg(to_jsonb(x) || jsonb_build_object('namn', pa.name) ORDER BY x.partner_id)
+                   FROM joint_plan_parts x JOIN partners pa ON pa.id = x.partner_id WHERE x.version_id = v.id), '[]'::jsonb))
+              FROM joint_plan_versions v JOIN joint_plans j ON j.id = v.joint_plan_id WHERE j.participant_id = $1 ORDER BY v.version",
+    },
+    SectionDef {
+        key: "samverkanskontakter",
+        title: "Kontakter med samverkanspartner (och samtycket eller skälet för var och en)",
+        table: "partner_contacts",
+        sql: "SELECT to_jsonb(c) || jsonb_build_object('samverkanspartner', pa.name) FROM partner_contacts c
+              JOIN partners pa ON pa.id = c.partner_id WHERE c.participant_id = $1 ORDER BY c.contact_on, c.id",
+    },
+    SectionDef {
         key: "journal",
         title: "Journal (med rättelser och invändningar)",
         table: "journal_notes",

@@ -66,6 +66,8 @@ struct TodoPage {
     access_reviews: Vec<(String, String, String)>,
     /// Registerutdrag not yet delivered, for managers.
     extracts: Vec<crate::privacy::register_extract::OpenRequest>,
+    /// Partner contacts made without consent on an urgent reason and not yet checked, for managers.
+    urgent_contacts: i64,
 }
 
 impl TodoPage {
@@ -157,7 +159,13 @@ async fn page(State(state): State<AppState>, current: CurrentUser) -> AppResult<
     } else {
         Vec::new()
     };
+    let urgent_contacts = if current.user.role == Role::Manager {
+        crate::partners::unreviewed(&state.db, &current.user.unit_ids).await?
+    } else {
+        0
+    };
     let page = TodoPage {
+        urgent_contacts,
         access_reviews,
         extracts,
         layout: Layout::new(&current.ctx, "todo"),

@@ -4,14 +4,17 @@
 //! written from the same tables.
 
 use super::indicators::{self, CellValue, Scope};
+use super::suppression::{Shown, suppress};
 use super::{MONTHS, ReportQuery, SPLIT_HEADER, Table, TableRow};
 use super::{frozen, history};
 use crate::attendance::statistics::{self, Split};
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
 use crate::domain::calendar::{self, TARGET_OPEN_DAYS};
+use crate::domain::intake::{FIRST_VISIT_TARGET_DAYS, Wait};
 use crate::error::{AppError, AppResult};
 use crate::ids::UnitId;
+use crate::participants::model::Gender;
 use crate::state::AppState;
 use crate::web::form::Query;
 use askama::Template;
@@ -165,6 +168,8 @@ pub async fn build(
         notes: Vec::new(),
     });
 
+    tables.push(way_in(db, &units, from, to, today).await?);
+
     // Open days per unit against the target, for a year.
     if period.month.is_none() {
         let exceptions = sqlx::query!(
@@ -247,6 +252,113 @@ pub async fn build(
         to,
         unit_names: names.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", "),
         tables,
+    })
+}
+
+/// A count of people by gender as the report shows it: small numbers hidden.
+fn suppressed_cells(split: &Split) -> Vec<CellValue> {
+    suppress(split)
+        .map(|s| match s {
+            Shown::Value(n) => CellValue::Number(n as f64),
+            other => CellValue::Text(other.text()),
+        })
+        .to_vec()
+}
+
+/// The way in (issue 19): outreach, information meetings and study visits,
+/// and intresseanmälningar with the wait to a first visit, by gender.
+async fn way_in(db: &sqlx::PgPool, units: &[UnitId], from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Table, sqlx::Error> {
+    let (contacts, meetings, intakes) = tokio::try_join!(
+        sqlx::query!(
+            r#"SELECT gender, home_support, count(*) AS "n!" FROM outreach_contacts
+               WHERE unit_id = ANY($1) AND contact_on BETWEEN $2 AND $3 GROUP BY gender, home_support"#,
+            units as _,
+            from,
+            to
+        )
+        .fetch_all(db),
+        sqlx::query!(
+            r#"SELECT kind, sum(attendees_women)::bigint AS "women!", sum(attendees_men)::bigint AS "men!", sum(attendees_other)::bigint AS "other!"
+               FROM information_meetings WHERE unit_id = ANY($1) AND held_on BETWEEN $2 AND $3 GROUP BY kind"#,
+            units as _,
+            from,
+            to
+        )
+        .fetch_all(db),
+        sqlx::query!(
+            r#"SELECT i.gender, i.received_on, i.closed_on, (p.created_at AT TIME ZONE 'Europe/Stockholm')::date AS registered_on,
+                      coalesce(i.first_visit_on, p.first_visit_on,
+                               (SELECT min(v.visit_on) FROM visits v WHERE v.participant_id = i.participant_id AND v.cancelled_at IS NULL)) AS first_visit_on
+               FROM intakes i LEFT JOIN participants p ON p.id = i.participant_id
+               WHERE i.unit_id = ANY($1) AND i.received_on BETWEEN $2 AND $3"#,
+            units as _,
+            from,
+            to
+        )
+        .fetch_all(db),
+    )?;
+    let gender = |code: &str| Gender::parse(code).unwrap_or(Gender::OtherOrUnstated);
+    let (mut outreach, mut priority) = (Split::default(), Split::default());
+    for c in &contacts {
+        outreach.add(gender(&c.gender), c.n);
+        if c.home_support {
+            priority.add(gender(&c.gender), c.n);
+        }
+    }
+    let attendees = |kind: &str| {
+        meetings.iter().filter(|m| m.kind == kind).fold(Split::default(), |s, m| Split {
+            women: s.women + m.women,
+            men: s.men + m.men,
+            other: s.other + m.other,
+        })
+    };
+    let (mut received, mut registered, mut within) = (Split::default(), Split::default(), Split::default());
+    for i in &intakes {
+        let g = gender(&i.gender);
+        received.add(g, 1);
+        // As the period's last day saw it: a registration or visit after it
+        // does not change the figure (a past period's figures hold still).
+        if i.registered_on.is_some_and(|d| d <= to) {
+            registered.add(g, 1);
+        }
+        let first_visit = i.first_visit_on.filter(|d| *d <= to);
+        if first_visit.is_some() && !Wait::of(i.received_on, first_visit, today).over_target() {
+            within.add(g, 1);
+        }
+    }
+    let mut header = vec!["Vägen in".to_string()];
+    header.extend(SPLIT_HEADER.iter().map(|h| h.to_string()));
+    Ok(Table {
+        title: "Uppsökande verksamhet och intresseanmälningar".into(),
+        header,
+        rows: vec![
+            TableRow::new("Uppsökande kontakter", suppressed_cells(&outreach)),
+            TableRow::new("– varav med boendestöd (prioriterad grupp)", suppressed_cells(&priority)),
+            TableRow::new("Deltagare på informationsträffar", suppressed_cells(&attendees("information_meeting"))),
+            TableRow::new("Deltagare på studiebesök", suppressed_cells(&attendees("study_visit"))),
+            TableRow::new("Intresseanmälningar", suppressed_cells(&received)),
+            TableRow::new("– registrerade som deltagare", suppressed_cells(&registered)),
+            TableRow::new(
+                format!("– första besök inom {FIRST_VISIT_TARGET_DAYS} dagar"),
+                suppressed_cells(&within),
+            ),
+        ],
+        notes: vec![
+            (
+                "Uppsökande kontakter".into(),
+                "Källa: Intag › Uppsökande verksamhet. Varje registrerad kontakt under perioden med någon som inte (ännu) var inskriven, efter det kön som angavs; boendestöd är den prioriterade gruppen.".into(),
+            ),
+            (
+                "Deltagare på informationsträffar och studiebesök".into(),
+                "Källa: Intag › Informationsträffar och studiebesök. Summan av antalet som kom, som det registrerades per träff.".into(),
+            ),
+            (
+                "Intresseanmälningar".into(),
+                format!(
+                    "Källa: Intag › Intresseanmälningar, med första kontakten under perioden. Registrerade: personakten upplagd från anmälan senast periodens sista dag. Första besök: det datum som registrerats på anmälan, annars personaktens första besök eller första incheckning, senast periodens sista dag. Inom {FIRST_VISIT_TARGET_DAYS} dagar från första kontakten är målet."
+                ),
+            ),
+        ],
     })
 }
 

@@ -111,6 +111,15 @@ impl FieldErrors {
     }
 }
 
+/// The answer of a Ja/Nej pair of radio buttons (`yes`/`no`); `None` when neither.
+pub fn yes_no(value: &str) -> Option<bool> {
+    match value {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
 /// Trimmed text that must not be empty and has a length limit; the error is
 /// the Swedish message for the field.
 pub fn required_text(value: &str, what: &str, max_chars: usize) -> Result<String, String> {

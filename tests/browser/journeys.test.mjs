@@ -168,6 +168,17 @@ test("a plan: refused hours fixed, a new employer added inline, queued when Team
   await page.getByLabel("Mål eller delmål").fill("Arbeta två dagar i veckan på snickeriet");
   await Promise.all([page.waitForURL(/\/plans\/\d+$/), page.getByRole("button", { name: "Lägg till" }).first().click()]);
   assert.match(await page.locator("ol.goals").innerText(), /Arbeta två dagar/);
+  // The samordnad plan comes before the activation: made from the personakt.
+  const planUrl = page.url();
+  await Promise.all([page.waitForURL(/\/participants\/\d+#plans$/), page.locator(".breadcrumb a").first().click()]);
+  await Promise.all([page.waitForURL(/joint-plan\/edit$/), page.getByRole("link", { name: "gör den samordnade planen" }).click()]);
+  await page.getByLabel("Mål och vad personen själv vill").fill("Arbeta med händerna; på sikt en anställning på snickeriet.");
+  const review = new Date(Date.now() + 90 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+  await page.getByLabel("Nästa översyn").fill(review);
+  await Promise.all([page.waitForURL(/joint-plan$/), page.getByRole("button", { name: "Spara den samordnade planen" }).click()]);
+  assert.match(await page.locator(".flash").innerText(), /samordnade planen är sparad/);
+  await page.screenshot({ path: path.join(artifacts, "joint-plan.png"), fullPage: true });
+  await page.goto(planUrl);
   await Promise.all([page.waitForURL(/\/plans\/\d+$/), page.getByRole("button", { name: "Fastställ och aktivera" }).click()]);
   assert.match(await page.locator(".flash").innerText(), /står i kö/);
   assert.match(await page.locator(".lead").innerText(), /I kö sedan/);

@@ -524,6 +524,20 @@ impl Person {
         .fetch_one(db)
         .await
         .unwrap();
+        // Its first saved version, as registration writes it (the personakt shows the latest).
+        sqlx::query(
+            "INSERT INTO participant_versions (participant_id, version, changed_at, first_name, last_name, identity_kind, identity_number,
+                 birth_date, gender, phone, email, address, resident, non_resident_reason, referral_source, first_contact_on,
+                 first_visit_on, has_coordinated_plan, coordinated_plan_on, coordinated_plan_lead, coordinated_plan_next_follow_up)
+             SELECT id, version, created_at, first_name, last_name, identity_kind, identity_number, birth_date, gender, phone, email,
+                    address, resident, non_resident_reason, referral_source, first_contact_on, first_visit_on, has_coordinated_plan,
+                    coordinated_plan_on, coordinated_plan_lead, coordinated_plan_next_follow_up
+             FROM participants WHERE id = $1",
+        )
+        .bind(id)
+        .execute(db)
+        .await
+        .unwrap();
         if let Some(user) = self.key_worker {
             assign_key_worker(db, id, user, "2026-01-01").await;
         }
@@ -682,10 +696,14 @@ impl Page {
 
     /// The form that posts to `action` (the first, when several do).
     pub fn form_to(&self, action: &str) -> Form {
+        // A page may also have a GET form to the same path (the unit picker): the POST one first.
+        let to = |f: &scraper::ElementRef<'_>| f.value().attr("action") == Some(action);
+        let posts = |f: &scraper::ElementRef<'_>| f.value().attr("method").is_some_and(|m| m.eq_ignore_ascii_case("post"));
         let form = self
             .html
             .select(&sel("form"))
-            .find(|f| f.value().attr("action") == Some(action))
+            .find(|f| to(f) && posts(f))
+            .or_else(|| self.html.select(&sel("form")).find(to))
             .unwrap_or_else(|| panic!("no form posts to {action}"));
         form_of(form)
     }

@@ -57,12 +57,48 @@ pub async fn draft(browser: &Browser, participant: i64, programme: &str, overrid
     location(&response).trim_start_matches("/plans/").parse().unwrap()
 }
 
-/// Sets and activates a draft, first giving it a goal (a plan is set with one).
+/// Sets and activates a draft, first giving it a goal and its participant a
+/// samordnad plan agreed that day (a plan is set with both).
 pub async fn activate(browser: &Browser, plan: i64, set_on: &str) -> reqwest::Response {
     add_goal(browser, plan).await;
+    joint_plan_for(browser, plan, set_on).await;
     browser
         .submit(&format!("/plans/{plan}"), &format!("/plans/{plan}/activate"), &[("set_on", set_on)])
         .await
+}
+
+/// The participant of a plan, from the plan page's breadcrumb.
+pub async fn participant_of(browser: &Browser, plan: i64) -> i64 {
+    let page = browser.get_page(&format!("/plans/{plan}")).await;
+    let href = page.attr(".breadcrumb a", "href").expect("the plan page links its participant");
+    href.trim_start_matches("/participants/")
+        .trim_end_matches("#plans")
+        .parse()
+        .unwrap()
+}
+
+/// Makes the samordnad plan of a plan's participant, agreed on `on`, unless
+/// they have one (or `on` is a day it cannot be agreed: the activation says why).
+pub async fn joint_plan_for(browser: &Browser, plan: i64, on: &str) {
+    let participant = participant_of(browser, plan).await;
+    if browser.get(&format!("/participants/{participant}/joint-plan")).await.status() == reqwest::StatusCode::OK {
+        return;
+    }
+    let Ok(day) = on.parse::<chrono::NaiveDate>() else { return };
+    let next = (day + chrono::Days::new(180)).to_string();
+    browser
+        .submit(
+            &format!("/participants/{participant}/joint-plan/edit"),
+            &format!("/participants/{participant}/joint-plan"),
+            &[
+                ("version", "0"),
+                ("agreed_on", on),
+                ("participant_took_part", "yes"),
+                ("aim", "Komma närmare arbete, i den takt personen orkar."),
+                ("next_review_on", &next),
+            ],
+        )
+        .await;
 }
 
 /// Adds a goal to a plan, as its page does.
@@ -153,10 +189,9 @@ pub async fn follow_up(browser: &Browser, plan: i64, fields: &[(&str, &str)]) ->
         ("weekly_hours", "10"),
         ("notes", "Gick igenom målen och veckans timmar."),
     ];
-    for (k, v) in fields {
-        all.retain(|(key, _)| key != k);
-        all.push((k, v));
-    }
+    // The fields given replace the defaults; a field given twice is sent twice (checkboxes).
+    all.retain(|(key, _)| !fields.iter().any(|(k, _)| k == key));
+    all.extend_from_slice(fields);
     browser.post_raw(&format!("/plans/{plan}/follow-ups/new"), &all).await
 }
 

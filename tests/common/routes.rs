@@ -94,6 +94,16 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
             scalar(db, "SELECT min(id) FROM queue_entries WHERE closed_on IS NULL").await,
         ),
         ("/admin/units/{id}", scalar(db, "SELECT min(id) FROM units").await),
+        (
+            "/intakes/{id}",
+            scalar(db, "SELECT min(id) FROM intakes WHERE status = 'open'").await,
+        ),
+        ("{partner_id}", scalar(db, "SELECT min(partner_id) FROM partner_people").await),
+        ("{person_id}", scalar(db, "SELECT min(id) FROM partner_people").await),
+        (
+            "{contact_id}",
+            scalar(db, "SELECT min(id) FROM partner_contacts WHERE urgent_reason IS NOT NULL").await,
+        ),
         ("/admin/users/{id}", scalar(db, "SELECT min(id) FROM users").await),
         (
             "/account/sessions/{id}",

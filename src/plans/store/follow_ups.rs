@@ -8,6 +8,7 @@ use crate::db::{in_transaction, refuse};
 use crate::domain::plans::PlanStatus;
 use crate::domain::plans::{self as rules, Programme};
 use crate::error::AppResult;
+use crate::partners::gate;
 use crate::plans::capacity;
 use crate::plans::model::ReminderKind;
 use crate::plans::queries::Plan;
@@ -65,6 +66,10 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
                 );
             }
         }
+        let standings = match gate::check(tx, plan.participant_id, &c.partners, c.held_on, &c.urgent_reason).await? {
+            Ok(standings) => standings,
+            Err(refused) => return Ok(Err(refused)),
+        };
         let next = rules::next_follow_up_due(programme, set_on, Some(c.held_on));
         let follow_up_id = sqlx::query_scalar!(
             "INSERT INTO follow_ups (plan_id, due_on, held_on, participant_took_part, staff_present, partners, partners_without_consent,
@@ -76,8 +81,8 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
             c.held_on,
             c.took_part,
             c.staff_present,
-            &c.partners,
-            &c.without_consent,
+            &[] as &[String],
+            &[] as &[String],
             c.notes,
             before.as_f64(),
             c.hours.as_f64(),
@@ -90,6 +95,17 @@ pub async fn record_follow_up(db: &PgPool, plan: &Plan, c: &Checked, stamp: Stam
         let Some(follow_up_id) = follow_up_id else {
             return Ok(Ok(Recorded::AlreadyHeld));
         };
+        let stamp = Stamp { by, at: now };
+        gate::record(
+            tx,
+            plan.participant_id,
+            &standings,
+            c.held_on,
+            gate::Via::FollowUp(crate::ids::FollowUpId(follow_up_id)),
+            &c.urgent_reason,
+            stamp,
+        )
+        .await?;
         for (goal, progress) in &c.progress {
             sqlx::query!(
                 "INSERT INTO follow_up_progress (follow_up_id, goal_id, progress) VALUES ($1, $2, $3)",

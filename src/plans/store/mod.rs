@@ -10,6 +10,7 @@
 mod content;
 pub mod employers;
 mod follow_ups;
+pub mod joint_plans;
 
 pub use content::*;
 pub use follow_ups::*;
@@ -122,6 +123,18 @@ async fn activate_in(
         // DOMAIN.md: a kontaktman is required (also a trigger on plans).
         return refused("set_on", "Utse en kontaktman för deltagaren innan planen aktiveras.");
     }
+    // A samordnad plan made with the person and the partners comes first
+    // (issue 19, point 2): agreed on or before the day the plan is set.
+    match joint_plans::first_agreed_on(conn, plan.participant_id).await? {
+        Some(agreed) if agreed <= set_on => {}
+        Some(agreed) => {
+            return refused(
+                "set_on",
+                format!("Den samordnade planen kom överens om {agreed}: planen kan fastställas tidigast den dagen."),
+            );
+        }
+        None => return refused("set_on", JOINT_PLAN_FIRST),
+    }
     // The plan is summarised in writing and has a goal before it counts
     // (also a trigger on plans, migration 0012).
     if plan.summary.trim().is_empty() {
@@ -215,6 +228,9 @@ async fn activate_in(
         .await?;
     Ok(Activation::Activated { warning })
 }
+
+pub const JOINT_PLAN_FIRST: &str =
+    "Gör den samordnade planen med personen och samverkansparterna (personakten, Samordnad plan) innan planen aktiveras.";
 
 const SUMMARY_TO_SET: &str = "Skriv planens sammanfattning (Ändra planen) innan den fastställs: planen ska sammanfattas skriftligt.";
 
