@@ -88,6 +88,12 @@ decl_id! {
     PartnerId,
     /// One contact with a partner about a person (`partner_contacts`).
     PartnerContactId,
+    /// A lärandeplats at an employer.
+    PlacementId,
+    /// A period of stöd vid arbete.
+    SupportId,
+    /// A unit's brukarundersökning of a year.
+    SurveyId,
     /// A påminnelse.
     ReminderId,
     /// A stretch of Yngre Lotsen time in a unit's calendar.

@@ -205,8 +205,20 @@ async fn the_round_disposes_of_exactly_the_right_people_and_keeps_the_research_g
         assert_eq!(code.as_deref(), Some("23514"), "{not_listed}: refused");
     }
     role.close().await;
-    // Fredrik comes back after the list was drawn.
-    visit(&db, fredrik, unit, &chrono::Utc::now().date_naive().to_string()).await;
+    // Fredrik comes back after the list was drawn: a samordnad plan is made
+    // with him (a record of issue 19, which the check must see before
+    // anything is deleted).
+    sqlx::query(
+        "WITH j AS (INSERT INTO joint_plans (participant_id, first_agreed_on, created_by, created_at)
+                    VALUES ($1, current_date, $2, now()) RETURNING id)
+         INSERT INTO joint_plan_versions (joint_plan_id, version, agreed_on, participant_took_part, aim, next_review_on, saved_by, saved_at)
+         SELECT id, 1, current_date, true, 'Tillbaka', current_date + 90, $2, now() FROM j",
+    )
+    .bind(fredrik)
+    .bind(staff_id)
+    .execute(&db)
+    .await
+    .unwrap();
 
     let approved = manager.submit(&round, &format!("{round}/approve"), &[]).await;
     assert_eq!(approved.status(), StatusCode::SEE_OTHER);

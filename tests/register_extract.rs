@@ -18,7 +18,7 @@ async fn every_table_with_a_persons_rows_is_in_the_extract_or_left_out_with_a_re
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT table_name::text FROM information_schema.columns
          WHERE table_schema = 'public'
-           AND column_name IN ('participant_id', 'plan_id', 'relative_id', 'follow_up_id', 'goal_id', 'visit_id', 'joint_plan_id')
+           AND column_name IN ('participant_id', 'plan_id', 'relative_id', 'follow_up_id', 'goal_id', 'visit_id', 'joint_plan_id', 'support_id')
          ORDER BY 1",
     )
     .fetch_all(&db)
@@ -47,6 +47,11 @@ async fn rows_about(db: &PgPool, table: &str, person: i64) -> i64 {
         "follow_up_progress" => "SELECT count(*) FROM follow_up_progress x JOIN follow_ups f ON f.id = x.follow_up_id
                                    JOIN plans p ON p.id = f.plan_id WHERE p.participant_id = $1"
             .to_string(),
+        "employment_support_contacts" => {
+            "SELECT count(*) FROM employment_support_contacts c JOIN employment_supports s ON s.id = c.support_id
+                                            WHERE s.participant_id = $1"
+                .to_string()
+        }
         "joint_plan_versions" => "SELECT count(*) FROM joint_plan_versions v JOIN joint_plans j ON j.id = v.joint_plan_id
                                     WHERE j.participant_id = $1"
             .to_string(),

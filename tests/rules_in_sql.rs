@@ -184,3 +184,46 @@ async fn a_new_unit_has_domain_md_s_capacity_in_the_app_and_in_the_schema(db: Pg
         assert_eq!(escalation, DEFAULT_ESCALATION_DAYS);
     }
 }
+
+/// Stöd vid arbete: the CHECK `employment_supports_within_a_year` (migration
+/// 0035) allows exactly the ends `domain::employment::within_a_year` allows,
+/// leap days and month ends included.
+#[sqlx::test]
+async fn the_year_of_stod_vid_arbete_in_sql_is_the_rust_rule(db: PgPool) {
+    use lotsen::domain::employment;
+    let starts = [d(2026, 3, 2), d(2028, 2, 29), d(2026, 1, 31), d(2026, 12, 31), d(2027, 2, 28)];
+    let mut cases = Vec::new();
+    for start in starts {
+        let last = employment::support_last_day(start);
+        for end in [
+            start,
+            start + chrono::Days::new(1),
+            last - chrono::Days::new(1),
+            last,
+            last + chrono::Days::new(1),
+        ] {
+            cases.push((start, end));
+        }
+    }
+    // The table's own CHECK, on a copy of it without its foreign keys.
+    let mut conn = db.acquire().await.unwrap();
+    sqlx::query("CREATE TEMP TABLE supports (LIKE employment_supports INCLUDING CONSTRAINTS INCLUDING DEFAULTS)")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    for (start, end) in cases {
+        let stored = sqlx::query(
+            "INSERT INTO supports (id, participant_id, plan_id, employment_start_on, ends_on, recorded_by, recorded_at)
+             VALUES (1, 1, 1, $1, $2, 1, now())",
+        )
+        .bind(start)
+        .bind(end)
+        .execute(&mut *conn)
+        .await;
+        assert_eq!(
+            stored.is_ok(),
+            employment::within_a_year(start, end),
+            "support from {start} to {end}"
+        );
+    }
+}

@@ -14,7 +14,7 @@ use crate::auth::context::SessionUser;
 use crate::error::{AppError, AppResult};
 use crate::ids::{
     AssessmentId, ConsentId, GroupActivityId, IntakeId, JournalNoteId, ParticipantId, PlanActivityId, PlanId, QueueEntryId, RelativeId,
-    UnitId, VisitId,
+    SurveyId, UnitId, VisitId,
 };
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, RawPathParams};
@@ -378,9 +378,13 @@ guarded! {
     QueueEntryId: "entry_id", None,
         r#"SELECT q.unit_id AS "unit_id: UnitId", pl.participant_id AS "participant_id?: ParticipantId", NULL::bigint AS parent
            FROM queue_entries q JOIN plans pl ON pl.id = q.plan_id WHERE q.id = $1"#;
-    /// An intresseanmälan is its unit's record: the person is not registered
-    /// (once registered, the personakt is theirs).
-    IntakeId: "id", None,
+    /// A unit's brukarundersökning: its answers are anonymous.
+    SurveyId: "id", None,
         r#"SELECT unit_id AS "unit_id: UnitId", NULL::bigint AS "participant_id?: ParticipantId", NULL::bigint AS parent
-           FROM intakes WHERE id = $1"#;
+           FROM surveys WHERE id = $1"#;
+    /// An intresseanmälan is its unit's record while the person is not
+    /// registered; once registered, it is part of their record, where they are.
+    IntakeId: "id", None,
+        r#"SELECT coalesce(p.unit_id, i.unit_id) AS "unit_id!: UnitId", i.participant_id AS "participant_id?: ParticipantId", NULL::bigint AS parent
+           FROM intakes i LEFT JOIN participants p ON p.id = i.participant_id WHERE i.id = $1"#;
 }

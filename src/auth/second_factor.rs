@@ -86,7 +86,13 @@ pub fn code_at(secret: &str, at: DateTime<Utc>) -> String {
 
 /// Ten new recovery codes, as shown once to the user (`xxxx-xxxx-xxxx`).
 pub fn new_recovery_codes() -> Vec<String> {
-    (0..RECOVERY_CODES)
+    one_time_codes(RECOVERY_CODES)
+}
+
+/// `n` new one-time codes (`xxxx-xxxx-xxxx`, 72 random bits), shown once and
+/// stored only as `code_hash`: recovery codes, and the survey's codes.
+pub fn one_time_codes(n: usize) -> Vec<String> {
+    (0..n)
         .map(|_| {
             let mut bytes = [0u8; 9];
             rand::rng().fill_bytes(&mut bytes);
@@ -99,8 +105,8 @@ pub fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
-/// A recovery code as stored: hashed, spaces and dashes and case ignored.
-pub fn recovery_hash(code: &str) -> [u8; 32] {
+/// A one-time code as stored: hashed, spaces and dashes and case ignored.
+pub fn code_hash(code: &str) -> [u8; 32] {
     let plain: String = code
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -132,7 +138,7 @@ pub async fn accept(
     let used = sqlx::query!(
         "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
         user as _,
-        &recovery_hash(code)[..],
+        &code_hash(code)[..],
         at
     )
     .execute(&mut *tx)
@@ -179,7 +185,7 @@ mod tests {
         );
         let distinct: std::collections::BTreeSet<_> = codes.iter().collect();
         assert_eq!(distinct.len(), RECOVERY_CODES);
-        assert_eq!(recovery_hash(&codes[0]), recovery_hash(&codes[0].to_uppercase().replace('-', " ")));
+        assert_eq!(code_hash(&codes[0]), code_hash(&codes[0].to_uppercase().replace('-', " ")));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::audit::Stamp;
 use crate::auth::Role;
 use crate::auth::context::SessionUser;
 use crate::domain::plans::{Programme, WeeklyHours};
+use crate::employment::store as employment;
 use crate::ids::{EmployerId, ParticipantId, PartnerId, PlanId, UnitId, UserId};
 use crate::outreach::model::{MeetingKind, OutreachOutcome, OutreachPlace};
 use crate::outreach::store as outreach;
@@ -120,6 +121,8 @@ struct Running {
     /// Boendestöd changes this many days into the plan (if the person has it).
     support_change: Option<(NaiveDate, f64)>,
     renew_on: Option<NaiveDate>,
+    /// The Team ISA workplace, where there is one.
+    employer: Option<EmployerId>,
 }
 
 pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], team: &Staff) -> anyhow::Result<()> {
@@ -209,6 +212,35 @@ pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], team
                 )
                 .await?
                 .map_err(refused)?;
+                if outcome == Outcome::Employment && r.id.get() % 2 == 0 {
+                    let pid = p.id.ok_or_else(|| anyhow::anyhow!("a plan for someone not registered"))?;
+                    let support = employment::NewSupport {
+                        plan: r.id,
+                        employer: r.employer,
+                        start_on: day,
+                        ends_on: crate::domain::employment::support_last_day(day),
+                    };
+                    let as_staff = stamp(&team.staff, at(15 * 60 + 30));
+                    // Someone whose earlier support still runs keeps that one (refused: no contacts).
+                    let started = employment::start_support(db, pid, &support, day, as_staff).await?;
+                    for weeks in [2, 8, 20] {
+                        let Ok(support) = started.as_ref().map(|id| *id) else { break };
+                        let on = day + Duration::weeks(weeks);
+                        if on > today {
+                            break;
+                        }
+                        let contact = employment::NewSupportContact {
+                            on,
+                            with_employer: r.employer.is_some() && weeks == 8,
+                            note: "Stämde av hur arbetet går och vad som behövs framåt.".into(),
+                            staff: team.staff.id,
+                            urgent_reason: String::new(),
+                        };
+                        employment::add_support_contact(db, pid, support, &contact, stamp(&team.staff, at_stockholm(on, 10 * 60)))
+                            .await?
+                            .map_err(refused)?;
+                    }
+                }
                 p.in_plan = false;
                 p.rest_until = day + Duration::days(45);
                 // Most who move on leave the centre some weeks later; some come back to visit.
@@ -298,6 +330,8 @@ pub(super) async fn load(db: &PgPool, now: DateTime<Utc>, units: &[UnitId], team
     }
     showcase_today(db, &mut people, &running, units, today, team, &register_of).await?;
     load_outreach(db, units, start, today, team).await?;
+    load_employer_work(db, units, &employers, start, today, team).await?;
+    load_surveys(db, units, today, team).await?;
     load_visits(db, &people, units, start, today, now).await?;
     load_drop_ins(db, units, start, today).await?;
     Ok(())
@@ -700,6 +734,26 @@ async fn start_plan(
         matches!(activated, Activation::Activated { .. }),
         "demo plan {plan} did not start on {day}: {activated:?}"
     );
+    if let Some(employer) = fate.employer {
+        let consent = participants::NewConsent {
+            scope: ConsentScope::Employer,
+            partner: None,
+            note: "",
+            given: day,
+        };
+        participants::give_consent(db, id, consent, day, as_staff).await?.map_err(refused)?;
+        let placement = employment::NewPlacement {
+            plan: Some(plan),
+            employer,
+            supervisor: "Handledare på plats".into(),
+            tasks: "Plocka varor, enklare kundkontakt".into(),
+            competitive: n % 5 == 0,
+            start_on: day,
+            end_on: fate.ends.map(|(end, _)| end),
+            urgent_reason: String::new(),
+        };
+        employment::add_placement(db, id, &placement, as_staff).await?.map_err(refused)?;
+    }
     p.in_plan = true;
     p.plan_days += fate.ends.map_or((today - day).num_days(), |(end, _)| (end - day).num_days());
     // Boendestöd changes in the second half of the effort: less for half,
@@ -729,6 +783,7 @@ async fn start_plan(
         next_due: set.next_follow_up_on,
         hold_until: fate.hold_until,
         support_change,
+        employer: fate.employer,
         // The long plans are renewed after a year (the latest one is due within days).
         renew_on: set
             .renewal_due_on
@@ -1151,6 +1206,81 @@ async fn load_outreach(db: &PgPool, units: &[UnitId], start: NaiveDate, today: N
             )
             .await?
             .map_err(refused)?;
+        }
+    }
+    Ok(())
+}
+
+/// Forumträffar each quarter and employer contacts most weekdays, per unit.
+async fn load_employer_work(
+    db: &PgPool,
+    units: &[UnitId],
+    employers: &[EmployerId],
+    start: NaiveDate,
+    today: NaiveDate,
+    team: &Staff,
+) -> anyhow::Result<()> {
+    const KINDS: [&str; 4] = ["visit", "phone", "meeting", "email"];
+    for (u, unit) in units.iter().enumerate() {
+        let mut day = start;
+        while day <= today {
+            let seed = i64::from(day.num_days_from_ce()) * 11 + u as i64;
+            let as_staff = stamp(&team.staff, at_stockholm(day, 15 * 60));
+            if day.weekday().num_days_from_monday() < 5 && roll(seed, 1) % 10 < 7 {
+                let contact = employment::NewEmployerContact {
+                    unit: *unit,
+                    staff: team.staff.id,
+                    employer: employers[(roll(seed, 2) as usize) % employers.len()],
+                    on: day,
+                    kind: KINDS[(roll(seed, 3) as usize) % KINDS.len()],
+                    note: String::new(),
+                };
+                employment::add_employer_contact(db, &contact, as_staff).await?;
+            }
+            if day.weekday() == chrono::Weekday::Thu && day.day() <= 7 && day.month() % 3 == 1 {
+                let forum = employment::NewForum {
+                    unit: *unit,
+                    on: day,
+                    topic: "Arbetsgivarfrukost: vad behöver ni av oss?".into(),
+                    notes: String::new(),
+                    employers: employers.iter().copied().skip((roll(seed, 4) % 3) as usize).take(3).collect(),
+                };
+                employment::add_forum(db, &forum, as_staff).await?;
+            }
+            day += Duration::days(1);
+        }
+    }
+    Ok(())
+}
+
+/// Last year's brukarundersökning and this year's so far, per unit: answers
+/// from paper and from the tablet, and codes still to be handed out.
+async fn load_surveys(db: &PgPool, units: &[UnitId], today: NaiveDate, team: &Staff) -> anyhow::Result<()> {
+    use crate::survey::store::{self as survey, Answer};
+    for (u, unit) in units.iter().enumerate() {
+        for (year, answers) in [(today.year() - 1, 40usize), (today.year(), 12)] {
+            let as_manager = stamp(&team.manager, at_stockholm(today, 9 * 60));
+            let id = survey::create(db, *unit, year, as_manager).await?.map_err(refused)?;
+            let codes = survey::new_codes(db, id, answers / 2 + 5, today, as_manager).await?;
+            for n in 0..answers {
+                let r = |salt: i64| roll((n * 13 + u) as i64 + i64::from(year) * 1000, salt);
+                let answer = Answer {
+                    gender: match r(1) % 20 {
+                        0 => Gender::OtherOrUnstated,
+                        1..=11 => Gender::Woman,
+                        _ => Gender::Man,
+                    },
+                    satisfaction: Some(3 + (r(2) % 3) as i16),
+                    competence: Some(3 + (r(3) % 3) as i16),
+                    respect: (r(4) % 5 != 0).then(|| 4 + (r(5) % 2) as i16),
+                    knows_where_to_complain: Some(r(6) % 4 != 0),
+                };
+                // This year's half come from the tablet (a code reaches only this year's survey).
+                match codes.get(n).filter(|_| n % 2 == 0 && year == today.year()) {
+                    Some(code) => survey::answer_with_code(db, code, &answer, today).await?.map_err(refused)?,
+                    None => survey::add_paper_answer(db, id, &answer, stamp(&team.staff, at_stockholm(today, 10 * 60))).await?,
+                }
+            }
         }
     }
     Ok(())

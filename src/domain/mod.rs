@@ -6,6 +6,9 @@
 
 pub mod ages;
 pub mod calendar;
+pub mod employment;
 pub mod intake;
+pub mod ips;
 pub mod plans;
 pub mod retention;
+pub mod survey;

@@ -80,10 +80,12 @@ async fn load(state: &AppState, unit: UnitId, one: Option<IntakeId>) -> Result<V
         r#"SELECT i.id AS "id: IntakeId", i.unit_id AS "unit_id: UnitId", i.received_on, i.source, i.first_name, i.last_name, i.phone,
                   i.gender, i.home_support, i.note, i.status AS "status: IntakeStatus", i.participant_id AS "participant_id: ParticipantId",
                   i.closed_on, i.close_reason,
-                  coalesce(i.first_visit_on, p.first_visit_on,
-                           (SELECT min(v.visit_on) FROM visits v WHERE v.participant_id = i.participant_id AND v.cancelled_at IS NULL)) AS first_visit_on
+                  least(i.first_visit_on, p.first_visit_on,
+                        (SELECT min(v.visit_on) FROM visits v WHERE v.participant_id = i.participant_id AND v.cancelled_at IS NULL)) AS first_visit_on
            FROM intakes i LEFT JOIN participants p ON p.id = i.participant_id
            WHERE i.unit_id = $1 AND ($2::bigint IS NULL OR i.id = $2)
+             -- Registered: listed while the person is in this unit and not protected (their record says the rest).
+             AND (i.participant_id IS NULL OR (p.unit_id = i.unit_id AND NOT p.protected_identity) OR $2::bigint IS NOT NULL)
            ORDER BY (i.status = 'open') DESC, i.received_on DESC, i.id DESC
            LIMIT 300"#,
         unit as _,
@@ -249,7 +251,10 @@ impl ShowPage {
 }
 
 async fn render_show(state: &AppState, auth: &Authorized<IntakeId>, form: IntakeChange, errors: FieldErrors) -> AppResult<Response> {
-    let Some(i) = load(state, auth.unit_id, Some(auth.id)).await?.into_iter().next() else {
+    let unit = sqlx::query_scalar!(r#"SELECT unit_id AS "unit_id: UnitId" FROM intakes WHERE id = $1"#, auth.id as _)
+        .fetch_one(&state.db)
+        .await?;
+    let Some(i) = load(state, unit, Some(auth.id)).await?.into_iter().next() else {
         return Err(crate::error::AppError::NotFound);
     };
     let refused = !errors.is_empty();

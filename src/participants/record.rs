@@ -237,6 +237,8 @@ struct ShowPage {
     plans: Vec<PlanListRow>,
     /// The samordnad plan: its version, the day first agreed and the next review.
     joint_plan: Option<JointPlanSummary>,
+    /// The day the person came back after leaving for work, if they did (the latest return).
+    returned_after_work: Option<NaiveDate>,
     /// The partners the journal's samverkan note and a consent may name.
     partners: Vec<crate::partners::PartnerChoice>,
     errors: FieldErrors,
@@ -373,6 +375,20 @@ async fn joint_plan_of(db: &PgPool, participant: ParticipantId) -> Result<Option
     .await
 }
 
+/// A return after work: the person came back (a status event making them
+/// active again) after a plan of theirs ended in employment.
+pub async fn returned_after_work(db: &PgPool, participant: ParticipantId) -> Result<Option<NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT max(e.effective_on) FROM participant_status_events e
+           WHERE e.participant_id = $1 AND e.status = 'active'
+             AND EXISTS (SELECT 1 FROM participant_status_events x WHERE x.participant_id = $1 AND x.status = 'ended' AND x.effective_on <= e.effective_on)
+             AND EXISTS (SELECT 1 FROM plans p WHERE p.participant_id = $1 AND p.outcome = 'employment' AND p.ended_on <= e.effective_on)"#,
+        participant as _
+    )
+    .fetch_one(db)
+    .await
+}
+
 pub(super) async fn render_show(
     state: &AppState,
     auth: &Authorized<ParticipantId>,
@@ -415,7 +431,8 @@ pub(super) async fn render_show(
         accesses,
         plans: plans_of(&state.db, id).await?,
         joint_plan: joint_plan_of(&state.db, id).await?,
-        partners: crate::partners::choices_for(&state.db, id, today).await?,
+        returned_after_work: returned_after_work(&state.db, id).await?,
+        partners: crate::partners::choices_for(&state.db, id, today, true).await?,
         errors,
         form_in_error,
         typed,

@@ -32,6 +32,9 @@ pub enum Via {
     FollowUp(crate::ids::FollowUpId),
     JointPlan(i64),
     Journal(crate::ids::JournalNoteId),
+    Placement(crate::ids::PlacementId),
+    /// A contact of stöd vid arbete (`employment_support_contacts.id`).
+    EmploymentSupport(i64),
 }
 
 impl Via {
@@ -40,6 +43,8 @@ impl Via {
             Via::FollowUp(_) => ContactVia::FollowUp,
             Via::JointPlan(_) => ContactVia::JointPlan,
             Via::Journal(_) => ContactVia::Journal,
+            Via::Placement(_) => ContactVia::Placement,
+            Via::EmploymentSupport(_) => ContactVia::EmploymentSupport,
         }
     }
 }
@@ -106,17 +111,20 @@ pub async fn record(
     urgent_reason: &str,
     stamp: Stamp,
 ) -> Result<(), sqlx::Error> {
-    let (follow_up, journal, joint) = match via {
-        Via::FollowUp(id) => (Some(id.get()), None, None),
-        Via::Journal(id) => (None, Some(id.get()), None),
-        Via::JointPlan(id) => (None, None, Some(id)),
-    };
+    let (mut follow_up, mut journal, mut joint, mut placement, mut support) = (None, None, None, None, None);
+    match via {
+        Via::FollowUp(id) => follow_up = Some(id.get()),
+        Via::Journal(id) => journal = Some(id.get()),
+        Via::JointPlan(id) => joint = Some(id),
+        Via::Placement(id) => placement = Some(id.get()),
+        Via::EmploymentSupport(id) => support = Some(id),
+    }
     let reason = urgent_reason.trim();
     for s in standings {
         sqlx::query!(
             "INSERT INTO partner_contacts (participant_id, partner_id, contact_on, via, follow_up_id, journal_note_id, joint_plan_version_id,
-                                           consent_id, urgent_reason, recorded_by, recorded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                           placement_id, employment_support_contact_id, consent_id, urgent_reason, recorded_by, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             participant as _,
             s.partner as _,
             on,
@@ -124,6 +132,8 @@ pub async fn record(
             follow_up,
             journal,
             joint,
+            placement,
+            support,
             s.consent as _,
             s.consent.is_none().then_some(reason),
             stamp.by as _,
@@ -133,6 +143,16 @@ pub async fn record(
         .await?;
     }
     Ok(())
+}
+
+/// The partner row of an employer of the register (made with it, migration 0034).
+pub async fn partner_of_employer(conn: &mut PgConnection, employer: crate::ids::EmployerId) -> Result<Option<PartnerId>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT id AS "id: PartnerId" FROM partners WHERE employer_id = $1"#,
+        employer as _
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Partner ids as a form sent them (repeated `partners` fields), without

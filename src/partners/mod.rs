@@ -56,30 +56,27 @@ impl PartnerChoice {
 }
 
 /// The partners a form about `participant` offers: every organisation but
-/// employers, and the employers of the person's own plans; each marked with
-/// whether a consent covers contact with it on `on`.
-pub async fn choices_for(db: &PgPool, participant: ParticipantId, on: NaiveDate) -> Result<Vec<PartnerChoice>, sqlx::Error> {
+/// employers, and the employers of the person's own plans and placements
+/// (`every_employer`: all of them, for a consent that names one); each
+/// marked with whether a consent covers contact with it on `on`.
+pub async fn choices_for(
+    db: &PgPool,
+    participant: ParticipantId,
+    on: NaiveDate,
+    every_employer: bool,
+) -> Result<Vec<PartnerChoice>, sqlx::Error> {
     sqlx::query_as!(
         PartnerChoice,
         r#"SELECT pa.id AS "id: PartnerId", pa.kind AS "kind: PartnerKind", pa.name,
                   consent_covering($1, pa.id, $2) IS NOT NULL AS "consented!"
            FROM partners pa
-           WHERE pa.kind <> 'employer'
+           WHERE pa.kind <> 'employer' OR $3
               OR pa.employer_id IN (SELECT employer_id FROM plans WHERE participant_id = $1 AND employer_id IS NOT NULL)
+              OR pa.employer_id IN (SELECT employer_id FROM placements WHERE participant_id = $1)
            ORDER BY pa.kind = 'employer', pa.kind, lower(pa.name), pa.id"#,
         participant as _,
-        on
-    )
-    .fetch_all(db)
-    .await
-}
-
-/// Every partner, for a consent that names one.
-pub async fn all(db: &PgPool) -> Result<Vec<PartnerChoice>, sqlx::Error> {
-    sqlx::query_as!(
-        PartnerChoice,
-        r#"SELECT id AS "id: PartnerId", kind AS "kind: PartnerKind", name, false AS "consented!"
-           FROM partners ORDER BY kind = 'employer', kind, lower(name), id"#
+        on,
+        every_employer
     )
     .fetch_all(db)
     .await
@@ -311,7 +308,9 @@ async fn urgent(State(state): State<AppState>, current: CurrentUser) -> AppResul
     let since = state.clock.today() - chrono::Days::new(366);
     let rows = sqlx::query_as!(
         UrgentRow,
-        r#"SELECT pc.id AS "id: PartnerContactId", p.id AS "participant_id: ParticipantId", p.first_name || ' ' || p.last_name AS "participant!",
+        r#"SELECT pc.id AS "id: PartnerContactId", p.id AS "participant_id: ParticipantId",
+                  CASE WHEN p.protected_identity AND NOT in_caseload($3, p.id) THEN 'Skyddad person'
+                       ELSE p.first_name || ' ' || p.last_name END AS "participant!",
                   pa.name AS partner, pc.contact_on, pc.via AS "via: ContactVia", pc.urgent_reason AS "reason!", u.name AS recorded_by,
                   ru.name AS "reviewed_by?", r.reviewed_at AS "reviewed_at?", r.note AS "review_note?"
            FROM partner_contacts pc
@@ -324,9 +323,22 @@ async fn urgent(State(state): State<AppState>, current: CurrentUser) -> AppResul
            ORDER BY r.contact_id IS NOT NULL, pc.contact_on DESC, pc.id DESC
            LIMIT 500"#,
         &current.user.unit_ids as _,
-        since
+        since,
+        current.user.id as _
     )
     .fetch_all(&state.db)
+    .await?;
+    // The people listed are read: one access-log row each.
+    let mut people: Vec<ParticipantId> = rows.iter().map(|r| r.participant_id).collect();
+    people.sort_unstable();
+    people.dedup();
+    crate::access::log(
+        &state.db,
+        &current.user,
+        &people,
+        crate::access::Action::ReportList,
+        state.clock.now(),
+    )
     .await?;
     let page = UrgentPage {
         layout: Layout::new(&current.ctx, "urgent"),

@@ -172,7 +172,7 @@ async fn page(
     FormPage {
         layout: Layout::new(&current.ctx, "participants"),
         goals: queries::goals(&state.db, plan.id).await?,
-        partners: partners::choices_for(&state.db, plan.participant_id, on).await?,
+        partners: partners::choices_for(&state.db, plan.participant_id, on, false).await?,
         today: state.clock.today(),
         p: plan,
         form,

@@ -208,11 +208,14 @@ async fn show(State(state): State<AppState>, auth: Authorized<ParticipantId>) ->
 async fn render_form(state: &AppState, auth: &Authorized<ParticipantId>, form: JointPlanForm, errors: FieldErrors) -> AppResult<Response> {
     let on = form.agreed_on.parse().unwrap_or(state.clock.today());
     let refused = !errors.is_empty();
+    if refused {
+        auth.log_shown_again(state).await?;
+    }
     let page = FormPage {
         layout: Layout::new(&auth.current.ctx, "participants"),
         participant_id: auth.id,
         name: crate::access::person_name(&state.db, auth.id).await?,
-        partners: partners::choices_for(&state.db, auth.id, on).await?,
+        partners: partners::choices_for(&state.db, auth.id, on, false).await?,
         form,
         errors,
     };
@@ -307,7 +310,13 @@ fn check(form: &JointPlanForm, today: NaiveDate, errors: &mut FieldErrors) -> Op
                 continue;
             }
         };
-        let person = optional_text(&row.person, 200).unwrap_or_default();
+        let person = match optional_text(&row.person, 200) {
+            Ok(person) => person,
+            Err(m) => {
+                errors.add(gate::FIELD, format!("Kontaktperson: {m}"));
+                continue;
+            }
+        };
         parts.push(Part { partner, person, task });
     }
     let urgent_reason = optional_text(&form.urgent_reason, 1000)

@@ -52,6 +52,7 @@ coded!(
         FollowUp = "follow_up" => "Uppföljning",
         Renewal = "renewal" => "Förnyelse",
         TwoYearLimit = "two_year_limit" => "Närmar sig två år",
+        EmploymentSupportEnd = "employment_support_end" => "Stöd vid arbete slutar",
     }
 );
 

@@ -121,8 +121,30 @@ pub const SECTIONS: &[SectionDef] = &[
         key: "samverkanskontakter",
         title: "Kontakter med samverkanspartner (och samtycket eller skälet för var och en)",
         table: "partner_contacts",
-        sql: "SELECT to_jsonb(c) || jsonb_build_object('samverkanspartner', pa.name) FROM partner_contacts c
-              JOIN partners pa ON pa.id = c.partner_id WHERE c.participant_id = $1 ORDER BY c.contact_on, c.id",
+        sql: "SELECT to_jsonb(c) || jsonb_build_object('samverkanspartner', pa.name, 'granskning', to_jsonb(r))
+              FROM partner_contacts c JOIN partners pa ON pa.id = c.partner_id
+              LEFT JOIN urgent_contact_reviews r ON r.contact_id = c.id
+              WHERE c.participant_id = $1 ORDER BY c.contact_on, c.id",
+    },
+    SectionDef {
+        key: "larandeplatser",
+        title: "Lärandeplatser",
+        table: "placements",
+        sql: "SELECT to_jsonb(x) || jsonb_build_object('arbetsgivare', e.name) FROM placements x JOIN employers e ON e.id = x.employer_id
+              WHERE x.participant_id = $1 ORDER BY x.start_on, x.id",
+    },
+    SectionDef {
+        key: "stod_vid_arbete",
+        title: "Stöd vid arbete",
+        table: "employment_supports",
+        sql: "SELECT to_jsonb(s) FROM employment_supports s WHERE s.participant_id = $1 ORDER BY s.employment_start_on, s.id",
+    },
+    SectionDef {
+        key: "stod_vid_arbete_kontakter",
+        title: "Kontakter inom stöd vid arbete",
+        table: "employment_support_contacts",
+        sql: "SELECT to_jsonb(c) FROM employment_support_contacts c JOIN employment_supports s ON s.id = c.support_id
+              WHERE s.participant_id = $1 ORDER BY c.contact_on, c.id",
     },
     SectionDef {
         key: "journal",

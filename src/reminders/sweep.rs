@@ -29,6 +29,8 @@ pub async fn run(db: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<Op
         return Ok(None);
     }
     let horizon = today + Duration::days(crate::domain::plans::DUE_SOON_DAYS);
+    // The end of stöd vid arbete is flagged a month ahead (`domain::employment`).
+    let support_horizon = crate::domain::employment::flagged_until(today);
     let raised = sqlx::query!(
         "INSERT INTO reminders (plan_id, unit_id, participant_id, kind, due_on, raised_at)
          SELECT id, unit_id, participant_id, 'follow_up', next_follow_up_on, $3::timestamptz FROM plans
@@ -39,10 +41,15 @@ pub async fn run(db: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<Op
          UNION ALL
          SELECT id, unit_id, participant_id, 'two_year_limit', limit_last_day, $3::timestamptz FROM plans
           WHERE status = 'active' AND limit_warning_on <= $1 AND planned_end_on >= limit_warning_on
+         UNION ALL
+         SELECT s.plan_id, pa.unit_id, s.participant_id, 'employment_support_end', s.ends_on, $3::timestamptz
+           FROM employment_supports s JOIN participants pa ON pa.id = s.participant_id
+          WHERE s.ended_on IS NULL AND s.ends_on <= $4 AND s.ends_on >= $1
          ON CONFLICT (plan_id, kind, due_on) DO NOTHING",
         today,
         horizon,
-        now
+        now,
+        support_horizon
     )
     .execute(&mut *tx)
     .await?
@@ -59,11 +66,17 @@ pub async fn run(db: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<Op
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    // Safety net: reminders of plans no longer active are answered.
+    // Safety net: reminders of plans no longer active are answered (those
+    // of stöd vid arbete, which follows an ended plan, once it has ended or
+    // its last day has passed).
     let cleared = sqlx::query!(
         "UPDATE reminders r SET cleared_at = $1 FROM plans p
-         WHERE r.cleared_at IS NULL AND p.id = r.plan_id AND p.status <> 'active'",
-        now
+         WHERE r.cleared_at IS NULL AND p.id = r.plan_id
+           AND CASE WHEN r.kind = 'employment_support_end'
+                    THEN NOT EXISTS (SELECT 1 FROM employment_supports s WHERE s.plan_id = r.plan_id AND s.ended_on IS NULL AND s.ends_on >= $2)
+                    ELSE p.status <> 'active' END",
+        now,
+        today
     )
     .execute(&mut *tx)
     .await?

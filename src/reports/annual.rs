@@ -287,8 +287,8 @@ async fn way_in(db: &sqlx::PgPool, units: &[UnitId], from: NaiveDate, to: NaiveD
         .fetch_all(db),
         sqlx::query!(
             r#"SELECT i.gender, i.received_on, i.closed_on, (p.created_at AT TIME ZONE 'Europe/Stockholm')::date AS registered_on,
-                      coalesce(i.first_visit_on, p.first_visit_on,
-                               (SELECT min(v.visit_on) FROM visits v WHERE v.participant_id = i.participant_id AND v.cancelled_at IS NULL)) AS first_visit_on
+                      least(i.first_visit_on, p.first_visit_on,
+                            (SELECT min(v.visit_on) FROM visits v WHERE v.participant_id = i.participant_id AND v.cancelled_at IS NULL)) AS first_visit_on
                FROM intakes i LEFT JOIN participants p ON p.id = i.participant_id
                WHERE i.unit_id = ANY($1) AND i.received_on BETWEEN $2 AND $3"#,
             units as _,

@@ -11,6 +11,7 @@ pub mod drill;
 pub mod frozen;
 pub mod history;
 pub mod indicators;
+pub mod ips;
 pub mod suppression;
 
 use crate::auth::context::Layout;
@@ -38,6 +39,7 @@ pub fn routes() -> Routes {
         .route("/dashboard/people", get(drill::overview_page))
         .route("/indicators", get(indicators_page))
         .route("/indicators/people", get(drill::page))
+        .route("/ips", get(ips::page))
         .route("/annual-report", get(annual::page))
         .route("/annual-report/freeze", post(frozen::post))
         .route("/annual-report.csv", get(annual::csv_export))

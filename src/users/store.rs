@@ -268,10 +268,7 @@ async fn replace_recovery_codes(tx: &mut sqlx::PgConnection, user: UserId, codes
     sqlx::query!("DELETE FROM recovery_codes WHERE user_id = $1", user as _)
         .execute(&mut *tx)
         .await?;
-    let hashes: Vec<Vec<u8>> = codes
-        .iter()
-        .map(|c| crate::auth::second_factor::recovery_hash(c).to_vec())
-        .collect();
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| crate::auth::second_factor::code_hash(c).to_vec()).collect();
     sqlx::query!(
         "INSERT INTO recovery_codes (user_id, code_hash) SELECT $1, unnest($2::bytea[])",
         user as _,

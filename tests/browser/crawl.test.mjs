@@ -47,7 +47,7 @@ after(async () => {
 
 /** Pages anyone can reach, and how each role starts. */
 const START = {
-  anonymous: ["/login", "/sidan-finns-inte"],
+  anonymous: ["/login", "/survey", "/sidan-finns-inte"],
   admin: ["/"],
   manager: ["/"],
   staff: ["/"],

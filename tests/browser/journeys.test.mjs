@@ -315,3 +315,38 @@ test("a name search survives Back and reload, and its URL holds no name", async 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("the survey on the tablet: a code from the manager, the questions, thanks, and the code spent", async () => {
+  const { default: AxeBuilder } = await import("@axe-core/playwright");
+  const tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+  const manager = await browser.newContext();
+  const page = await manager.newPage();
+  await signIn(page, app.baseUrl, DEMO_USERS.manager, DEMO_PASSWORD);
+  await page.goto(`${app.baseUrl}/surveys`);
+  await Promise.all([page.waitForURL(/\/surveys\/\d+$/), page.getByRole("link", { name: /Brukarundersökning \d{4}/ }).first().click()]);
+  await page.getByLabel("Antal koder").fill("1");
+  await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name: "Skapa koder" }).click()]);
+  const code = (await page.locator("ul.codes code").first().innerText()).trim();
+  assert.match(code, /^[a-z0-9x]{4}-[a-z0-9x]{4}-[a-z0-9x]{4}$/);
+  await manager.close();
+
+  const tablet = await browser.newContext();
+  const t = await tablet.newPage();
+  await t.goto(`${app.baseUrl}/survey`);
+  await t.getByLabel("Kod").fill(code);
+  await Promise.all([t.waitForLoadState("load"), t.getByRole("button", { name: "Börja" }).click()]);
+  const axe = await new AxeBuilder({ page: t }).withTags(tags).analyze();
+  assert.deepEqual(axe.violations.map((v) => v.id), [], "the questions pass axe");
+  await t.getByLabel("Kvinna").check();
+  await t.locator("#f-satisfaction-5").check();
+  await t.getByRole("group", { name: /vart jag ska vända mig/ }).getByLabel("Ja").check();
+  await t.screenshot({ path: path.join(artifacts, "survey-tablet.png"), fullPage: true });
+  await Promise.all([t.waitForLoadState("load"), t.getByRole("button", { name: "Skicka mitt svar" }).click()]);
+  assert.match(await t.locator("main").innerText(), /Tack för ditt svar/);
+  // The code is spent.
+  await t.goto(`${app.baseUrl}/survey`);
+  await t.getByLabel("Kod").fill(code);
+  await Promise.all([t.waitForLoadState("load"), t.getByRole("button", { name: "Börja" }).click()]);
+  assert.match(await t.locator("#f-code-error").innerText(), /redan använd/);
+  await tablet.close();
+});

@@ -94,6 +94,7 @@ pub async fn records(db: &PgPool) -> HashMap<&'static str, i64> {
             scalar(db, "SELECT min(id) FROM queue_entries WHERE closed_on IS NULL").await,
         ),
         ("/admin/units/{id}", scalar(db, "SELECT min(id) FROM units").await),
+        ("/surveys/{id}", scalar(db, "SELECT min(id) FROM surveys").await),
         (
             "/intakes/{id}",
             scalar(db, "SELECT min(id) FROM intakes WHERE status = 'open'").await,
