@@ -92,6 +92,43 @@ async fn a_placement_at_an_employer_needs_a_consent_that_covers_that_employer(db
             .unwrap();
     assert_eq!((via.as_str(), consented), ("placement", true));
     assert!(s.staff.get_page(&path).await.text("main").contains("Bageriet i Ryd"));
+
+    // Malmö's indicators count the lärandeplats and its employer (point 9),
+    // and the employers at a forumträff.
+    let unit = s.unit.to_string();
+    let garage_text = garage.to_string();
+    let forum = s
+        .staff
+        .submit(
+            "/employers/forums",
+            "/employers/forums",
+            &[
+                ("unit_id", &unit),
+                ("held_on", "2026-03-02"),
+                ("topic", "Frukost"),
+                ("employers", &garage_text),
+            ],
+        )
+        .await;
+    assert_eq!(forum.status(), reqwest::StatusCode::SEE_OTHER);
+    let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+    let scope = lotsen::reports::indicators::Scope {
+        units: vec![lotsen::ids::UnitId(s.unit)],
+        from: day("2026-01-01"),
+        to: day("2026-03-02"),
+        today: day("2026-03-02"),
+    };
+    let sections = lotsen::reports::indicators::compute(&scope, &lotsen::reports::indicators::load(&db, &scope).await.unwrap());
+    let find = |key: &str| sections.iter().find_map(|s| s.get(key)).unwrap().measure.clone();
+    assert_eq!(
+        find("employers"),
+        lotsen::reports::indicators::Measure::Total(2),
+        "the bakery and the garage"
+    );
+    match find("placements") {
+        lotsen::reports::indicators::Measure::Count(c) => assert_eq!(c.split.total(), 1),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[sqlx::test]

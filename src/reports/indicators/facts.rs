@@ -100,7 +100,7 @@ pub async fn load_cached(db: &sqlx::PgPool, cache: &FactCache, scope: &Scope) ->
 /// each other run at once, each on a connection of its own.
 async fn load_with(db: &sqlx::PgPool, cache: Option<&FactCache>, scope: &Scope) -> Result<Facts, sqlx::Error> {
     let (last_from, last_to) = scope.last_year();
-    let (version, visited, visited_last_year, follow_ups, last_visits, first_visits) = tokio::try_join!(
+    let (version, visited, visited_last_year, follow_ups, last_visits, first_visits, (placements, forum_employers)) = tokio::try_join!(
         sqlx::query_scalar!("SELECT version FROM fact_versions WHERE facts = 'indicators'").fetch_one(db),
         // Who visited in the period and a year earlier: one pass over the
         // people's visit days (migration 0007) instead of the visits themselves.
@@ -109,6 +109,7 @@ async fn load_with(db: &sqlx::PgPool, cache: Option<&FactCache>, scope: &Scope) 
         load_follow_ups(db, scope),
         load_last_visits_after_work(db, scope),
         load_first_visits(db, scope),
+        load_work_with_employers(db, scope),
     )?;
     let mut units = scope.units.clone();
     units.sort_unstable();
@@ -138,7 +139,38 @@ async fn load_with(db: &sqlx::PgPool, cache: Option<&FactCache>, scope: &Scope) 
         plans: unit_facts.plans.clone(),
         follow_ups,
         support: unit_facts.support.clone(),
+        placements,
+        forum_employers,
     })
+}
+
+/// The period's lärandeplatser of the units' people, and the employers at
+/// their forumträffar (issue 19): a few rows, read per request.
+async fn load_work_with_employers(
+    db: &sqlx::PgPool,
+    scope: &Scope,
+) -> Result<(Vec<super::PlacementFact>, Vec<crate::ids::EmployerId>), sqlx::Error> {
+    let placements = sqlx::query_as!(
+        super::PlacementFact,
+        r#"SELECT pl.participant_id AS "participant_id: ParticipantId", pl.employer_id AS "employer_id: crate::ids::EmployerId"
+           FROM placements pl JOIN participants p ON p.id = pl.participant_id
+           WHERE p.unit_id = ANY($1) AND pl.start_on <= $3 AND (pl.end_on IS NULL OR pl.end_on >= $2)"#,
+        &scope.units as _,
+        scope.from,
+        scope.to
+    )
+    .fetch_all(db)
+    .await?;
+    let forum_employers = sqlx::query_scalar!(
+        r#"SELECT DISTINCT a.employer_id AS "id: crate::ids::EmployerId" FROM employer_forum_attendees a
+           JOIN employer_forums f ON f.id = a.forum_id WHERE f.unit_id = ANY($1) AND f.held_on BETWEEN $2 AND $3"#,
+        &scope.units as _,
+        scope.from,
+        scope.to
+    )
+    .fetch_all(db)
+    .await?;
+    Ok((placements, forum_employers))
 }
 
 /// The first visit logged, for the records whose first visit nobody typed in.

@@ -153,6 +153,17 @@ pub struct Facts {
     pub plans: Vec<PlanFact>,
     pub follow_ups: Vec<FollowUpFact>,
     pub support: Vec<SupportEntry>,
+    /// Lärandeplatser running some day of the period (issue 19).
+    pub placements: Vec<PlacementFact>,
+    /// Employers present at a forumträff of the period.
+    pub forum_employers: Vec<crate::ids::EmployerId>,
+}
+
+/// A lärandeplats at an employer, as the indicators read it.
+#[derive(Clone, Debug)]
+pub struct PlacementFact {
+    pub participant_id: ParticipantId,
+    pub employer_id: crate::ids::EmployerId,
 }
 
 /// A count by gender, with who is behind it: one record of each person

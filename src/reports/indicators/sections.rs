@@ -402,24 +402,37 @@ pub(super) fn employers_and_placements(ctx: &Context) -> Section {
         .iter()
         .filter(|(_, p)| p.team_isa && p.active_during(from, to) && p.employer_during(to).is_some())
         .collect();
-    let employers: HashSet<EmployerId> = placements.iter().filter_map(|(_, p)| p.employer_during(to)).collect();
+    // With the lärandeplatser of the period: each person at each employer once.
+    let mut places: Vec<(usize, EmployerId, crate::ids::ParticipantId)> = placements
+        .iter()
+        .filter_map(|(person, p)| p.employer_during(to).map(|e| (*person, e, p.participant_id)))
+        .collect();
+    places.extend(ctx.facts.placements.iter().filter_map(|pl| {
+        people
+            .person(pl.participant_id)
+            .map(|person| (person, pl.employer_id, pl.participant_id))
+    }));
+    places.sort_unstable_by_key(|(person, employer, _)| (*person, *employer));
+    places.dedup_by_key(|(person, employer, _)| (*person, *employer));
+    let mut employers: HashSet<EmployerId> = places.iter().map(|(_, e, _)| *e).collect();
+    employers.extend(ctx.facts.forum_employers.iter().copied());
     let mut placement_split = Counted::default();
-    for (person, plan) in &placements {
-        placement_split.add(people.gender[*person], plan.participant_id);
+    for (person, _, participant) in &places {
+        placement_split.add(people.gender[*person], *participant);
     }
     Section {
         title: "Arbetsgivare och praktikplatser",
         indicators: vec![
             Indicator {
                 key: "employers",
-                label: "Arbetsgivare med praktikplats".into(),
-                how: "Källa: arbetsgivarregistret och Team ISA-planernas arbetsplats, med ändringar över tid. Med räknas: arbetsgivare som var arbetsplats för en Team ISA-plan som pågick någon gång under perioden, enligt arbetsplatsen planens sista dag i perioden. En arbetsgivare har inget kön: bara totalen visas.",
+                label: "Arbetsgivare som varit involverade".into(),
+                how: "Källa: arbetsgivarregistret, Team ISA-planernas arbetsplats (med ändringar över tid), lärandeplatserna och forumträffarna. Med räknas: arbetsgivare som var arbetsplats för en Team ISA-plan som pågick någon gång under perioden (enligt arbetsplatsen planens sista dag i perioden), hade en lärandeplats som pågick under perioden, eller var med på en forumträff under perioden. En arbetsgivare har inget kön: bara totalen visas.",
                 measure: Measure::Total(employers.len() as i64),
             },
             Indicator {
                 key: "placements",
-                label: "Praktikplatser i bruk".into(),
-                how: "Källa: Team ISA-planer och deras arbetsplats, med ändringar över tid. Med räknas: varje Team ISA-plan som pågick någon gång under perioden och hade en arbetsplats planens sista dag i perioden.",
+                label: "Praktik- och lärandeplatser i bruk".into(),
+                how: "Källa: Team ISA-planer och deras arbetsplats (med ändringar över tid) och lärandeplatserna. Med räknas: varje person hos varje arbetsgivare där personen under perioden hade en pågående Team ISA-plan med arbetsplatsen (planens sista dag i perioden) eller en pågående lärandeplats; samma person hos samma arbetsgivare räknas en gång.",
                 measure: Measure::Count(placement_split),
             },
         ],
