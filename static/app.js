@@ -153,7 +153,7 @@
   // only; the server keeps one record per form by its one-time token.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (event.defaultPrevented || !form.querySelector("input[name='once']")) return;
+    if (event.defaultPrevented || !(form.querySelector("input[name='once']") || form.hasAttribute("data-submit-once"))) return;
     // After the browser has read the pressed button's name and value.
     setTimeout(function () {
       form.querySelectorAll("button[type='submit'], button:not([type])").forEach(function (b) {

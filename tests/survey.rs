@@ -100,6 +100,14 @@ async fn a_one_time_code_gives_one_answer_that_names_no_one(db: PgPool) {
     let mut statuses = [a.status(), b.status()];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY]);
+    // The second press is not told that nothing was saved.
+    let second = if a.status() == StatusCode::OK { b } else { a };
+    assert!(
+        Page::from(second)
+            .await
+            .error("Kod")
+            .contains("Om du nyss skickade ditt svar är det sparat")
+    );
     assert_eq!(answers(&db).await, 2);
     // What an answer holds: the survey, the answers and how it came; no one's name, account or time.
     let columns: Vec<String> = sqlx::query_scalar(

@@ -7,7 +7,7 @@ use super::store::{self, NewEmployerContact, NewForum};
 use crate::auth::CurrentUser;
 use crate::auth::context::Layout;
 use crate::error::AppResult;
-use crate::ids::{EmployerId, UnitId, UserId};
+use crate::ids::{EmployerId, UnitId};
 use crate::participants::UnitChoice;
 use crate::plans::employers::{EmployerChoiceRow, choices};
 use crate::state::AppState;
@@ -289,7 +289,7 @@ async fn add_contact(State(state): State<AppState>, current: CurrentUser, FormDa
     if on.is_some_and(|d| d > today) {
         errors.add("contact_on", "Datumet kan inte ligga i framtiden.");
     }
-    let by: Option<UserId> = form.staff_id.parse().ok().filter(|id| staff.iter().any(|s| s.id == *id));
+    let by = crate::users::queries::chosen_staff(&staff, &form.staff_id);
     if by.is_none() {
         errors.add("staff_id", "Välj vem i personalen som hade kontakten.");
     }

@@ -279,7 +279,7 @@ async fn contact(
     let note = required_text(&form.note, "vad kontakten gällde", 2000)
         .map_err(|m| errors.add("note", m))
         .ok();
-    let by = form.staff_id.parse().ok().filter(|id| staff.iter().any(|s| s.id == *id));
+    let by = crate::users::queries::chosen_staff(&staff, &form.staff_id);
     if by.is_none() {
         errors.add("staff_id", "Välj vem i personalen som hade kontakten.");
     }

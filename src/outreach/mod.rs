@@ -59,11 +59,6 @@ impl Unit {
     }
 }
 
-/// A staff member of the unit chosen in a form: one of the unit's own.
-fn staff_member(staff: &[StaffChoice], typed: &str) -> Option<crate::ids::UserId> {
-    typed.parse().ok().filter(|id| staff.iter().any(|s| s.id == *id))
-}
-
 fn not_ahead(day: NaiveDate, today: NaiveDate) -> Result<NaiveDate, &'static str> {
     if day > today {
         Err("Datumet kan inte ligga i framtiden.")
@@ -240,7 +235,7 @@ async fn add_contact(State(state): State<AppState>, current: CurrentUser, FormDa
         errors.add("place", "Välj var kontakten togs.");
     }
     let place_note = optional_text(&form.place_note, 200).map_err(|m| errors.add("place_note", m)).ok();
-    let by = staff_member(&staff, &form.staff_id);
+    let by = crate::users::queries::chosen_staff(&staff, &form.staff_id);
     if by.is_none() {
         errors.add("staff_id", "Välj vem i personalen som tog kontakten.");
     }
@@ -406,7 +401,7 @@ async fn add_meeting(State(state): State<AppState>, current: CurrentUser, FormDa
     if let (Some(0), Some(0), Some(0)) = (women, men, other) {
         errors.add("women", "Skriv hur många som kom (minst en).");
     }
-    let led_by = staff_member(&staff, &form.led_by);
+    let led_by = crate::users::queries::chosen_staff(&staff, &form.led_by);
     if led_by.is_none() {
         errors.add("led_by", "Välj vem i personalen som höll i träffen.");
     }

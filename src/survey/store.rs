@@ -80,6 +80,11 @@ pub async fn add_paper_answer(db: &PgPool, survey: SurveyId, a: &Answer, stamp: 
 
 pub const CODE_NOT_VALID: &str = "Koden gäller inte, eller är redan använd. Fråga personalen om en ny kod.";
 
+/// Said when the answer's code is gone: a used code leaves no trace, so a
+/// double press of "Skicka" cannot be told from a reused code, and the
+/// message is true for both.
+pub const CODE_SPENT: &str = "Koden är redan använd. Om du nyss skickade ditt svar är det sparat; annars kan personalen ge dig en ny kod.";
+
 /// Whether a code may still be used (the tablet's first step): unused, and
 /// of this year's survey or a later one (an old code does not reach back).
 pub async fn code_open(db: &PgPool, code: &str, today: NaiveDate) -> Result<bool, sqlx::Error> {
@@ -109,7 +114,7 @@ pub async fn answer_with_code(db: &PgPool, code: &str, a: &Answer, today: NaiveD
         .fetch_optional(&mut *tx)
         .await?;
         let Some(survey) = survey else {
-            return refuse("code", CODE_NOT_VALID);
+            return refuse("code", CODE_SPENT);
         };
         insert(tx, survey, a, "tablet").await?;
         Ok(Ok(()))

@@ -145,6 +145,11 @@ pub struct StaffChoice {
     pub job_title: String,
 }
 
+/// The staff member a form chose (`typed`, an id), if one of `staff`.
+pub fn chosen_staff(staff: &[StaffChoice], typed: &str) -> Option<UserId> {
+    typed.parse().ok().filter(|id| staff.iter().any(|s| s.id == *id))
+}
+
 pub async fn staff_of_units(db: &PgPool, units: &[UnitId]) -> Result<Vec<StaffChoice>, sqlx::Error> {
     sqlx::query_as!(
         StaffChoice,
